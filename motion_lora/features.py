@@ -20,13 +20,13 @@ from .skeleton import (
     FACE_JOINTS,
     FOOT_JOINTS,
     KINEMATIC_CHAINS,
+    MIRROR_PERMUTATION,
     NUM_JOINTS,
     REFERENCE_OFFSETS,
     check_joints,
     facing_quaternion,
     forward_direction,
     inverse_kinematics,
-    mirror_joints,
     retarget,
 )
 
@@ -183,8 +183,30 @@ def recover_joints_from_rotations(features: np.ndarray, offsets: np.ndarray = RE
 
 
 def mirror_features(features: np.ndarray) -> np.ndarray:
-    """Mirror a (N, 263) clip left/right by going through joints (the way HumanML3D builds `M` clips)."""
-    return extract_features(mirror_joints(recover_joints(features)))
+    """Mirror (..., N, 263) features left/right directly in feature space (an involution).
+
+    Close to, not equal to, extracting features from `mirror_joints(joints)` (which is how HumanML3D makes
+    its `M` clips and how MotionBank does): the reference skeleton's left and right bones differ by up to
+    7 mm, and re-extraction retargets each side to its own lengths. Positions and velocities get x negated and
+    left/right joints swapped; yaw velocity changes sign; a rotation R becomes M R M with M = diag(-1, 1, 1),
+    which flips the signs of (y, z) of the first 6D column and x of the second.
+    """
+    f = _check_features(features).copy()
+    body = MIRROR_PERMUTATION[1:] - 1  # permutation of joints 1..21
+    lead = f.shape[:-1]
+    f[..., BLOCKS["root_yaw_vel"]] *= -1
+    f[..., 1] *= -1  # root x velocity
+    ric = f[..., BLOCKS["ric"]].reshape(lead + (NUM_JOINTS - 1, 3))[..., body, :]
+    ric[..., 0] *= -1
+    rot = f[..., BLOCKS["rot6d"]].reshape(lead + (NUM_JOINTS - 1, 6))[..., body, :]
+    rot *= np.array([1.0, -1.0, -1.0, -1.0, 1.0, 1.0])
+    vel = f[..., BLOCKS["joint_vel"]].reshape(lead + (NUM_JOINTS, 3))[..., MIRROR_PERMUTATION, :]
+    vel[..., 0] *= -1
+    f[..., BLOCKS["ric"]] = ric.reshape(lead + (-1,))
+    f[..., BLOCKS["rot6d"]] = rot.reshape(lead + (-1,))
+    f[..., BLOCKS["joint_vel"]] = vel.reshape(lead + (-1,))
+    f[..., BLOCKS["contacts"]] = f[..., BLOCKS["contacts"]][..., [2, 3, 0, 1]]
+    return f
 
 
 # ----------------------------------------------------------------------------- normalisation
