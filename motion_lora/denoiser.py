@@ -1,0 +1,192 @@
+"""The text-to-motion denoiser: a small transformer over 4-frame patches of HumanML3D features.
+
+x_t (B, 196, 263) --patchify--> (B, 49, d) --[AdaLN self-attn, cross-attn to text, MLP] x L--> v (B, 196, 263)
+
+* Tokens are short temporal patches (4 frames), like the latent stride of the field's motion models.
+* The timestep and the pooled sentence vector condition every block through adaptive LayerNorm.
+* Cross-attention reads MiniLM token states; a learned null token is always present, so the
+  unconditional branch of classifier-free guidance is "attend to the null token only".
+* Attention projections are plain `nn.Linear` layers named `to_q`, `to_k`, `to_v`, `to_out`, so LoRA
+  can target them by name (PyTorch's fused MultiheadAttention would silently bypass LoRA in eval mode).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from safetensors.torch import load_file, save_file
+from torch import nn
+
+from .features import FEATURE_DIM
+
+WEIGHTS_FILE, CONFIG_FILE = "model.safetensors", "config.json"
+
+
+@dataclass(frozen=True, kw_only=True)
+class DenoiserConfig:
+    feature_dim: int = FEATURE_DIM
+    max_frames: int = 196
+    patch: int = 4  # frames per token
+    d_model: int = 256
+    n_layers: int = 4
+    n_heads: int = 4
+    text_dim: int = 384  # MiniLM hidden size
+    mlp_ratio: float = 4.0
+    dropout: float = 0.1
+
+    @property
+    def max_tokens(self) -> int:
+        return self.max_frames // self.patch
+
+    def to_json(self) -> str:
+        return json.dumps(dataclasses.asdict(self), indent=1, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> "DenoiserConfig":
+        return cls(**json.loads(text))
+
+
+def timestep_embedding(t: torch.Tensor, dim: int, max_period: float = 10000.0) -> torch.Tensor:
+    """(B,) float timesteps in [0, 1000) -> (B, dim) sinusoidal features."""
+    half = dim // 2
+    freqs = torch.exp(-math.log(max_period) * torch.arange(half, device=t.device, dtype=torch.float32) / half)
+    args = t.float()[:, None] * freqs[None]
+    return torch.cat([torch.cos(args), torch.sin(args)], dim=-1)
+
+
+def modulate(x: torch.Tensor, shift: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
+    return x * (1 + scale[:, None]) + shift[:, None]
+
+
+class Attention(nn.Module):
+    """Multi-head attention with explicit projections (LoRA targets) and a boolean key mask."""
+
+    def __init__(self, d_model: int, n_heads: int, kv_dim: int | None = None, dropout: float = 0.0):
+        super().__init__()
+        kv_dim = kv_dim or d_model
+        self.n_heads, self.dropout = n_heads, dropout
+        self.to_q = nn.Linear(d_model, d_model)
+        self.to_k = nn.Linear(kv_dim, d_model)
+        self.to_v = nn.Linear(kv_dim, d_model)
+        self.to_out = nn.Linear(d_model, d_model)
+
+    def forward(self, x: torch.Tensor, context: torch.Tensor, key_mask: torch.Tensor) -> torch.Tensor:
+        """x (B, N, d), context (B, M, kv_dim), key_mask (B, M) True = attend -> (B, N, d)."""
+        B, N, D = x.shape
+        h = self.n_heads
+        q = self.to_q(x).view(B, N, h, D // h).transpose(1, 2)
+        k = self.to_k(context).view(B, -1, h, D // h).transpose(1, 2)
+        v = self.to_v(context).view(B, -1, h, D // h).transpose(1, 2)
+        out = F.scaled_dot_product_attention(
+            q, k, v, attn_mask=key_mask[:, None, None, :], dropout_p=self.dropout if self.training else 0.0
+        )
+        return self.to_out(out.transpose(1, 2).reshape(B, N, D))
+
+
+class Block(nn.Module):
+    """AdaLN-zero transformer block: self-attention over time, cross-attention to text, MLP."""
+
+    def __init__(self, cfg: DenoiserConfig):
+        super().__init__()
+        d = cfg.d_model
+        self.norm1 = nn.LayerNorm(d, elementwise_affine=False)
+        self.self_attn = Attention(d, cfg.n_heads, dropout=cfg.dropout)
+        self.norm2 = nn.LayerNorm(d)
+        self.cross_attn = Attention(d, cfg.n_heads, kv_dim=d, dropout=cfg.dropout)
+        self.norm3 = nn.LayerNorm(d, elementwise_affine=False)
+        self.mlp = nn.Sequential(nn.Linear(d, int(d * cfg.mlp_ratio)), nn.GELU(), nn.Dropout(cfg.dropout), nn.Linear(int(d * cfg.mlp_ratio), d))
+        # shift/scale/gate for the self-attention and MLP branches, from the conditioning vector
+        self.ada = nn.Linear(d, 6 * d)
+        nn.init.zeros_(self.ada.weight)
+        nn.init.zeros_(self.ada.bias)
+
+    def forward(self, x, cond, x_mask, text, text_mask):
+        """x (B, N, d), cond (B, d), x_mask (B, N), text (B, M, d), text_mask (B, M) -> (B, N, d)."""
+        s1, c1, g1, s2, c2, g2 = self.ada(F.silu(cond)).chunk(6, dim=-1)
+        h = modulate(self.norm1(x), s1, c1)
+        x = x + g1[:, None] * self.self_attn(h, h, x_mask)
+        x = x + self.cross_attn(self.norm2(x), text, text_mask)
+        x = x + g2[:, None] * self.mlp(modulate(self.norm3(x), s2, c2))
+        return x
+
+
+class MotionDenoiser(nn.Module):
+    """v-prediction denoiser. forward(x_t, t, text_tokens, text_mask, text_pooled, lengths) -> v."""
+
+    def __init__(self, cfg: DenoiserConfig = DenoiserConfig()):
+        super().__init__()
+        self.cfg = cfg
+        d, p = cfg.d_model, cfg.patch
+        self.patch_in = nn.Linear(cfg.feature_dim * p, d)
+        self.pos = nn.Parameter(torch.randn(1, cfg.max_tokens, d) * 0.02)
+        self.time_mlp = nn.Sequential(nn.Linear(d, d), nn.SiLU(), nn.Linear(d, d))
+        self.text_pool = nn.Linear(cfg.text_dim, d)
+        self.text_proj = nn.Linear(cfg.text_dim, d)
+        self.null_token = nn.Parameter(torch.randn(1, 1, d) * 0.02)
+        self.blocks = nn.ModuleList(Block(cfg) for _ in range(cfg.n_layers))
+        self.norm_out = nn.LayerNorm(d, elementwise_affine=False)
+        self.ada_out = nn.Linear(d, 2 * d)
+        self.patch_out = nn.Linear(d, cfg.feature_dim * p)
+        for layer in (self.ada_out, self.patch_out):
+            nn.init.zeros_(layer.weight)
+            nn.init.zeros_(layer.bias)
+
+    def forward(
+        self,
+        x: torch.Tensor,  # (B, T, 263), T a multiple of the patch size, <= max_frames
+        t: torch.Tensor,  # (B,) timesteps
+        text_tokens: torch.Tensor,  # (B, L, 384)
+        text_mask: torch.Tensor,  # (B, L) True = real token; all False = unconditional
+        text_pooled: torch.Tensor,  # (B, 384); zeros for unconditional
+        lengths: torch.Tensor,  # (B,) valid frames
+    ) -> torch.Tensor:
+        B, T, _ = x.shape
+        p = self.cfg.patch
+        if T % p or T > self.cfg.max_frames:
+            raise ValueError(f"frames must be a multiple of {p} and at most {self.cfg.max_frames}, got {T}")
+        n = T // p
+        h = self.patch_in(x.reshape(B, n, p * x.shape[-1])) + self.pos[:, :n]
+        x_mask = token_mask(lengths, n, p)  # (B, n)
+        cond = self.time_mlp(timestep_embedding(t, self.cfg.d_model)) + self.text_pool(text_pooled)
+        text = torch.cat([self.null_token.expand(B, -1, -1), self.text_proj(text_tokens)], dim=1)
+        text_mask = torch.cat([torch.ones(B, 1, dtype=torch.bool, device=x.device), text_mask], dim=1)
+        for block in self.blocks:
+            h = block(h, cond, x_mask, text, text_mask)
+        shift, scale = self.ada_out(F.silu(cond)).chunk(2, dim=-1)
+        out = self.patch_out(modulate(self.norm_out(h), shift, scale))
+        return out.reshape(B, T, -1)
+
+    # --------------------------------------------------------------- persistence
+
+    def save(self, directory: str | Path) -> None:
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        save_file({k: v.contiguous() for k, v in self.state_dict().items()}, str(directory / WEIGHTS_FILE))
+        (directory / CONFIG_FILE).write_text(self.cfg.to_json() + "\n")
+
+    @classmethod
+    def load(cls, directory: str | Path, device: str | torch.device = "cpu") -> "MotionDenoiser":
+        directory = Path(directory)
+        for name in (CONFIG_FILE, WEIGHTS_FILE):
+            if not (directory / name).is_file():
+                raise FileNotFoundError(f"no {name} in {directory}: not a denoiser checkpoint")
+        model = cls(DenoiserConfig.from_json((directory / CONFIG_FILE).read_text()))
+        model.load_state_dict(load_file(str(directory / WEIGHTS_FILE), device=str(device)))
+        return model.to(device).eval()
+
+
+def token_mask(lengths: torch.Tensor, n_tokens: int, patch: int) -> torch.Tensor:
+    """(B,) frame lengths -> (B, n_tokens) True for tokens that hold at least one valid frame."""
+    starts = torch.arange(n_tokens, device=lengths.device) * patch
+    return starts[None] < lengths[:, None]
+
+
+def frame_mask(lengths: torch.Tensor, n_frames: int) -> torch.Tensor:
+    """(B,) lengths -> (B, n_frames) True for valid frames."""
+    return torch.arange(n_frames, device=lengths.device)[None] < lengths[:, None]

@@ -1,0 +1,200 @@
+"""Pretrain the base text-to-motion denoiser on any HumanML3D-layout folder.
+
+    python -m motion_lora.pretrain --data data/motionbank --out checkpoints/t2m/motionbank_base
+
+Writes into --out: model.safetensors + config.json (EMA weights, what everything else loads),
+Mean.npy/Std.npy (the normaliser of the data), train_state.pt (for --resume), train_log.jsonl,
+train_info.json. Single process on CPU by default, CUDA when present; several GPUs with
+`accelerate launch -m motion_lora.pretrain ...` (the loop goes through accelerate's Accelerator).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import math
+import os
+import platform
+import shutil
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader
+from tqdm import tqdm
+
+from .data.dataset import MotionDataset, collate
+from .denoiser import DenoiserConfig, MotionDenoiser, frame_mask
+from .diffusion import Schedule, masked_mse
+from .text_encoder import TextEncoder
+
+STATE_FILE = "train_state.pt"
+
+
+@dataclass(frozen=True, kw_only=True)
+class TrainConfig:
+    steps: int = 20000
+    batch_size: int = 64
+    lr: float = 3e-4
+    weight_decay: float = 0.01
+    warmup: int = 500
+    cond_drop: float = 0.1  # caption dropout for classifier-free guidance
+    ema: float = 0.999
+    grad_clip: float = 1.0
+    ckpt_every: int = 1000
+    seed: int = 0
+    bf16: bool = False  # autocast matmuls to bfloat16 (fast on CPUs with AMX, and on GPUs)
+
+
+def lr_at(step: int, cfg: TrainConfig) -> float:
+    """Linear warm-up, then cosine decay to 10% of the peak."""
+    if step < cfg.warmup:
+        return cfg.lr * (step + 1) / cfg.warmup
+    progress = min(1.0, (step - cfg.warmup) / max(1, cfg.steps - cfg.warmup))
+    return cfg.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress)))
+
+
+def drop_captions(text, keep: torch.Tensor):
+    """Blank the text of rows where keep is False: no real tokens, zero pooled vector."""
+    mask = text.mask & keep[:, None]
+    pooled = text.pooled * keep[:, None].to(text.pooled.dtype)
+    return text.tokens, mask, pooled
+
+
+def training_loss(model, schedule: Schedule, batch: dict, text, cfg: TrainConfig, generator: torch.Generator) -> torch.Tensor:
+    """v-prediction loss on one batch; text is the encoded captions (TextBatch)."""
+    x0, lengths = batch["motion"], batch["length"]
+    B, T, _ = x0.shape
+    device = x0.device
+    t = torch.randint(0, schedule.num_steps, (B,), generator=generator).to(device)
+    noise = torch.randn(x0.shape, generator=generator).to(device)
+    keep = (torch.rand(B, generator=generator) >= cfg.cond_drop).to(device)
+    tokens, mask, pooled = drop_captions(text, keep)
+    x_t = schedule.add_noise(x0, noise, t)
+    with torch.autocast(device.type, dtype=torch.bfloat16, enabled=cfg.bf16):
+        v = model(x_t, t, tokens, mask, pooled, lengths)
+    return masked_mse(v.float(), schedule.v_target(x0, noise, t), frame_mask(lengths, T))
+
+
+def infinite(loader):
+    while True:
+        yield from loader
+
+
+def save_atomic(obj, path: Path) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    torch.save(obj, tmp)
+    os.replace(tmp, path)
+
+
+def export(ema_model: MotionDenoiser, out: Path) -> None:
+    """Write the EMA weights as the loadable checkpoint (safetensors + config), atomically per file."""
+    tmp = out / ".export"
+    ema_model.save(tmp)
+    for name in ("model.safetensors", "config.json"):
+        os.replace(tmp / name, out / name)
+    tmp.rmdir()
+
+
+def pretrain(data: Path, out: Path, model_cfg: DenoiserConfig, cfg: TrainConfig, device: str = "auto", resume: bool = True, log=print) -> Path:
+    from accelerate import Accelerator
+
+    accelerator = Accelerator(cpu=device == "cpu", mixed_precision="no")
+    dev = accelerator.device
+    torch.manual_seed(cfg.seed)
+    out.mkdir(parents=True, exist_ok=True)
+    for name in ("Mean.npy", "Std.npy"):
+        shutil.copyfile(data / name, out / name)
+
+    dataset = MotionDataset(data, "train", seed=cfg.seed)
+    loader = DataLoader(dataset, batch_size=cfg.batch_size, shuffle=True, drop_last=len(dataset) >= cfg.batch_size, collate_fn=collate, generator=torch.Generator().manual_seed(cfg.seed))
+    model = MotionDenoiser(model_cfg)
+    ema = MotionDenoiser(model_cfg)
+    ema.load_state_dict(model.state_dict())
+    ema.requires_grad_(False)
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, betas=(0.9, 0.99))
+    step = 0
+    state_path = out / STATE_FILE
+    if resume and state_path.exists():
+        state = torch.load(state_path, map_location="cpu", weights_only=True)
+        if state["model_config"] != dataclasses.asdict(model_cfg):
+            raise ValueError(f"{state_path} was trained with another model config; use a new --out or --no-resume")
+        model.load_state_dict(state["model"])
+        ema.load_state_dict(state["ema"])
+        opt.load_state_dict(state["optimizer"])
+        step = int(state["step"])
+        log(f"resumed from step {step}")
+    model, opt, loader = accelerator.prepare(model, opt, loader)
+    ema.to(dev)
+    text_encoder = TextEncoder(device=dev, cache_size=200_000)
+    schedule = Schedule()
+    generator = torch.Generator().manual_seed(cfg.seed + step)
+    batches = infinite(loader)
+    log_file = (out / "train_log.jsonl").open("a")
+    started = time.perf_counter()
+    bar = tqdm(total=cfg.steps, initial=step, desc="pretrain", disable=not accelerator.is_main_process, mininterval=5)
+    model.train()
+    while step < cfg.steps:
+        batch = next(batches)
+        text = text_encoder.encode(batch["caption"])
+        for group in opt.param_groups:
+            group["lr"] = lr_at(step, cfg)
+        loss = training_loss(model, schedule, batch, text, cfg, generator)
+        opt.zero_grad(set_to_none=True)
+        accelerator.backward(loss)
+        accelerator.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+        opt.step()
+        step += 1
+        with torch.no_grad():
+            for e, p in zip(ema.parameters(), accelerator.unwrap_model(model).parameters()):
+                e.lerp_(p, 1 - cfg.ema)
+        bar.update(1)
+        bar.set_postfix(loss=f"{loss.item():.4f}")
+        if step % 50 == 0 or step == cfg.steps:
+            log_file.write(json.dumps({"step": step, "loss": loss.item(), "lr": lr_at(step, cfg), "elapsed": time.perf_counter() - started}) + "\n")
+            log_file.flush()
+        if accelerator.is_main_process and (step % cfg.ckpt_every == 0 or step == cfg.steps):
+            raw = accelerator.unwrap_model(model)
+            save_atomic({"model": raw.state_dict(), "ema": ema.state_dict(), "optimizer": opt.state_dict(), "step": step, "model_config": dataclasses.asdict(model_cfg)}, state_path)
+            export(ema, out)
+    bar.close()
+    info = {
+        "data": str(data),
+        "steps": step,
+        "train_config": dataclasses.asdict(cfg),
+        "model_config": dataclasses.asdict(model_cfg),
+        "parameters": sum(p.numel() for p in ema.parameters()),
+        "seconds_this_run": round(time.perf_counter() - started, 1),
+        "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}, {dev}",
+    }
+    (out / "train_info.json").write_text(json.dumps(info, indent=1) + "\n")
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m motion_lora.pretrain", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--data", type=Path, required=True, help="a HumanML3D-layout folder (MotionBank or HumanML3D)")
+    p.add_argument("--out", type=Path, required=True, help="checkpoint folder, e.g. checkpoints/t2m/motionbank_base")
+    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    p.add_argument("--no-resume", dest="resume", action="store_false", help="start over even if a train_state.pt exists")
+    for f in dataclasses.fields(TrainConfig):
+        p.add_argument(f"--{f.name}", type=type(f.default) if f.type != "bool" else None, default=f.default, **({"action": "store_true"} if f.type == "bool" else {}))
+    for f in dataclasses.fields(DenoiserConfig):
+        if f.name in ("d_model", "n_layers", "n_heads", "dropout"):
+            p.add_argument(f"--{f.name}", type=type(f.default), default=f.default)
+    args = p.parse_args(argv)
+    if not (args.data / "train.txt").exists():
+        print(f"error: {args.data} is not a HumanML3D-layout folder (no train.txt); build one with python -m motion_lora.data build", file=sys.stderr)
+        return 1
+    cfg = TrainConfig(**{f.name: getattr(args, f.name) for f in dataclasses.fields(TrainConfig)})
+    model_cfg = DenoiserConfig(d_model=args.d_model, n_layers=args.n_layers, n_heads=args.n_heads, dropout=args.dropout)
+    pretrain(args.data, args.out, model_cfg, cfg, device=args.device, resume=args.resume)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

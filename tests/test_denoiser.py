@@ -1,0 +1,124 @@
+"""Denoiser, v-prediction diffusion and the DDIM sampler on a tiny configuration."""
+
+import pytest
+import torch
+
+from motion_lora.denoiser import DenoiserConfig, MotionDenoiser, frame_mask, token_mask
+from motion_lora.diffusion import Schedule, masked_mse
+from motion_lora.sampler import DDIMSampler, ddim_timesteps, seeded_noise
+
+TINY = DenoiserConfig(d_model=32, n_layers=2, n_heads=2, max_frames=48, dropout=0.0)
+
+
+def text_batch(B, L=5, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    tokens = torch.randn(B, L, 384, generator=g)
+    mask = torch.ones(B, L, dtype=torch.bool)
+    pooled = torch.nn.functional.normalize(torch.randn(B, 384, generator=g), dim=-1)
+    return tokens, mask, pooled
+
+
+def randomised(model):
+    """Zero-initialised output layers make a fresh model output 0; give them weights for the tests."""
+    torch.manual_seed(1)
+    with torch.no_grad():
+        for p in model.parameters():
+            if p.abs().sum() == 0 and p.dim() > 1:
+                p.normal_(0, 0.02)
+    return model.eval()
+
+
+def test_attention_projections_are_plain_linear_layers():
+    model = MotionDenoiser(TINY)
+    names = {n for n, m in model.named_modules() if isinstance(m, torch.nn.Linear)}
+    for i in range(TINY.n_layers):
+        for kind in ("self_attn", "cross_attn"):
+            for proj in ("to_q", "to_k", "to_v", "to_out"):
+                assert f"blocks.{i}.{kind}.{proj}" in names
+
+
+def test_output_shape_and_length_masking():
+    model = randomised(MotionDenoiser(TINY))
+    x = torch.randn(2, 48, 263)
+    lengths = torch.tensor([48, 20])
+    v = model(x, torch.tensor([10, 500]), *text_batch(2), lengths)
+    assert v.shape == x.shape
+    # frames past a clip's length must not influence its valid frames
+    x2 = x.clone()
+    x2[1, 24:] = torch.randn(24, 263)
+    v2 = model(x2, torch.tensor([10, 500]), *text_batch(2), lengths)
+    assert torch.allclose(v[1, :20], v2[1, :20], atol=1e-5)
+
+
+def test_text_changes_output_and_unconditional_ignores_tokens():
+    model = randomised(MotionDenoiser(TINY))
+    x, t, L = torch.randn(1, 48, 263), torch.tensor([300]), torch.tensor([48])
+    tok_a, mask, pooled_a = text_batch(1, seed=1)
+    tok_b, _, pooled_b = text_batch(1, seed=2)
+    assert not torch.allclose(model(x, t, tok_a, mask, pooled_a, L), model(x, t, tok_b, mask, pooled_b, L))
+    none = torch.zeros_like(mask)
+    zeros = torch.zeros_like(pooled_a)
+    assert torch.allclose(model(x, t, tok_a, none, zeros, L), model(x, t, tok_b, none, zeros, L))
+
+
+def test_bad_frame_count_is_a_clear_error():
+    model = MotionDenoiser(TINY)
+    with pytest.raises(ValueError, match="multiple of 4"):
+        model(torch.randn(1, 10, 263), torch.tensor([1]), *text_batch(1), torch.tensor([10]))
+
+
+def test_save_load_round_trip(tmp_path):
+    model = randomised(MotionDenoiser(TINY))
+    model.save(tmp_path)
+    loaded = MotionDenoiser.load(tmp_path)
+    assert loaded.cfg == TINY
+    x, t, L = torch.randn(1, 48, 263), torch.tensor([3]), torch.tensor([48])
+    assert torch.equal(model(x, t, *text_batch(1), L), loaded(x, t, *text_batch(1), L))
+
+
+def test_missing_checkpoint_is_a_clear_error(tmp_path):
+    with pytest.raises(FileNotFoundError, match="not a denoiser checkpoint"):
+        MotionDenoiser.load(tmp_path / "nothing")
+
+
+def test_v_parameterisation_identities():
+    s = Schedule()
+    x0, eps = torch.randn(3, 8, 263), torch.randn(3, 8, 263)
+    t = torch.tensor([0, 500, 999])
+    x_t = s.add_noise(x0, eps, t)
+    v = s.v_target(x0, eps, t)
+    assert torch.allclose(s.predict_x0(x_t, v, t), x0, atol=1e-5)
+    assert torch.allclose(s.predict_eps(x_t, v, t), eps, atol=1e-5)
+    assert s.alpha_bar[0] > 0.99 and s.alpha_bar[-1] < 1e-3
+
+
+def test_ddim_with_the_true_v_recovers_x0():
+    s = Schedule()
+    x0 = torch.randn(2, 8, 263)
+    noise = torch.randn_like(x0)
+    sampler = DDIMSampler(s, steps=10)
+
+    def oracle(x, t, i):  # the exact v for a single known x0
+        alpha, sigma = s.scales(t, x)
+        eps = (x - alpha * x0) / sigma
+        return alpha * eps - sigma * x0
+
+    assert torch.allclose(sampler.sample(oracle, noise), x0, atol=1e-4)
+
+
+def test_timesteps_and_noise():
+    assert ddim_timesteps(4, 1000) == [999, 749, 499, 249]
+    with pytest.raises(ValueError, match="steps"):
+        ddim_timesteps(0, 1000)
+    a = seeded_noise([1, 2], 40, 263)
+    assert torch.equal(a, seeded_noise([1, 2], 40, 263))
+    assert not torch.equal(a[0], a[1])
+    assert torch.equal(seeded_noise([1], 20, 263)[0], a[0, :20])  # a seed's noise does not depend on length
+
+
+def test_masks_and_masked_loss():
+    assert token_mask(torch.tensor([4, 5]), 3, 4).tolist() == [[True, False, False], [True, True, False]]
+    m = frame_mask(torch.tensor([2]), 4)
+    pred, target = torch.zeros(1, 4, 3), torch.ones(1, 4, 3)
+    target[0, 2:] = 100.0  # padding is ignored
+    assert masked_mse(pred, target, m).item() == pytest.approx(1.0)
