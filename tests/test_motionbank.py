@@ -1,0 +1,178 @@
+"""MotionBank: the builder's output layout, labels, splits, determinism, and the HumanML3D-layout Dataset."""
+
+import hashlib
+import json
+import sys
+
+import numpy as np
+import pytest
+
+from motion_lora import features as F
+from motion_lora.data import augment, builder, procedural
+from motion_lora.data.captions import caption_segments, heldout_markers, parse_text_line
+from motion_lora.data.clip import CONCEPTS
+from motion_lora.data.dataset import MotionDataset, collate
+from motion_lora.skeleton import BONE_LENGTHS, bone_lengths
+
+
+def tree_hash(root):
+    h = hashlib.sha256()
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        h.update(str(path.relative_to(root)).encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+def labels(root):
+    return {p.stem: json.loads(p.read_text()) for p in (root / "labels").glob("*.json")}
+
+
+def test_summary_and_layout(quick_bank):
+    root, summary = quick_bank
+    assert summary["clips"] == len(list((root / "new_joint_vecs").glob("*.npy")))
+    assert summary["captions"] > 3 * summary["clips"] - 1
+    assert summary["hours"] > 0 and summary["frames"] > 40 * summary["clips"] - 1
+    for name in ("Mean.npy", "Std.npy", "train.txt", "val.txt", "test.txt", "concepts.json"):
+        assert (root / name).exists()
+    assert np.load(root / "Std.npy").shape == (263,)
+    for clip_id, label in list(labels(root).items())[:40]:
+        vecs = np.load(root / "new_joint_vecs" / f"{clip_id}.npy")
+        joints = np.load(root / "new_joints" / f"{clip_id}.npy")
+        assert vecs.shape[1] == 263 and 40 <= len(vecs) <= 196
+        assert joints.shape == (len(vecs), 22, 3)
+        assert label["concept"] in CONCEPTS and label["fine"].startswith(label["concept"])
+        for seg in label["segments"]:
+            assert 0 <= seg["start"] < seg["end"] <= len(vecs)
+        lines = (root / "texts" / f"{clip_id}.txt").read_text().splitlines()
+        assert len(lines) >= 3
+        for line in lines:
+            caption, tokens, start, end = parse_text_line(line)
+            assert caption and "/" in tokens and (start, end) == (0.0, 0.0)
+
+
+def test_every_concept_present(quick_bank):
+    _, summary = quick_bank
+    assert all(summary["clips_per_concept"][c] > 0 for c in CONCEPTS)
+
+
+def test_bone_lengths_exact_in_written_joints(quick_bank):
+    root, _ = quick_bank
+    for path in sorted((root / "new_joints").glob("*.npy"))[:30]:
+        lengths = bone_lengths(np.load(path).astype(np.float64))
+        assert np.abs(lengths - BONE_LENGTHS).max() < 1e-4  # float32 storage
+
+
+def test_splits_by_source_and_mirrors_paired(quick_bank):
+    root, _ = quick_bank
+    lab = labels(root)
+    split_of_source = {}
+    for clip_id, label in lab.items():
+        assert split_of_source.setdefault(label["source"], label["split"]) == label["split"]
+        if not clip_id.startswith("M"):
+            assert lab["M" + clip_id]["split"] == label["split"]
+    ids = {s: set((root / f"{s}.txt").read_text().split()) for s in ("train", "val", "test")}
+    assert not (ids["train"] & ids["val"]) and not (ids["train"] & ids["test"]) and not (ids["val"] & ids["test"])
+
+
+def test_heldout_phrasings_only_in_test(quick_bank):
+    root, _ = quick_bank
+    markers = [m for c in CONCEPTS for m in heldout_markers(c)]
+    found_in_test = 0
+    for clip_id, label in labels(root).items():
+        text = (root / "texts" / f"{clip_id}.txt").read_text().lower()
+        words = " " + " ".join(w.strip(".,") for w in text.replace("#", " ").split()) + " "
+        has_marker = any(f" {m} " in words for m in markers)
+        if label["split"] != "test":
+            assert not has_marker, f"held-out phrasing in {label['split']} clip {clip_id}"
+            assert label["heldout_captions"] == []
+        else:
+            found_in_test += has_marker
+    assert found_in_test > 0
+
+
+def test_mirrored_right_kick_matches_generated_left_kick():
+    right = procedural.sample_motion("kick", np.random.default_rng(7), source="r", side="right", style="front")
+    left = procedural.sample_motion("kick", np.random.default_rng(7), source="l", side="left", style="front")
+    mirrored = augment.mirror(right)
+    assert [s.fine for s in mirrored.segments] == [s.fine for s in left.segments] == ["kick_front_left"]
+    assert mirrored.segments[0].attrs == left.segments[0].attrs
+    assert caption_segments(mirrored.segments, np.random.default_rng(3)) == caption_segments(left.segments, np.random.default_rng(3))
+
+
+def test_same_seed_same_bytes_other_seed_differs(tmp_path, quick_bank):
+    root, _ = quick_bank
+    again = tmp_path / "again"
+    builder.build(again, builder.QUICK, log=lambda *_: None)
+    assert tree_hash(again) == tree_hash(root)
+    other = tmp_path / "other"
+    builder.build(other, builder.dataclasses.replace(builder.QUICK, seed=1), log=lambda *_: None)
+    assert tree_hash(other) != tree_hash(root)
+
+
+def test_foot_contacts_plausible():
+    """Standing still: feet in contact; walking: in between; running: mostly airborne or moving."""
+    rng = np.random.default_rng(0)
+
+    def contact_rate(motion):
+        return F.extract_features(motion.joints)[:, F.BLOCKS["contacts"]].mean()
+
+    stand = augment.pad_idle(procedural.sample_motion("wave", rng, source="w"), 120, rng)
+    idle = F.extract_features(stand.joints[:20])[:, F.BLOCKS["contacts"]].mean()
+    walk = contact_rate(procedural.sample_motion("walk", rng, source="a"))
+    run = contact_rate(procedural.sample_motion("run", rng, source="b", speed="fast"))
+    assert idle > 0.95
+    assert 0.2 < walk < 0.85
+    assert run < walk and run < 0.4
+
+
+def test_dataset_items(quick_bank):
+    root, _ = quick_bank
+    ds = MotionDataset(root, "train", seed=0)
+    item = ds[0]
+    assert item["motion"].shape == (196, 263) and item["length"] % 4 == 0 and 40 <= item["length"] <= 196
+    assert (item["motion"][item["length"] :] == 0).all()
+    assert item["concept"] >= 0 and item["caption"]
+    batch = collate([ds[i] for i in range(4)])
+    assert batch["motion"].shape == (4, 196, 263) and batch["length"].shape == (4,)
+    test = MotionDataset(root, "test", captions="all", random_crop=False)
+    assert any(test[i]["heldout"] for i in range(len(test)))
+    assert len(test) > len(test.entries)
+
+
+def test_dataset_reads_real_humanml3d_layout(tmp_path):
+    """No labels folder, sub-clip captions with start/end times, real-style tokens."""
+    rng = np.random.default_rng(0)
+    root = tmp_path / "HumanML3D"
+    (root / "new_joint_vecs").mkdir(parents=True)
+    (root / "texts").mkdir()
+    np.save(root / "new_joint_vecs" / "000001.npy", rng.normal(size=(150, 263)).astype(np.float32))
+    np.save(root / "new_joint_vecs" / "000002.npy", rng.normal(size=(30, 263)).astype(np.float32))  # too short
+    (root / "texts" / "000001.txt").write_text(
+        "a man kicks something with his left leg.#a/DET man/NOUN kick/VERB something/PRON with/ADP his/DET left/ADJ leg/NOUN#0.0#0.0\n"
+        "a person walks then turns.#a/DET person/NOUN walk/VERB then/ADV turn/VERB#1.0#4.5\n"
+    )
+    (root / "texts" / "000002.txt").write_text("too short#too/ADV short/ADJ#0.0#0.0\n")
+    (root / "train.txt").write_text("000001\n000002\n000003\n")
+    np.save(root / "Mean.npy", np.zeros(263, np.float32))
+    np.save(root / "Std.npy", np.ones(263, np.float32))
+    ds = MotionDataset(root, "train", captions="all", random_crop=False)
+    ids = sorted(e.id for e in ds.entries)
+    assert ids == ["000001", "000001#1"]  # the sub-clip (1.0-4.5 s = 70 frames) is its own entry
+    sub = next(e for e in ds.entries if e.id == "000001#1")
+    assert len(sub.features) == 70 and sub.concept == -1
+
+
+def test_dataset_bad_inputs(tmp_path, quick_bank):
+    root, _ = quick_bank
+    with pytest.raises(ValueError, match="split"):
+        MotionDataset(root, "training")
+    with pytest.raises(FileNotFoundError, match="train.txt"):
+        MotionDataset(tmp_path, "train", mean=np.zeros(263), std=np.ones(263))
+
+
+def test_missing_pybullet_is_a_clear_error(monkeypatch, tmp_path, capsys):
+    from motion_lora.data import __main__ as cli
+
+    monkeypatch.setitem(sys.modules, "pybullet_data", None)
+    assert cli.main(["build", "--out", str(tmp_path / "x"), "--quick"]) == 1
+    assert "pybullet" in capsys.readouterr().err
