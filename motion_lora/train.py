@@ -1,0 +1,251 @@
+"""Erase a concept from the base denoiser with a LoRA adapter (ESD objective).
+
+    python -m motion_lora.train --name motionbank_base --dataset_name t2m --target_concept kick \\
+        --lora_rank 16 --lora_alpha 16.0 --unlearn_lr 1e-4 --unlearn_epochs 40 --negative_guidance 1.0
+
+Arguments and defaults follow the research code this project descends from; an "epoch" here is one pass
+over the concept prompt set (the concept plus its paraphrases) in batches of --batch_size prompts.
+
+Output, written atomically (a cancelled or killed run leaves no half-written adapter):
+    checkpoints/t2m/{NAME}_LoRA_{CONCEPT}/model/latest.tar     adapter weights + full config (weights_only-safe)
+    checkpoints/t2m/{NAME}_LoRA_{CONCEPT}/model/adapter_config.json, adapter_model.safetensors  (PEFT files)
+    checkpoints/t2m/{NAME}_LoRA_{CONCEPT}/adapter.json          summary: concept, prompts, config, timing
+    checkpoints/t2m/{NAME}_LoRA_{CONCEPT}/logs/train_lora.log
+    checkpoints/t2m/{NAME}_LoRA_{CONCEPT}/eval/                 filled by python -m motion_lora.test_unlearn
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import math
+import os
+import platform
+import shutil
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Callable
+
+import torch
+from tqdm import tqdm
+
+from .adapters import PRESETS, AdapterSet, LoraSpec, base_state_hash
+from .checkpoints import DATASET_NAME, check_name, checkpoint_root, resolve_base
+from .denoiser import MotionDenoiser
+from .text_encoder import TextEncoder
+from .unlearn import TrainEvent, Unlearner, UnlearnConfig, concept_key, concept_prompts, lora_state
+
+DEFAULT_EPOCHS = 40
+FORMAT_VERSION = 1
+
+
+def adapter_folder_name(base_name: str, concept: str, method: str = "lora") -> str:
+    tag = "LoRA" if method == "lora" else "FullFT"
+    return check_name(f"{Path(base_name).name}_{tag}_{concept_key(concept).replace(' ', '_')}", "adapter")
+
+
+def iterations_for(epochs: int, n_prompts: int, batch_size: int) -> int:
+    """One epoch = one pass over the concept prompts in batches."""
+    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
+        raise ValueError(f"--unlearn_epochs must be a whole number >= 1, got {epochs!r}")
+    return epochs * math.ceil(n_prompts / batch_size)
+
+
+def check_writable(folder: Path) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    probe = folder / f".write-test-{os.getpid()}"
+    try:
+        probe.write_text("")
+        probe.unlink()
+    except OSError as err:
+        raise ValueError(f"output folder {folder} is not writable: {err}") from err
+
+
+def publish(staging: Path, final: Path) -> None:
+    """Replace `final` by `staging` with renames only, so readers see either the old or the new adapter."""
+    old = final.with_name(f".{final.name}.old")
+    if old.exists():
+        shutil.rmtree(old)
+    if final.exists():
+        os.replace(final, old)
+    os.replace(staging, final)
+    if old.exists():
+        shutil.rmtree(old)
+
+
+def write_adapter(staging: Path, unlearner: Unlearner, meta: dict, save_full: bool) -> None:
+    """Everything the adapter folder holds, written into `staging`."""
+    model_dir = staging / "model"
+    model_dir.mkdir(parents=True, exist_ok=True)
+    if unlearner.cfg.method == "lora":
+        state = lora_state(unlearner.adapters, unlearner.name)
+        unlearner.adapters.save(unlearner.name, model_dir)
+    else:
+        state = {k: v.detach().cpu().clone() for k, v in unlearner.student.state_dict().items()}
+    payload = {"format": FORMAT_VERSION, "weights": state, "config": meta}
+    if save_full and unlearner.cfg.method == "lora":
+        payload["base_weights"] = {k: v.detach().cpu().clone() for k, v in unlearner.adapters.base.state_dict().items() if "lora_" not in k}
+    torch.save(payload, model_dir / "latest.tar")
+    (staging / "adapter.json").write_text(json.dumps(meta, indent=1) + "\n")
+    (staging / "eval").mkdir(exist_ok=True)
+
+
+def unlearn_to_folder(
+    *,
+    base_name: str,
+    config: UnlearnConfig,
+    out_root: Path | None = None,
+    device: str = "cpu",
+    save_full: bool = False,
+    stop: threading.Event | None = None,
+    on_event: Callable[[TrainEvent], None] | None = None,
+    adapters: AdapterSet | None = None,
+    text_encoder: TextEncoder | None = None,
+    folder_name: str | None = None,
+) -> Path | None:
+    """Train and publish an adapter folder; returns its path, or None when stopped before the end.
+
+    Pass `adapters`/`text_encoder` to train inside an already loaded model (the app does); the new adapter
+    then stays loaded under the folder's name.
+    """
+    config = config.validated()
+    root = (out_root or checkpoint_root()) / DATASET_NAME
+    check_writable(root)
+    name = folder_name or adapter_folder_name(base_name, config.concept, config.method)
+    base_dir = resolve_base(base_name)
+    if adapters is None:
+        adapters = AdapterSet(MotionDenoiser.load(base_dir, device))
+    text_encoder = text_encoder or TextEncoder(device=device)
+    hash_before = base_state_hash(adapters.model)
+    staging = root / f".{name}.partial-{os.getpid()}-{threading.get_ident()}"
+    if staging.exists():
+        shutil.rmtree(staging)
+    (staging / "logs").mkdir(parents=True)
+    log = (staging / "logs" / "train_lora.log").open("w")
+    try:
+        unlearner = Unlearner(adapters, text_encoder, config, name, stop=stop)
+        log.write(f"base {base_name} ({base_dir}), concept {config.concept!r}, method {config.method}\n")
+        log.write(f"config {json.dumps(dataclasses.asdict(config))}\nprompts {json.dumps(unlearner.prompts)}\n")
+        started = time.perf_counter()
+        for event in unlearner:
+            log.write(json.dumps(dataclasses.asdict(event)) + "\n")
+            if on_event:
+                on_event(event)
+        seconds = time.perf_counter() - started
+        if not unlearner.finished:
+            log.close()
+            shutil.rmtree(staging)
+            if config.method == "lora":
+                adapters.delete(name)
+            return None
+        hash_after = base_state_hash(adapters.model)
+        if hash_after != hash_before:  # cannot happen with LoRA; guards against a future regression
+            raise RuntimeError("the base weights changed during unlearning")
+        meta = {
+            "name": name,
+            "concept": concept_key(config.concept),
+            "base": base_name,
+            "base_hash": hash_before,
+            "method": config.method,
+            "rank": config.lora.rank,
+            "alpha": config.lora.alpha,
+            "dropout": config.lora.dropout,
+            "targets": config.lora.preset,
+            "target_modules": PRESETS[config.lora.preset],
+            "negative_guidance": config.negative_guidance,
+            "lr": config.lr,
+            "iterations": config.iterations,
+            "batch_size": config.batch_size,
+            "preserve_weight": config.preserve_weight,
+            "retain_prompts": list(unlearner.retain),
+            "prompts": unlearner.prompts,
+            "seed": config.seed,
+            "rollout_steps": config.rollout_steps,
+            "rollout_guidance": config.rollout_guidance,
+            "frames": config.frames,
+            "seconds": round(seconds, 1),
+            "final_loss": event.loss,
+            "machine": f"{platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}",
+        }
+        log.write(f"done in {seconds:.1f} s; base hash unchanged: {hash_before}\n")
+        log.close()
+        write_adapter(staging, unlearner, meta, save_full)
+        final = root / name
+        publish(staging, final)
+        return final
+    except BaseException:
+        log.close()
+        shutil.rmtree(staging, ignore_errors=True)
+        if config.method == "lora" and name in adapters.specs:
+            adapters.delete(name)
+        raise
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m motion_lora.train", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--name", default="motionbank_base", help="the base checkpoint's name (checkpoints/t2m/NAME)")
+    p.add_argument("--dataset_name", default=DATASET_NAME, choices=[DATASET_NAME])
+    p.add_argument("--target_concept", default="kick")
+    p.add_argument("--lora_rank", type=int, default=16)
+    p.add_argument("--lora_alpha", type=float, default=16.0)
+    p.add_argument("--unlearn_lr", type=float, default=1e-4)
+    p.add_argument("--unlearn_epochs", type=int, default=DEFAULT_EPOCHS, help="passes over the concept prompt set")
+    p.add_argument("--negative_guidance", type=float, default=1.0, help="eta of the ESD target")
+    p.add_argument("--targets", default="attn", choices=list(PRESETS), help="which linear layers get LoRA")
+    p.add_argument("--lora_dropout", type=float, default=0.0)
+    p.add_argument("--iterations", type=int, default=None, help="overrides --unlearn_epochs")
+    p.add_argument("--batch_size", type=int, default=4)
+    p.add_argument("--prompts", nargs="*", default=[], help="extra prompts describing the concept")
+    p.add_argument("--retain_prompts", nargs="*", default=[], help="prompts to preserve (default: every other concept)")
+    p.add_argument("--preserve_weight", type=float, default=0.0, help="lambda of the preservation loss (0 = plain ESD)")
+    p.add_argument("--method", default="lora", choices=["lora", "full"])
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--save_full", action="store_true", help="also store the frozen base weights in latest.tar")
+    p.add_argument("--out_root", type=Path, default=None, help="checkpoint root (default: checkpoints/)")
+    return p
+
+
+def config_from_args(args) -> UnlearnConfig:
+    spec = LoraSpec(rank=args.lora_rank, alpha=args.lora_alpha, dropout=args.lora_dropout, preset=args.targets).validated()
+    cfg = UnlearnConfig(
+        concept=args.target_concept,
+        extra_prompts=tuple(args.prompts),
+        negative_guidance=args.negative_guidance,
+        lr=args.unlearn_lr,
+        batch_size=args.batch_size,
+        method=args.method,
+        lora=spec,
+        retain_prompts=tuple(args.retain_prompts),
+        preserve_weight=args.preserve_weight,
+        seed=args.seed,
+    )
+    n_prompts = len(concept_prompts(cfg.concept, cfg.extra_prompts, cfg.paraphrases))
+    iterations = args.iterations if args.iterations is not None else iterations_for(args.unlearn_epochs, n_prompts, cfg.batch_size)
+    return dataclasses.replace(cfg, iterations=iterations).validated()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        config = config_from_args(args)
+        bar = tqdm(total=config.iterations, desc=f"unlearn {concept_key(config.concept)}", mininterval=1)
+
+        def show(event: TrainEvent) -> None:
+            bar.update(1)
+            bar.set_postfix(loss=f"{event.loss:.4f}")
+
+        out = unlearn_to_folder(base_name=args.name, config=config, out_root=args.out_root, device=args.device, save_full=args.save_full, on_event=show)
+        bar.close()
+    except (ValueError, FileNotFoundError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    print(f"wrote {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

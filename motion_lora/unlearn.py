@@ -1,0 +1,260 @@
+"""ESD concept erasure (Gandikota et al. 2023) in v-space, written once as an iterator of training events.
+
+For a concept prompt c and a noisy motion x_t drawn from the *frozen teacher's* own DDIM rollout for c:
+    v* = v_u - eta * (v_c - v_u)        (v_c, v_u: the teacher's conditional / unconditional predictions)
+    loss = || v_student(x_t, c) - v* ||^2  [+ lambda * || v_student(x_r, r) - v_teacher(x_r, r) ||^2 on retain prompts r]
+The student is the same network with a trainable LoRA adapter (method "lora") or a fully trainable copy
+(method "full", for comparison); the teacher is the network with adapters disabled, under no_grad.
+
+The CLI (`python -m motion_lora.train`) and the app both consume `Unlearner` events; stopping between steps
+is done by setting `stop` (a threading.Event).
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Iterator
+
+import numpy as np
+import torch
+
+from .adapters import AdapterSet, LoraSpec
+from .data.captions import concept_paraphrases
+from .data.clip import CONCEPT_INDEX, CONCEPTS
+from .diffusion import Schedule, masked_mse
+from .features import FEATURE_DIM
+from .sampler import DDIMSampler
+from .text_encoder import TextEncoder
+
+METHODS = ("lora", "full")
+MAX_ITERATIONS = 5000
+MAX_CONCEPT_CHARS = 60
+
+
+@dataclass(frozen=True, kw_only=True)
+class UnlearnConfig:
+    concept: str = "kick"
+    extra_prompts: tuple[str, ...] = ()  # user prompts added to the derived paraphrases
+    paraphrases: int = 16
+    negative_guidance: float = 1.0  # eta
+    lr: float = 1e-4
+    iterations: int = 200
+    batch_size: int = 4
+    method: str = "lora"
+    lora: LoraSpec = field(default_factory=LoraSpec)
+    retain_prompts: tuple[str, ...] = ()  # empty = one paraphrase of every other known concept
+    preserve_weight: float = 0.0  # lambda
+    rollout_steps: int = 20  # DDIM steps of the teacher rollouts that provide x_t
+    rollout_guidance: float = 3.0
+    pool_refresh: int = 10  # iterations between fresh rollouts
+    frames: int = 120
+    seed: int = 0
+
+    def validated(self) -> "UnlearnConfig":
+        concept_key(self.concept)
+        if self.method not in METHODS:
+            raise ValueError(f"method must be one of {METHODS}, got {self.method!r}")
+        for name in ("negative_guidance", "lr", "preserve_weight", "rollout_guidance"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+                raise ValueError(f"{name} must be a finite number, got {v!r}")
+        if not 0 < self.lr <= 1e-1:
+            raise ValueError(f"learning rate must be in (0, 0.1], got {self.lr}")
+        if self.preserve_weight < 0:
+            raise ValueError(f"preserve weight must be >= 0, got {self.preserve_weight}")
+        for name, lo, hi in (("iterations", 1, MAX_ITERATIONS), ("batch_size", 1, 64), ("rollout_steps", 2, 100), ("pool_refresh", 1, 1000), ("paraphrases", 0, 64)):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
+                raise ValueError(f"{name} must be a whole number between {lo} and {hi}, got {v!r}")
+        if not 20 <= self.frames <= 196 or self.frames % 4:
+            raise ValueError(f"frames must be a multiple of 4 between 20 and 196, got {self.frames}")
+        self.lora.validated()
+        return self
+
+
+@dataclass(frozen=True)
+class TrainEvent:
+    step: int
+    total: int
+    loss: float
+    esd_loss: float
+    preserve_loss: float
+    lr: float
+    elapsed: float
+
+
+def concept_key(concept: str) -> str:
+    """Normalise a user's concept text: 'Kicks', 'kicking', 'raise arms' -> a known concept or clean text."""
+    if not isinstance(concept, str):
+        raise ValueError(f"the concept must be text, got {type(concept).__name__}")
+    text = " ".join(concept.lower().split())
+    if not text:
+        raise ValueError("the concept is empty: name what to erase, e.g. 'kick'")
+    if len(text) > MAX_CONCEPT_CHARS:
+        raise ValueError(f"the concept is too long ({len(text)} characters; at most {MAX_CONCEPT_CHARS})")
+    if not all(ch.isalpha() or ch in " -_'" for ch in text):
+        raise ValueError(f"the concept may contain letters, spaces, '-' and '_' only, got {concept!r}")
+    underscored = text.replace(" ", "_").replace("-", "_")
+    for candidate in (underscored, underscored.rstrip("s"), underscored.removesuffix("ing"), underscored.removesuffix("es")):
+        if candidate in CONCEPT_INDEX:
+            return candidate
+    return text
+
+
+def concept_prompts(concept: str, extra: tuple[str, ...] = (), n: int = 16) -> list[str]:
+    """The prompt set to erase: the concept itself, paraphrases from our caption grammar when the concept is
+    known (else simple templates), and the user's own prompts."""
+    key = concept_key(concept)
+    words = key.replace("_", " ")
+    prompts = [words, f"a person {words}s" if key in CONCEPT_INDEX else f"a person does {words}"]
+    if key in CONCEPT_INDEX:
+        prompts += concept_paraphrases(key, np.random.default_rng(0), n=n)
+    else:
+        prompts += [t.format(w=words) for t in ("someone performs {w}", "a person is doing {w}", "a man does {w}", "a woman performs {w}", "{w} motion")][: max(n, 1)]
+    prompts += [p.strip() for p in extra if p and p.strip()]
+    return list(dict.fromkeys(prompts))
+
+
+def default_retain_prompts(concept: str) -> list[str]:
+    """One training-grammar caption of every other known concept."""
+    key = concept_key(concept)
+    return [concept_paraphrases(c, np.random.default_rng(1), n=1)[0] for c in CONCEPTS if c != key]
+
+
+class Pool:
+    """Noisy motions from teacher rollouts: for each prompt, x at every DDIM step of one rollout."""
+
+    def __init__(self, xs: torch.Tensor, ts: torch.Tensor, prompt_idx: torch.Tensor):
+        self.xs, self.ts, self.prompt_idx = xs, ts, prompt_idx  # (N, T, D), (N,), (N,)
+
+    def draw(self, k: int, g: torch.Generator) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        i = torch.randint(0, len(self.ts), (k,), generator=g)
+        return self.xs[i], self.ts[i], self.prompt_idx[i]
+
+
+class Unlearner:
+    """Iterate to train: `for event in Unlearner(...): ...`. Results are in `adapters` (LoRA) or `student` (full)."""
+
+    def __init__(self, adapters: AdapterSet, text_encoder: TextEncoder, config: UnlearnConfig, name: str, stop: threading.Event | None = None):
+        self.cfg = config.validated()
+        self.adapters, self.text_encoder, self.name = adapters, text_encoder, name
+        self.stop = stop or threading.Event()
+        self.schedule = Schedule()
+        self.prompts = concept_prompts(config.concept, config.extra_prompts, config.paraphrases)
+        self.retain = list(config.retain_prompts) or (default_retain_prompts(config.concept) if config.preserve_weight > 0 else [])
+        self.g = torch.Generator().manual_seed(config.seed)
+        torch.manual_seed(config.seed)
+        base = adapters.base
+        self.device = next(base.parameters()).device
+        if config.method == "lora":
+            adapters.add(name, config.lora)
+            self.params = adapters.trainable(name)
+            self.student = adapters.peft
+        else:
+            self.student = copy.deepcopy(base)
+            self.student.requires_grad_(True)
+            self.params = list(self.student.parameters())
+        self.student.eval()  # no dropout: the student must see what the teacher sees
+        self.optimizer = torch.optim.AdamW(self.params, lr=config.lr, weight_decay=0.0)
+        self.step = 0
+
+    # ----------------------------------------------------------------- networks
+
+    def teacher(self, x, t, text, lengths, cond: bool) -> torch.Tensor:
+        tokens, mask, pooled = text
+        if not cond:
+            mask, pooled = torch.zeros_like(mask), torch.zeros_like(pooled)
+        with torch.no_grad(), self.adapters.disabled() as model:
+            return model(x, t, tokens, mask, pooled, lengths)
+
+    def _text(self, prompts: list[str]):
+        b = self.text_encoder.encode(prompts)
+        return b.tokens.to(self.device), b.mask.to(self.device), b.pooled.to(self.device)
+
+    @torch.no_grad()
+    def rollout(self, prompts: list[str]) -> Pool:
+        """Teacher DDIM with CFG from fresh noise; keep x at every step (the x_t ESD trains on)."""
+        B, T = len(prompts), self.cfg.frames
+        tokens, mask, pooled = self._text(prompts)
+        both = (torch.cat([tokens, tokens]), torch.cat([mask, torch.zeros_like(mask)]), torch.cat([pooled, torch.zeros_like(pooled)]))
+        lengths = torch.full((2 * B,), T, device=self.device)
+        sampler = DDIMSampler(self.schedule, self.cfg.rollout_steps)
+        x = torch.randn(B, T, FEATURE_DIM, generator=self.g).to(self.device)
+        xs, ts = [], []
+        for i, t in enumerate(sampler.timesteps):
+            tt = torch.full((B,), t, device=self.device, dtype=torch.long)
+            xs.append(x)
+            ts.append(tt)
+            with self.adapters.disabled() as model:
+                v = model(torch.cat([x, x]), torch.cat([tt, tt]), *both, lengths)
+            v = v[B:] + self.cfg.rollout_guidance * (v[:B] - v[B:])
+            x = sampler.step(v, i, x).prev_sample
+        idx = torch.arange(B).repeat(len(xs))
+        return Pool(torch.cat(xs), torch.cat(ts), idx)
+
+    def _sample_prompts(self, prompts: list[str], k: int) -> list[str]:
+        order = torch.randperm(len(prompts), generator=self.g).tolist()
+        return [prompts[order[i % len(prompts)]] for i in range(k)]
+
+    # ----------------------------------------------------------------- training
+
+    def losses(self, pool: Pool, pool_prompts: list[str], retain_pool: Pool | None, retain_prompts: list[str]):
+        cfg = self.cfg
+        x, t, pi = pool.draw(cfg.batch_size, self.g)
+        prompts = [pool_prompts[i] for i in pi.tolist()]
+        text = self._text(prompts)
+        lengths = torch.full((len(prompts),), cfg.frames, device=self.device)
+        v_c = self.teacher(x, t, text, lengths, cond=True)
+        v_u = self.teacher(x, t, text, lengths, cond=False)
+        target = v_u - cfg.negative_guidance * (v_c - v_u)
+        v = self.student(x, t, *text, lengths)
+        mask = torch.ones(x.shape[:2], dtype=torch.bool, device=self.device)
+        esd = masked_mse(v, target, mask)
+        preserve = torch.zeros((), device=self.device)
+        if retain_pool is not None and cfg.preserve_weight > 0:
+            xr, tr, ri = retain_pool.draw(cfg.batch_size, self.g)
+            rtext = self._text([retain_prompts[i] for i in ri.tolist()])
+            preserve = masked_mse(self.student(xr, tr, *rtext, lengths), self.teacher(xr, tr, rtext, lengths, cond=True), mask)
+        return esd, preserve
+
+    def __iter__(self) -> Iterator[TrainEvent]:
+        cfg = self.cfg
+        started = time.perf_counter()
+        pool = retain_pool = None
+        for self.step in range(1, cfg.iterations + 1):
+            if self.stop.is_set():
+                return
+            if (self.step - 1) % cfg.pool_refresh == 0:
+                pool_prompts = self._sample_prompts(self.prompts, cfg.batch_size)
+                pool = self.rollout(pool_prompts)
+                if self.retain and cfg.preserve_weight > 0:
+                    retain_prompts = self._sample_prompts(self.retain, cfg.batch_size)
+                    retain_pool = self.rollout(retain_prompts)
+                else:
+                    retain_prompts = []
+            esd, preserve = self.losses(pool, pool_prompts, retain_pool, retain_prompts)
+            loss = esd + cfg.preserve_weight * preserve
+            self.optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            self.optimizer.step()
+            yield TrainEvent(self.step, cfg.iterations, loss.item(), esd.item(), preserve.item(), cfg.lr, time.perf_counter() - started)
+
+    def run(self) -> list[TrainEvent]:
+        return list(self)
+
+    @property
+    def finished(self) -> bool:
+        return self.step >= self.cfg.iterations and not self.stop.is_set()
+
+
+def lora_state(adapters: AdapterSet, name: str) -> dict[str, torch.Tensor]:
+    """The adapter's LoRA matrices with adapter-independent keys (as stored in latest.tar)."""
+    out = {}
+    for key, value in adapters.peft.state_dict().items():
+        if "lora_" in key and f".{name}." in key:
+            out[key.replace(f".{name}.", ".")] = value.detach().cpu().clone()
+    return out
