@@ -1,0 +1,241 @@
+"""LoRA adapter invariants (PEFT-style) on a tiny denoiser, and the ESD loop's guarantees."""
+
+import threading
+
+import pytest
+import torch
+
+from motion_lora.adapters import BASE, PRESETS, AdapterSet, LoraSpec, base_state_hash
+from motion_lora.denoiser import DenoiserConfig, MotionDenoiser
+from motion_lora.unlearn import Unlearner, UnlearnConfig, concept_key, concept_prompts
+
+TINY = DenoiserConfig(d_model=32, n_layers=2, n_heads=2, max_frames=48, dropout=0.0)
+
+
+def tiny_base(seed=0):
+    torch.manual_seed(seed)
+    model = MotionDenoiser(TINY)
+    with torch.no_grad():
+        for p in model.parameters():
+            if p.abs().sum() == 0 and p.dim() > 1:
+                p.normal_(0, 0.05)
+    return model.eval()
+
+
+def inputs(B=2, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    return (
+        torch.randn(B, 48, 263, generator=g),
+        torch.tensor([10, 500][:B]),
+        torch.randn(B, 5, 384, generator=g),
+        torch.ones(B, 5, dtype=torch.bool),
+        torch.randn(B, 384, generator=g),
+        torch.full((B,), 48),
+    )
+
+
+def with_trained_looking_adapter(adapters, name, spec=LoraSpec(rank=4, alpha=8.0), seed=1):
+    adapters.add(name, spec)
+    g = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for p in adapters.lora_parameters(name):
+            p.copy_(torch.randn(p.shape, generator=g) * 0.1)
+    return adapters
+
+
+class FakeEncoder:
+    """Deterministic stand-in for MiniLM so the loop tests run in a second."""
+
+    def encode(self, texts):
+        from motion_lora.text_encoder import TextBatch
+
+        rows = [torch.Generator().manual_seed(abs(hash(t)) % 2**31) for t in texts]
+        tokens = torch.stack([torch.randn(4, 384, generator=g) for g in rows])
+        pooled = torch.nn.functional.normalize(tokens.mean(1), dim=-1)
+        return TextBatch(tokens=tokens, mask=torch.ones(len(texts), 4, dtype=torch.bool), pooled=pooled)
+
+
+def run(adapters, name, scale=1.0, weights=None):
+    with adapters.using(weights or {name: 1.0}, scale) as model:
+        return model(*inputs())
+
+
+def test_presets_target_only_the_named_projections():
+    adapters = AdapterSet(tiny_base())
+    for preset in PRESETS:
+        adapters.add(preset, LoraSpec(rank=2, alpha=2, preset=preset))
+    targeted = {preset: {n.split(".lora_A")[0] for n, _ in adapters.peft.named_parameters() if f"lora_A.{preset}." in n} for preset in PRESETS}
+    assert all(".cross_attn." in n for n in targeted["xattn"]) and len(targeted["xattn"]) == 2 * 4
+    assert {n.rsplit(".", 1)[1] for n in targeted["xattn-kv"]} == {"to_k", "to_v"}
+    assert len(targeted["attn"]) == 2 * 2 * 4
+    assert targeted["attn"] < targeted["all-linear"]
+
+
+def test_fresh_disabled_and_zero_scale_equal_base():
+    base = tiny_base()
+    y0 = base(*inputs())
+    adapters = AdapterSet(base)
+    adapters.add("fresh", LoraSpec(rank=4, alpha=4))
+    assert torch.equal(run(adapters, "fresh"), y0)  # B = 0 at init
+    with_trained_looking_adapter(adapters, "kick")
+    with adapters.disabled() as model:
+        assert torch.equal(model(*inputs()), y0)
+    assert torch.equal(run(adapters, "kick", scale=0.0), y0)
+    assert not torch.allclose(run(adapters, "kick"), y0, atol=1e-4)
+
+
+def test_scale_multiplies_the_lora_delta_of_every_layer():
+    """On a LoRA layer, scale s gives exactly s times the delta (the network output is nonlinear in it)."""
+    adapters = with_trained_looking_adapter(AdapterSet(tiny_base()), "kick")
+    layer = adapters.peft.base_model.model.blocks[0].cross_attn.to_k
+    x = torch.randn(3, 32)
+    with adapters.disabled():
+        y0 = layer(x)
+    deltas = {}
+    for s in (1.0, 2.5, -0.5):
+        with adapters.using({"kick": 1.0}, s):
+            deltas[s] = layer(x) - y0
+    assert torch.allclose(deltas[2.5], 2.5 * deltas[1.0], atol=1e-6)
+    assert torch.allclose(deltas[-0.5], -0.5 * deltas[1.0], atol=1e-6)
+
+
+def test_weighted_combination_sums_deltas():
+    adapters = AdapterSet(tiny_base())
+    with_trained_looking_adapter(adapters, "kick", seed=1)
+    with_trained_looking_adapter(adapters, "punch", LoraSpec(rank=8, alpha=4.0), seed=2)
+    layer = adapters.peft.base_model.model.blocks[1].self_attn.to_q
+    x = torch.randn(3, 32)
+    with adapters.disabled():
+        y0 = layer(x)
+    with adapters.using({"kick": 1.0}, 1.0):
+        dk = layer(x) - y0
+    with adapters.using({"punch": 1.0}, 1.0):
+        dp = layer(x) - y0
+    with adapters.using({"kick": 0.7, "punch": 1.5}, 2.0):
+        both = layer(x) - y0
+    assert torch.allclose(both, 2.0 * (0.7 * dk + 1.5 * dp), atol=1e-5)
+
+
+def test_mixed_batch_equals_two_separate_runs():
+    adapters = with_trained_looking_adapter(AdapterSet(tiny_base()), "kick")
+    args = inputs()
+    with adapters.disabled() as model:
+        base_out = model(*args)
+    steered = run(adapters, "kick", scale=1.5)
+    doubled = tuple(torch.cat([a, a]) for a in args)
+    with adapters.mixed({"kick": 1.0}, 1.5) as (model, name):
+        out = model(*doubled, adapter_names=[BASE, BASE, name, name])
+    assert torch.allclose(out[:2], base_out, atol=1e-6)
+    assert torch.allclose(out[2:], steered, atol=1e-6)
+
+
+def test_save_load_round_trip_keeps_rank_and_alpha(tmp_path):
+    adapters = with_trained_looking_adapter(AdapterSet(tiny_base()), "kick", LoraSpec(rank=6, alpha=3.0, preset="xattn"))
+    expected = run(adapters, "kick")
+    adapters.save("kick", tmp_path)
+    fresh = AdapterSet(tiny_base())
+    spec = fresh.load("kick", tmp_path)  # no rank flag: it comes from the files
+    assert (spec.rank, spec.alpha, spec.preset) == (6, 3.0, "xattn")
+    assert torch.allclose(run(fresh, "kick"), expected, atol=1e-6)
+
+
+def test_bad_adapter_requests():
+    adapters = with_trained_looking_adapter(AdapterSet(tiny_base()), "kick")
+    with pytest.raises(ValueError, match="unknown adapter"):
+        adapters.resolve({"dance": 1.0})
+    with pytest.raises(ValueError, match="finite"):
+        adapters.resolve({"kick": 1.0}, float("nan"))
+    with pytest.raises(ValueError, match="already loaded"):
+        adapters.add("kick", LoraSpec())
+    for bad in (LoraSpec(rank=0), LoraSpec(rank=-2), LoraSpec(alpha=float("nan")), LoraSpec(preset="mlp")):
+        with pytest.raises(ValueError):
+            bad.validated()
+
+
+def test_load_missing_or_corrupt_adapter_is_a_clear_error(tmp_path):
+    adapters = with_trained_looking_adapter(AdapterSet(tiny_base()), "kick")
+    with pytest.raises(FileNotFoundError, match="not a LoRA adapter folder"):
+        adapters.load("x", tmp_path)
+    adapters.save("kick", tmp_path / "ok")
+    (tmp_path / "ok" / "adapter_model.safetensors").write_bytes(b"garbage")
+    with pytest.raises(ValueError, match="could not load"):
+        adapters.load("broken", tmp_path / "ok")
+    assert adapters.names == ["kick"] and run(adapters, "kick") is not None  # the rest still works
+
+
+# ---------------------------------------------------------------------------- ESD loop
+
+
+def unlearner(adapters, **overrides):
+    cfg = UnlearnConfig(concept="kick", iterations=6, batch_size=2, rollout_steps=4, frames=48, pool_refresh=3, lora=LoraSpec(rank=4, alpha=4.0), lr=1e-2, **overrides)
+    return Unlearner(adapters, FakeEncoder(), cfg, "kick")
+
+
+def test_only_lora_parameters_are_optimised_and_base_is_unchanged():
+    adapters = AdapterSet(tiny_base())
+    before = base_state_hash(adapters.model)
+    u = unlearner(adapters)
+    optimised = {id(p) for group in u.optimizer.param_groups for p in group["params"]}
+    names = {n for n, p in adapters.peft.named_parameters() if id(p) in optimised}
+    assert names and all("lora_" in n for n in names)
+    assert all(not p.requires_grad for n, p in adapters.peft.named_parameters() if "lora_" not in n)
+    events = u.run()
+    assert [e.step for e in events] == list(range(1, 7))
+    assert base_state_hash(adapters.model) == before
+    assert not torch.equal(run(adapters, "kick"), AdapterSet(tiny_base()).model(*inputs()))
+
+
+def test_teacher_is_frozen_and_targets_are_v_space():
+    """The ESD target is built from the adapter-disabled network, and it does not move while training."""
+    adapters = AdapterSet(tiny_base())
+    u = unlearner(adapters, negative_guidance=2.0)
+    text = u._text(["a person kicks", "a person kicks"])
+    x = torch.randn(2, 48, 263)
+    t = torch.tensor([100, 700])
+    L = torch.full((2,), 48)
+    v_c_before = u.teacher(x, t, text, L, cond=True)
+    u.run()
+    assert torch.equal(u.teacher(x, t, text, L, cond=True), v_c_before)
+    # ... and equals the plain base network's v prediction (not the student's, not epsilon)
+    plain = tiny_base()
+    assert torch.allclose(plain(x, t, *text, L), v_c_before, atol=1e-6)
+
+
+def test_noise_and_rollout_shapes():
+    adapters = AdapterSet(tiny_base())
+    u = unlearner(adapters)
+    pool = u.rollout(["a person kicks", "someone kicks"])
+    assert pool.xs.shape == (2 * 4, 48, 263) and pool.ts.shape == (8,)
+    assert sorted(set(pool.ts.tolist()), reverse=True) == [999, 749, 499, 249]
+
+
+def test_stop_between_steps():
+    adapters = AdapterSet(tiny_base())
+    stop = threading.Event()
+    u = Unlearner(adapters, FakeEncoder(), UnlearnConfig(iterations=50, batch_size=2, rollout_steps=3, frames=48, lora=LoraSpec(rank=2, alpha=2)), "kick", stop=stop)
+    seen = []
+    for event in u:
+        seen.append(event.step)
+        if event.step == 3:
+            stop.set()
+    assert seen == [1, 2, 3] and not u.finished
+
+
+def test_full_finetuning_trains_a_copy_and_keeps_the_teacher():
+    adapters = AdapterSet(tiny_base())
+    before = base_state_hash(adapters.model)
+    u = unlearner(adapters, method="full")
+    assert len(u.params) == len(list(adapters.base.parameters()))
+    u.run()
+    assert base_state_hash(adapters.model) == before
+    assert base_state_hash(u.student) != before
+
+
+def test_concept_prompts_and_bad_configs():
+    assert concept_key("Kicks") == "kick" and concept_key("raise arms") == "raise_arms" and concept_key("jumping jacks") == "jumping_jacks"
+    prompts = concept_prompts("kick", ("my own kick prompt",))
+    assert "kick" in prompts and "my own kick prompt" in prompts and len(prompts) > 10
+    assert concept_prompts("moonwalk")[0] == "moonwalk"
+    for bad in (dict(concept=""), dict(concept="../etc"), dict(lr=float("nan")), dict(iterations=0), dict(method="sgd"), dict(preserve_weight=-1.0), dict(lora=LoraSpec(rank=0))):
+        with pytest.raises(ValueError):
+            UnlearnConfig(**bad).validated()
