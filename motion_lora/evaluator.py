@@ -377,6 +377,15 @@ def main(argv: list[str] | None = None, *, splits=None, text_encoder=None, confi
         device=args.device, text_encoder=text_encoder, log_every=args.log_every,
     )
     out = model.save(args.out)
+    if splits is None:  # the normaliser and the real-motion reference for FID travel with the evaluator
+        import shutil
+
+        from .data.dataset import MotionDataset
+        from .evaluation import write_reference
+
+        for name in ("Mean.npy", "Std.npy"):
+            shutil.copyfile(Path(args.data) / name, out / name)
+        write_reference(out, MotionDataset(args.data, "test", captions="first", random_crop=False), text_encoder)
     result = {
         "test": evaluation_metrics(embed_dataset(model, test, text_encoder), seed=args.seed),
         "train_items": len(train),

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from .checkpoints import DEFAULT_BASE, resolve_base
-from .generator import DEFAULT_GUIDANCE, MotionGenerator, SampleOptions
+from .generator import DEFAULT_GUIDANCE, MotionGenerator, SampleOptions, check_prompts
 from .sampler import DEFAULT_STEPS
 
 BATCH = 16  # (prompt, seed) pairs per sampling batch
@@ -70,6 +70,7 @@ def main(argv: list[str] | None = None) -> int:
             raise ValueError(f"--num_seeds must be at least 1, got {args.num_seeds}")
         if out.suffix == ".npy" and (len(prompts) > 1 or args.num_seeds > 1):
             raise ValueError("a .npy output holds one motion: use one prompt and one seed, or write .npz")
+        prompts = check_prompts(prompts)  # before loading anything, so bad input fails fast
         options = SampleOptions(frames=args.frames, steps=args.steps, guidance=args.guidance, bf16=args.bf16).validated()
         generator = MotionGenerator(resolve_base(args.ckpt), device=args.device)
         seeds = list(range(args.seed, args.seed + args.num_seeds))

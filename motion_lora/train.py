@@ -55,9 +55,9 @@ def iterations_for(epochs: int, n_prompts: int, batch_size: int) -> int:
 
 
 def check_writable(folder: Path) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
     probe = folder / f".write-test-{os.getpid()}"
     try:
+        folder.mkdir(parents=True, exist_ok=True)
         probe.write_text("")
         probe.unlink()
     except OSError as err:
@@ -147,7 +147,7 @@ def unlearn_to_folder(
         meta = {
             "name": name,
             "concept": concept_key(config.concept),
-            "base": base_name,
+            "base": Path(base_name).name,
             "base_hash": hash_before,
             "method": config.method,
             "rank": config.lora.rank,

@@ -58,10 +58,11 @@ class UnlearnConfig:
         concept_key(self.concept)
         if self.method not in METHODS:
             raise ValueError(f"method must be one of {METHODS}, got {self.method!r}")
-        for name in ("negative_guidance", "lr", "preserve_weight", "rollout_guidance"):
+        labels = {"negative_guidance": "negative guidance (eta)", "lr": "learning rate", "preserve_weight": "preserve weight", "rollout_guidance": "rollout guidance"}
+        for name, label in labels.items():
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
-                raise ValueError(f"{name} must be a finite number, got {v!r}")
+                raise ValueError(f"{label} must be a finite number, got {v!r}")
         if not 0 < self.lr <= 1e-1:
             raise ValueError(f"learning rate must be in (0, 0.1], got {self.lr}")
         if self.preserve_weight < 0:

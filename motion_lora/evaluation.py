@@ -1,0 +1,163 @@
+"""Forget/retain evaluation of generated motion in our proxy evaluator's space (DESIGN.md §5).
+
+Prompt sets are drawn from the caption grammar, so evaluation needs no dataset at run time:
+* forget set: the target concept in training phrasings, held-out phrasings, and composites that contain it;
+* retain set: every other concept, in training phrasings.
+Real-motion statistics for FID come from `reference.safetensors` shipped beside the evaluator (test-split
+clip embeddings with their concepts).
+
+Presence of a concept in a generated motion = the evaluator's top-1 concept for single-concept prompts,
+and "among the top 2" for composites (whose clips hold two or three concepts).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from safetensors.torch import load_file, save_file
+
+from . import metrics
+from .data.captions import caption_segments
+from .data.clip import CONCEPT_INDEX, CONCEPTS, Segment
+from .evaluator import Evaluator
+from .features import normalize
+from .text_encoder import TextEncoder
+
+REFERENCE_FILE = "reference.safetensors"
+COMPOSITE_TOP_K = 2
+# Concepts with procedural generators make the composites (the mocap-only ones have a single clip each).
+COMPOSABLE = ("walk", "run", "jump", "kick", "punch", "wave", "clap", "raise_arms", "squat", "bow", "jumping_jacks", "side_step", "turn_around", "march", "throw", "stretch")
+SIDES = {"kick": ("left", "right"), "punch": ("left", "right"), "wave": ("left", "right", "both"), "throw": ("left", "right")}
+
+
+@dataclass(frozen=True)
+class EvalPrompt:
+    text: str
+    concept: str  # the concept whose presence is measured (the target on the forget set)
+    kind: str  # "train" | "heldout" | "composite" | "retain"
+
+
+def _segment(concept: str, rng: np.random.Generator, start: int = 0) -> Segment:
+    side = str(rng.choice(SIDES[concept])) if concept in SIDES else None
+    attrs = {"side": side} if side else {}
+    fine = f"{concept}_{side}" if side else concept
+    return Segment(concept=concept, fine=fine, start=start, end=start + 40, attrs=attrs)
+
+
+def forget_set(concept: str, per_kind: int = 16, seed: int = 0) -> list[EvalPrompt]:
+    """Prompts that ask for `concept`: training phrasings, held-out phrasings, composites."""
+    if concept not in CONCEPT_INDEX:
+        raise ValueError(f"no evaluation prompts for {concept!r}: the evaluator knows {', '.join(CONCEPTS)}")
+    rng = np.random.default_rng(seed)
+    out = []
+    for kind, heldout in (("train", False), ("heldout", True)):
+        for _ in range(per_kind):
+            out.append(EvalPrompt(caption_segments([_segment(concept, rng)], rng, n=1, heldout=heldout)[0], concept, kind))
+    others = [c for c in COMPOSABLE if c != concept]
+    for i in range(per_kind):
+        other = str(rng.choice(others))
+        order = [concept, other] if i % 2 else [other, concept]
+        segments = [_segment(c, rng, start=40 * j) for j, c in enumerate(order)]
+        out.append(EvalPrompt(caption_segments(segments, rng, n=1)[0], concept, "composite"))
+    return out
+
+
+def retain_set(concept: str, per_concept: int = 4, seed: int = 1) -> list[EvalPrompt]:
+    """Training-phrasing prompts of every other concept."""
+    rng = np.random.default_rng(seed)
+    return [
+        EvalPrompt(caption_segments([_segment(c, rng)], rng, n=1)[0], c, "retain")
+        for c in CONCEPTS
+        if c != concept
+        for _ in range(per_concept)
+    ]
+
+
+class Judge:
+    """The proxy evaluator with what it needs: text encoder, normaliser, reference embeddings."""
+
+    def __init__(self, directory: str | Path, text_encoder: TextEncoder, device: str = "cpu"):
+        directory = Path(directory)
+        self.model = Evaluator.load(directory, device)
+        self.text_encoder = text_encoder
+        self.mean = np.load(directory / "Mean.npy", allow_pickle=False)
+        self.std = np.load(directory / "Std.npy", allow_pickle=False)
+        ref = load_file(str(directory / REFERENCE_FILE)) if (directory / REFERENCE_FILE).is_file() else None
+        self.ref_emb = ref["motion_emb"].numpy() if ref else None
+        self.ref_concept = ref["concept"].numpy() if ref else None
+
+    @torch.no_grad()
+    def score(self, features: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Unnormalised features (B, T, 263) -> unit embeddings (B, 512), concept probabilities (B, 23)."""
+        x = torch.from_numpy(normalize(features, self.mean, self.std).astype(np.float32))
+        emb, logits = self.model.motion_features(x, torch.as_tensor(lengths))
+        return emb.numpy(), torch.softmax(logits, -1).numpy()
+
+    @torch.no_grad()
+    def text(self, prompts: list[str]) -> np.ndarray:
+        return self.model.encode_text(self.text_encoder.encode(prompts).pooled).numpy()
+
+    def top_concepts(self, probs: np.ndarray, k: int = 3) -> list[list[tuple[str, float]]]:
+        return [[(CONCEPTS[i], float(p[i])) for i in np.argsort(-p)[:k]] for p in probs]
+
+    def reference(self, concepts: set[str]) -> np.ndarray | None:
+        if self.ref_emb is None:
+            return None
+        keep = np.isin(self.ref_concept, [CONCEPT_INDEX[c] for c in concepts])
+        return self.ref_emb[keep] if keep.sum() >= 8 else None
+
+
+def present(probs: np.ndarray, prompts: list[EvalPrompt]) -> np.ndarray:
+    """(N, C) probabilities -> (N,) bool: is each prompt's concept present in its motion."""
+    ranks = np.argsort(-probs, axis=1)
+    out = []
+    for row, p in zip(ranks, prompts):
+        k = COMPOSITE_TOP_K if p.kind == "composite" else 1
+        out.append(CONCEPT_INDEX[p.concept] in row[:k])
+    return np.array(out)
+
+
+def set_metrics(judge: Judge, prompts: list[EvalPrompt], runs: list[tuple[np.ndarray, np.ndarray]], seed: int = 0) -> dict:
+    """Metrics of one prompt set over repeated generations. runs: [(features (N, T, 263), lengths (N,))]."""
+    text = judge.text([p.text for p in prompts])
+    per_run: dict[str, list[float]] = {}
+    by_concept: dict[str, list[float]] = {}
+    by_kind: dict[str, list[float]] = {}
+    ref = judge.reference({p.concept for p in prompts})
+    for r, (features, lengths) in enumerate(runs):
+        emb, probs = judge.score(features, lengths)
+        hit = present(probs, prompts)
+        values = {"presence": hit.mean(), "mm_dist": metrics.mm_dist(text, emb)}
+        if len(prompts) >= metrics.R_PRECISION_BATCH:
+            order = np.random.default_rng(seed + r).permutation(len(prompts))
+            for k, v in enumerate(metrics.r_precision(text[order], emb[order])):
+                values[f"r_precision_top{k + 1}"] = float(v)
+        if len(prompts) >= 20:
+            values["diversity"] = metrics.diversity(emb, pairs=min(300, len(prompts) - 1), rng=seed + r)
+        if ref is not None:
+            values["fid"] = metrics.fid(ref, emb)
+        for k, v in values.items():
+            per_run.setdefault(k, []).append(float(v))
+        for c in sorted({p.concept for p in prompts}):
+            idx = [i for i, p in enumerate(prompts) if p.concept == c]
+            by_concept.setdefault(c, []).append(float(hit[idx].mean()))
+        for kind in sorted({p.kind for p in prompts}):
+            idx = [i for i, p in enumerate(prompts) if p.kind == kind]
+            by_kind.setdefault(kind, []).append(float(hit[idx].mean()))
+    summarise = lambda d: {k: dict(zip(("mean", "ci95"), metrics.mean_ci(v))) for k, v in d.items()}  # noqa: E731
+    return {"n_prompts": len(prompts), "repeats": len(runs), "metrics": summarise(per_run), "presence_by_concept": summarise(by_concept), "presence_by_kind": summarise(by_kind)}
+
+
+def write_reference(evaluator_dir: str | Path, dataset, text_encoder: TextEncoder) -> Path:
+    """Embed every clip of a split once (first caption, no crop) and store embeddings + concepts for FID."""
+    from .evaluator import embed_dataset
+
+    evaluator_dir = Path(evaluator_dir)
+    model = Evaluator.load(evaluator_dir)
+    emb = embed_dataset(model, dataset, text_encoder)
+    path = evaluator_dir / REFERENCE_FILE
+    save_file({"motion_emb": torch.from_numpy(emb["motion_emb"]).float(), "concept": torch.from_numpy(emb["concept"]).long()}, str(path))
+    return path

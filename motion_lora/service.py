@@ -1,0 +1,313 @@
+"""MotionLab: the one object behind the app, the CLIs' adapter handling and the tests.
+
+It holds the base denoiser with every adapter found on disk, the text encoder and the proxy evaluator, and
+offers what the UI shows: side-by-side generation (one mixed batch, identical noise), strength sweeps,
+in-app unlearning and forget/retain evaluation. Adapter selection and scale are module state, so every
+model access goes through `self.lock`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterator
+
+import numpy as np
+import torch
+
+from .adapters import BASE, AdapterSet
+from .checkpoints import DATASET_NAME, DEFAULT_BASE, check_name, checkpoint_root, resolve_base, resolve_evaluator
+from .evaluation import Judge, forget_set, retain_set, set_metrics
+from .generator import MotionGenerator, SampleOptions, check_prompts
+from .data.clip import CONCEPT_INDEX
+from .unlearn import TrainEvent, UnlearnConfig
+
+FPS = 20
+MAX_ADAPTERS_COMBINED = 4
+SWEEP_SCALES = (-0.5, 0.0, 0.5, 1.0, 1.5)
+RETAIN_PROBES = ("a person walks forward", "someone jumps up in place")
+
+
+@dataclass(frozen=True)
+class AdapterInfo:
+    name: str  # folder name, e.g. motionbank_base_LoRA_kick
+    concept: str
+    path: Path
+    meta: dict = field(default_factory=dict, compare=False)
+
+    @property
+    def label(self) -> str:
+        return self.concept
+
+    def describe(self) -> str:
+        m = self.meta
+        return f"{self.concept}: rank {m.get('rank')}, alpha {m.get('alpha')}, targets {m.get('targets')}, eta {m.get('negative_guidance')}, {m.get('iterations')} iterations"
+
+
+@dataclass(frozen=True)
+class Comparison:
+    prompt: str
+    seed: int
+    frames: int
+    adapters: dict[str, float]
+    scale: float
+    base_joints: np.ndarray  # (T, 22, 3)
+    steered_joints: np.ndarray  # (T, 22, 3)
+    base_concepts: list[tuple[str, float]]
+    steered_concepts: list[tuple[str, float]]
+    seconds: float
+
+
+@dataclass(frozen=True)
+class Sweep:
+    prompt: str
+    adapter: str
+    scales: list[float]
+    joints: list[np.ndarray]  # one (T, 22, 3) per scale
+    presence: list[float]  # evaluator probability of the adapter's concept, per scale
+    retain_drift: list[float]  # mean joint distance (m) of retain probes from their base motion, per scale
+
+
+def seconds_to_frames(seconds: float) -> int:
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not math.isfinite(seconds):
+        raise ValueError(f"length must be a number of seconds, got {seconds!r}")
+    return int(4 * round(seconds * FPS / 4))
+
+
+def check_seed(seed) -> int:
+    if isinstance(seed, bool) or not isinstance(seed, (int, float)) or not math.isfinite(seed) or int(seed) != seed or not 0 <= seed < 2**31:
+        raise ValueError(f"seed must be a whole number between 0 and {2**31 - 1}, got {seed!r}")
+    return int(seed)
+
+
+class MotionLab:
+    def __init__(self, base: str = DEFAULT_BASE, device: str = "cpu", user_dir: str | Path | None = None, evaluator: str | None = "evaluator"):
+        self.base_name = Path(base).name
+        self.device = device
+        self.generator = MotionGenerator(resolve_base(base), device=device)
+        self.adapters = AdapterSet(self.generator.model)
+        self.lock = threading.RLock()
+        self.shipped_root = checkpoint_root() / DATASET_NAME
+        self.user_root = Path(user_dir) / DATASET_NAME if user_dir else self.shipped_root
+        self.infos: dict[str, AdapterInfo] = {}
+        self.load_errors: dict[str, str] = {}
+        self.judge = Judge(resolve_evaluator(evaluator), self.generator.text_encoder, device) if evaluator else None
+        self.refresh_adapters()
+
+    # ------------------------------------------------------------------ adapter library
+
+    def _candidates(self) -> list[Path]:
+        roots = list(dict.fromkeys([self.shipped_root, self.user_root]))
+        prefix = f"{self.base_name}_LoRA_"
+        found = []
+        for root in roots:
+            if root.is_dir():
+                found += sorted(p for p in root.iterdir() if p.is_dir() and p.name.startswith(prefix))
+        return found
+
+    def refresh_adapters(self) -> list[AdapterInfo]:
+        """Load adapter folders that appeared on disk; skip (and remember) broken ones."""
+        with self.lock:
+            for folder in self._candidates():
+                if folder.name in self.infos or folder.name in self.load_errors:
+                    continue
+                try:
+                    meta = json.loads((folder / "adapter.json").read_text())
+                    self.adapters.load(folder.name, folder / "model")
+                    self.infos[folder.name] = AdapterInfo(folder.name, meta.get("concept", folder.name), folder, meta)
+                except (OSError, ValueError, KeyError) as err:
+                    self.load_errors[folder.name] = str(err)
+            return self.list_adapters()
+
+    def list_adapters(self) -> list[AdapterInfo]:
+        return sorted(self.infos.values(), key=lambda i: i.name)
+
+    def adapter_name(self, name: str) -> str:
+        """A concept alias ('kick') or a folder name -> the loaded adapter's folder name."""
+        if not isinstance(name, str) or not name.strip():
+            raise ValueError("choose an adapter")
+        name = name.strip()
+        if name in self.infos:
+            return name
+        check_name(name, "adapter")
+        by_concept = [i.name for i in self.infos.values() if i.concept == name]
+        if by_concept:
+            return by_concept[0]
+        known = ", ".join(sorted({i.concept for i in self.infos.values()})) or "none"
+        raise ValueError(f"unknown adapter {name!r}; available: {known}")
+
+    def _weights(self, names: list[str], weights: list[float] | None) -> dict[str, float]:
+        if isinstance(names, str):
+            names = [n for n in names.split(",") if n.strip()]
+        if len(names) > MAX_ADAPTERS_COMBINED:
+            raise ValueError(f"combine at most {MAX_ADAPTERS_COMBINED} adapters")
+        if weights is not None and len(weights) != len(names):
+            raise ValueError(f"got {len(weights)} weights for {len(names)} adapters")
+        resolved = [self.adapter_name(n) for n in names]
+        return {n: float(w) for n, w in zip(resolved, weights or [1.0] * len(resolved))}
+
+    # ------------------------------------------------------------------ generation
+
+    def _options(self, frames: int, steps: int, guidance: float) -> SampleOptions:
+        return SampleOptions(frames=frames, steps=steps, guidance=guidance).validated()
+
+    def _sample_pair(self, prompt: str, seed: int, opts: SampleOptions, weights: dict[str, float], scale: float, start_step: int) -> torch.Tensor:
+        """Normalised features (2, T, 263): row 0 base, row 1 steered; one forward per step, same noise."""
+        with self.adapters.mixed(weights, scale) as (model, name):
+
+            def denoise(x, t, tokens, mask, pooled, lengths, i):
+                if name == BASE:
+                    return model(x, t, tokens, mask, pooled, lengths)
+                steer = name if i >= start_step else BASE
+                rows = [BASE, steer] * (x.shape[0] // 2)  # [base, steered] for each of cond / uncond
+                return model(x, t, tokens, mask, pooled, lengths, adapter_names=rows)
+
+            return self.generator.sample([prompt, prompt], [seed, seed], opts, denoise=denoise)
+
+    def compare(self, prompt: str, adapters: list[str] | str, *, scale: float = 1.0, weights: list[float] | None = None, seed: int = 0, frames: int = 120, steps: int = 30, guidance: float = 2.5, start_step: int = 0) -> Comparison:
+        prompt = check_prompts([prompt])[0]
+        seed = check_seed(seed)
+        opts = self._options(frames, steps, guidance)
+        if isinstance(start_step, bool) or not isinstance(start_step, (int, float)) or not 0 <= start_step <= opts.steps or int(start_step) != start_step:
+            raise ValueError(f"start step must be a whole number between 0 and {opts.steps}, got {start_step!r}")
+        started = time.perf_counter()
+        with self.lock:
+            w = self._weights(adapters, weights)
+            if not isinstance(scale, (int, float)) or not math.isfinite(scale) or not -5 <= scale <= 5:
+                raise ValueError(f"strength must be a number between -5 and 5, got {scale!r}")
+            feats = self._sample_pair(prompt, seed, opts, w, float(scale), int(start_step))
+        joints = self.generator.to_joints(feats)
+        concepts = self.concepts(feats)
+        return Comparison(prompt, seed, opts.frames, w, float(scale), joints[0], joints[1], concepts[0], concepts[1], time.perf_counter() - started)
+
+    def concepts(self, normalised: torch.Tensor, k: int = 3) -> list[list[tuple[str, float]]]:
+        if self.judge is None:
+            return [[] for _ in range(len(normalised))]
+        feats = self._unnormalise(normalised)
+        _, probs = self.judge.score(feats, np.full(len(feats), feats.shape[1]))
+        return self.judge.top_concepts(probs, k)
+
+    def _unnormalise(self, normalised: torch.Tensor) -> np.ndarray:
+        return normalised.cpu().numpy() * self.generator.std + self.generator.mean
+
+    def sweep(self, prompt: str, adapter: str, scales=SWEEP_SCALES, *, seed: int = 0, frames: int = 100, steps: int = 30, guidance: float = 2.5) -> Sweep:
+        prompt = check_prompts([prompt])[0]
+        seed = check_seed(seed)
+        opts = self._options(frames, steps, guidance)
+        scales = [float(s) for s in scales]
+        if not 1 <= len(scales) <= 9 or not all(math.isfinite(s) and -5 <= s <= 5 for s in scales):
+            raise ValueError("give 1 to 9 finite scales between -5 and 5")
+        with self.lock:
+            name = self.adapter_name(adapter)
+            concept = self.infos[name].concept
+            rows, drift = [], []
+            for s in scales:
+                rows.append(self._sample_pair(prompt, seed, opts, {name: 1.0}, s, 0)[1])
+                probes = [self.generator.to_joints(self._sample_pair(p, seed, opts, {name: 1.0}, s, 0)) for p in RETAIN_PROBES]
+                drift.append(float(np.mean([np.linalg.norm(j[1] - j[0], axis=-1).mean() for j in probes])))  # steered vs base
+        feats = torch.stack(rows)
+        joints = list(self.generator.to_joints(feats))
+        presence = [0.0] * len(scales)
+        if self.judge is not None and concept in CONCEPT_INDEX:
+            u = self._unnormalise(feats)
+            _, probs = self.judge.score(u, np.full(len(u), u.shape[1]))
+            presence = [float(p[CONCEPT_INDEX[concept]]) for p in probs]
+        return Sweep(prompt, name, scales, joints, presence, drift)
+
+    # ------------------------------------------------------------------ unlearning
+
+    def unlearn(self, config: UnlearnConfig, stop: threading.Event, on_event: Callable[[TrainEvent], None] | None = None) -> AdapterInfo | None:
+        """Train a new adapter inside the loaded model and publish it to the user folder.
+
+        Holds the model lock for the whole run: generation requests queue behind it.
+        """
+        from .train import adapter_folder_name, unlearn_to_folder
+
+        config = config.validated()
+        name = adapter_folder_name(self.base_name, config.concept)
+        with self.lock:
+            if name in self.infos:  # retraining a concept replaces its adapter
+                self.adapters.delete(name)
+                del self.infos[name]
+            out = unlearn_to_folder(
+                base_name=str(self.generator.checkpoint), config=config, out_root=self.user_root.parent, device=self.device,
+                stop=stop, on_event=on_event, adapters=self.adapters, text_encoder=self.generator.text_encoder, folder_name=name,
+            )
+            if out is None:
+                return None
+            meta = json.loads((out / "adapter.json").read_text())
+            self.load_errors.pop(name, None)
+            self.infos[name] = AdapterInfo(name, meta["concept"], out, meta)
+            return self.infos[name]
+
+    # ------------------------------------------------------------------ evaluation
+
+    def evaluate(self, adapter: str, *, per_kind: int = 16, per_concept: int = 4, repeats: int = 3, steps: int = 30, frames: int = 120, progress: Callable[[float, str], None] | None = None) -> dict:
+        """Base vs adapter on the forget and retain sets: metrics with 95% intervals."""
+        if self.judge is None:
+            raise ValueError("evaluation needs the evaluator checkpoint")
+        with self.lock:
+            name = self.adapter_name(adapter)
+            concept = self.infos[name].concept
+        if concept not in CONCEPT_INDEX:
+            raise ValueError(f"the evaluator cannot score {concept!r}: it knows only the MotionBank concepts")
+        sets = {"forget": forget_set(concept, per_kind), "retain": retain_set(concept, per_concept)}
+        opts = self._options(frames, steps, 2.5)
+        result = {"adapter": name, "concept": concept, "steps": steps, "frames": opts.frames}
+        total, done = 2 * len(sets) * repeats, 0
+        for set_name, prompts in sets.items():
+            for model_name, weights in (("base", {}), ("unlearned", {name: 1.0})):
+                runs = []
+                for r in range(repeats):
+                    seeds = [1000 * r + i for i in range(len(prompts))]
+                    with self.lock, self.adapters.using(weights, 1.0) as model:
+                        feats = self._batched(prompts, seeds, opts, model)
+                    runs.append((self._unnormalise(feats), np.full(len(prompts), opts.frames)))
+                    done += 1
+                    if progress:
+                        progress(done / total, f"{set_name} set, {model_name}, repeat {r + 1}/{repeats}")
+                result.setdefault(set_name, {})[model_name] = set_metrics(self.judge, prompts, runs)
+        return result
+
+    def _batched(self, prompts, seeds, opts, model, batch: int = 16) -> torch.Tensor:
+        denoise = lambda x, t, tok, m, p, L, i: model(x, t, tok, m, p, L)  # noqa: E731
+        out = [self.generator.sample([p.text for p in prompts[i : i + batch]], seeds[i : i + batch], opts, denoise=denoise) for i in range(0, len(prompts), batch)]
+        return torch.cat(out)
+
+
+def default_lab(**kwargs) -> MotionLab:
+    """The lab the app uses: user adapters go to /data when Spaces persistent storage exists."""
+    user = os.environ.get("MOTION_LORA_USER_DIR") or ("/data/motion_lora" if Path("/data").is_dir() and os.access("/data", os.W_OK) else None)
+    return MotionLab(user_dir=user, **kwargs)
+
+
+def iterate_training(lab: MotionLab, config: UnlearnConfig, stop: threading.Event) -> Iterator[TrainEvent | AdapterInfo | None]:
+    """Run `lab.unlearn` in a thread and yield its events as they come, then the result (or None)."""
+    import queue
+
+    q: queue.Queue = queue.Queue()
+    done = object()
+
+    def work():
+        try:
+            q.put(lab.unlearn(config, stop, on_event=q.put))
+        except BaseException as err:  # surfaced to the consumer
+            q.put(err)
+        finally:
+            q.put(done)
+
+    thread = threading.Thread(target=work, daemon=True)
+    thread.start()
+    while True:
+        item = q.get()
+        if item is done:
+            break
+        if isinstance(item, BaseException):
+            raise item
+        yield item
+    thread.join()

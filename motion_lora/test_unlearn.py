@@ -1,0 +1,112 @@
+"""Evaluate an unlearning adapter: base vs unlearned on forget and retain prompt sets.
+
+    python -m motion_lora.test_unlearn --name motionbank_base_LoRA_kick --dataset_name t2m --ckpt latest.tar \\
+        --target_concept kick
+
+Rank and alpha come from the checkpoint; a --lora_rank that disagrees is an error (never a silently wrong
+scale). Writes checkpoints/t2m/{NAME}/eval/metrics.json and eval/report.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+import torch
+
+from .checkpoints import DATASET_NAME, check_name, checkpoint_root
+from .service import MotionLab
+from .unlearn import concept_key
+
+REPORT_METRICS = ("presence", "r_precision_top1", "r_precision_top3", "fid", "mm_dist", "diversity")
+
+
+def load_checkpoint(folder: Path, ckpt: str) -> dict:
+    """Read model/<ckpt> (weights_only: tensors and plain values only) and return its payload."""
+    path = folder / "model" / check_name(ckpt, "checkpoint file")
+    if not path.is_file():
+        raise FileNotFoundError(f"no checkpoint {path}")
+    payload = torch.load(path, map_location="cpu", weights_only=True)
+    if not isinstance(payload, dict) or "weights" not in payload or "config" not in payload:
+        raise ValueError(f"{path} is not an adapter checkpoint written by motion_lora.train")
+    return payload
+
+
+def apply_weights(lab: MotionLab, name: str, weights: dict) -> None:
+    """Load the checkpoint's LoRA matrices into the loaded adapter (they may come from another .tar)."""
+    state = {k.replace(".lora_A.", f".lora_A.{name}.").replace(".lora_B.", f".lora_B.{name}."): v for k, v in weights.items()}
+    missing = [k for k in state if k not in dict(lab.adapters.peft.named_parameters())]
+    if missing:
+        raise ValueError(f"checkpoint weights do not fit adapter {name}: e.g. {missing[0]}")
+    lab.adapters.peft.load_state_dict(state, strict=False)
+
+
+def fmt(m: dict | None) -> str:
+    return "–" if m is None else f"{m['mean']:.3f} ± {m['ci95']:.3f}"
+
+
+def report(result: dict) -> str:
+    lines = [f"# Unlearning report: {result['adapter']}", "", f"Concept: **{result['concept']}**. Proxy metrics in our evaluator's space (not comparable to published HumanML3D numbers); mean ± 95% interval over {result['forget']['base']['repeats']} repeats with different seeds.", ""]
+    for set_name in ("forget", "retain"):
+        base, unl = result[set_name]["base"], result[set_name]["unlearned"]
+        lines += [f"## {set_name.capitalize()} set ({base['n_prompts']} prompts)", "", "| metric | base | unlearned |", "|---|---|---|"]
+        for key in REPORT_METRICS:
+            lines.append(f"| {key} | {fmt(base['metrics'].get(key))} | {fmt(unl['metrics'].get(key))} |")
+        lines += ["", "| presence by " + ("prompt kind" if set_name == "forget" else "concept") + " | base | unlearned |", "|---|---|---|"]
+        key = "presence_by_kind" if set_name == "forget" else "presence_by_concept"
+        for k in base[key]:
+            lines.append(f"| {k} | {fmt(base[key][k])} | {fmt(unl[key][k])} |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m motion_lora.test_unlearn", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--name", required=True, help="adapter folder name, e.g. motionbank_base_LoRA_kick")
+    p.add_argument("--dataset_name", default=DATASET_NAME, choices=[DATASET_NAME])
+    p.add_argument("--ckpt", default="latest.tar")
+    p.add_argument("--target_concept", default=None, help="defaults to the adapter's concept")
+    p.add_argument("--lora_rank", type=int, default=None, help="optional check against the checkpoint's rank")
+    p.add_argument("--lora_alpha", type=float, default=None, help="optional check against the checkpoint's alpha")
+    p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--per_kind", type=int, default=16, help="forget prompts per kind (train / held-out / composite)")
+    p.add_argument("--per_concept", type=int, default=4, help="retain prompts per other concept")
+    p.add_argument("--steps", type=int, default=30)
+    p.add_argument("--device", default="cpu")
+    args = p.parse_args(argv)
+    try:
+        folder = checkpoint_root() / args.dataset_name / check_name(args.name, "adapter")
+        if not (folder / "adapter.json").is_file():
+            raise FileNotFoundError(f"no adapter folder {folder} (train one with python -m motion_lora.train)")
+        payload = load_checkpoint(folder, args.ckpt)
+        config = payload["config"]
+        if args.lora_rank is not None and args.lora_rank != config["rank"]:
+            raise ValueError(f"--lora_rank {args.lora_rank} does not match the checkpoint's rank {config['rank']}; rank and alpha are read from the checkpoint, omit the flag")
+        if args.lora_alpha is not None and args.lora_alpha != config["alpha"]:
+            raise ValueError(f"--lora_alpha {args.lora_alpha} does not match the checkpoint's alpha {config['alpha']}")
+        if args.target_concept and concept_key(args.target_concept) != config["concept"]:
+            raise ValueError(f"--target_concept {args.target_concept!r} but the adapter erases {config['concept']!r}")
+        lab = MotionLab(base=config["base"], device=args.device)
+        if args.name not in lab.infos:
+            raise ValueError(f"adapter {args.name} could not be loaded: {lab.load_errors.get(args.name, 'not found')}")
+        apply_weights(lab, args.name, payload["weights"])
+        result = lab.evaluate(args.name, per_kind=args.per_kind, per_concept=args.per_concept, repeats=args.repeats, steps=args.steps, progress=lambda f, msg: print(f"[{f:4.0%}] {msg}", flush=True))
+    except (ValueError, FileNotFoundError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    result["config"] = config
+    out = folder / "eval"
+    out.mkdir(exist_ok=True)
+    tmp = out / f".metrics.json.{os.getpid()}"
+    tmp.write_text(json.dumps(result, indent=1) + "\n")
+    os.replace(tmp, out / "metrics.json")
+    (out / "report.md").write_text(report(result) + "\n")
+    print(report(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

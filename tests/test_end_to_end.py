@@ -1,0 +1,123 @@
+"""End to end on tiny models: pretrain -> evaluator -> generate -> unlearn -> evaluate, through the CLIs."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from motion_lora import evaluator as evaluator_cli
+from motion_lora import generate as generate_cli
+from motion_lora import test_unlearn as test_unlearn_cli
+from motion_lora import train as train_cli
+from motion_lora.adapters import base_state_hash
+from motion_lora.denoiser import DenoiserConfig, MotionDenoiser
+from motion_lora.pretrain import TrainConfig, pretrain
+
+pytestmark = pytest.mark.slow
+TINY = DenoiserConfig(d_model=48, n_layers=2, n_heads=2, dropout=0.0)
+
+
+@pytest.fixture(scope="module")
+def tiny_root(quick_bank, tmp_path_factory):
+    """A checkpoint root with a tiny base model and a tiny evaluator trained on the quick MotionBank."""
+    data, _ = quick_bank
+    root = tmp_path_factory.mktemp("checkpoints")
+    log = []
+    pretrain(data, root / "t2m" / "tiny_base", TINY, TrainConfig(steps=60, batch_size=16, lr=1e-3, warmup=5, ckpt_every=30), device="cpu", log=log.append)
+    small = evaluator_cli.EvaluatorConfig(hidden=32, embed_dim=32, layers=1, heads=2)
+    evaluator_cli.main(["--data", str(data), "--out", str(root / "evaluator"), "--steps", "30", "--batch-size", "16"], config=small)
+    return root
+
+
+@pytest.fixture
+def checkpoints(tiny_root, monkeypatch):
+    monkeypatch.setenv("MOTION_LORA_CHECKPOINTS", str(tiny_root))
+    monkeypatch.delenv("MOTION_LORA_HUB_REPO", raising=False)
+    return tiny_root
+
+
+def test_pretraining_loss_falls_and_resumes(tiny_root, quick_bank):
+    log = [json.loads(line) for line in (tiny_root / "t2m" / "tiny_base" / "train_log.jsonl").read_text().splitlines()]
+    assert log[-1]["step"] == 60
+    first, last = np.mean([r["loss"] for r in log[:1]]), log[-1]["loss"]
+    assert last < first
+    # resuming a finished run is a no-op that keeps the weights
+    before = (tiny_root / "t2m" / "tiny_base" / "model.safetensors").read_bytes()
+    messages = []
+    pretrain(quick_bank[0], tiny_root / "t2m" / "tiny_base", TINY, TrainConfig(steps=60, batch_size=16, lr=1e-3, warmup=5, ckpt_every=30), log=messages.append)
+    assert "resumed from step 60" in messages
+    assert (tiny_root / "t2m" / "tiny_base" / "model.safetensors").read_bytes() == before
+
+
+def test_generate_cli_shapes_and_determinism(checkpoints, tmp_path):
+    out = tmp_path / "m.npz"
+    assert generate_cli.main(["--ckpt", "tiny_base", "--prompt", "a person kicks", "a person waves", "--num_seeds", "2", "--frames", "40", "--steps", "4", "--out", str(out)]) == 0
+    data = np.load(out)
+    assert data["joints"].shape == (2, 2, 40, 22, 3)
+    assert list(data["prompts"]) == ["a person kicks", "a person waves"] and list(data["seeds"]) == [0, 1]
+    one = tmp_path / "one.npy"
+    assert generate_cli.main(["--ckpt", "tiny_base", "--prompt", "a person kicks", "--seed", "1", "--frames", "40", "--steps", "4", "--out", str(one)]) == 0
+    assert np.load(one).shape == (40, 22, 3)
+    assert np.allclose(np.load(one), data["joints"][0, 1], atol=1e-5)  # same seed -> same motion
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--prompt", "   "], "empty"),
+        (["--prompt", "a kick", "--frames", "500"], "frames"),
+        (["--prompt", "a kick", "--frames", "8"], "frames"),
+        (["--prompt", "a kick", "--steps", "0"], "steps"),
+        (["--prompt", "a kick", "--ckpt", "no_such_model"], "not found"),
+        (["--prompt", "a kick", "--ckpt", "../etc"], "invalid"),
+        (["--prompt", "a", "b"], ".npy output holds one motion"),
+    ],
+)
+def test_generate_cli_bad_input(checkpoints, tmp_path, capsys, argv, message):
+    assert generate_cli.main(["--ckpt", "tiny_base"] + argv + ["--out", str(tmp_path / "x.npy")]) == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "x.npy").exists()
+
+
+def test_train_then_test_unlearn(checkpoints, capsys):
+    base_hash = base_state_hash(MotionDenoiser.load(checkpoints / "t2m" / "tiny_base"))
+    argv = ["--name", "tiny_base", "--target_concept", "kick", "--lora_rank", "4", "--lora_alpha", "4", "--iterations", "6", "--batch_size", "2"]
+    assert train_cli.main(argv) == 0
+    folder = checkpoints / "t2m" / "tiny_base_LoRA_kick"
+    for rel in ("model/latest.tar", "model/adapter_config.json", "model/adapter_model.safetensors", "logs/train_lora.log", "adapter.json"):
+        assert (folder / rel).is_file(), rel
+    payload = torch.load(folder / "model" / "latest.tar", weights_only=True)
+    assert payload["config"]["rank"] == 4 and payload["config"]["alpha"] == 4.0 and payload["config"]["base_hash"] == base_hash
+    assert not [p for p in (checkpoints / "t2m").iterdir() if p.name.startswith(".")]  # no staging left
+    # a mismatching rank is refused, never silently rescaled
+    assert test_unlearn_cli.main(["--name", "tiny_base_LoRA_kick", "--lora_rank", "16"]) == 2
+    assert "does not match the checkpoint's rank 4" in capsys.readouterr().err
+    small = ["--repeats", "1", "--per_kind", "2", "--per_concept", "1", "--steps", "3"]
+    assert test_unlearn_cli.main(["--name", "tiny_base_LoRA_kick", "--ckpt", "latest.tar", "--target_concept", "kick"] + small) == 0
+    metrics = json.loads((folder / "eval" / "metrics.json").read_text())
+    assert set(metrics) >= {"forget", "retain", "config"}
+    assert 0.0 <= metrics["forget"]["unlearned"]["metrics"]["presence"]["mean"] <= 1.0
+    assert "| presence |" in (folder / "eval" / "report.md").read_text()
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--target_concept", "kick", "--lora_rank", "0"], "rank"),
+        (["--target_concept", ""], "empty"),
+        (["--target_concept", "kick", "--unlearn_lr", "nan"], "learning rate"),
+        (["--target_concept", "../../etc"], "letters"),
+        (["--name", "missing_base"], "not found"),
+    ],
+)
+def test_train_cli_bad_input(checkpoints, capsys, argv, message):
+    assert train_cli.main(["--name", "tiny_base", "--iterations", "2"] + argv) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_train_into_unwritable_folder(checkpoints, tmp_path, capsys):
+    blocked = tmp_path / "blocked"
+    blocked.write_text("a file where a folder should be")
+    assert train_cli.main(["--name", "tiny_base", "--iterations", "2", "--out_root", str(blocked)]) == 2
+    assert "not writable" in capsys.readouterr().err
