@@ -435,20 +435,22 @@
       return depth;
     }
 
-    // The floor only moves with the camera, so it is projected here, not every frame.
+    // The floor only moves with the camera, so it is projected here, not every frame (a following camera
+    // moves every frame: a few hundred projections, still far below a millisecond).
     _projectFloor(view) {
-      const f = view.floor, out = view.gridScreen;
+      const f = view.floor;
       let i = 0;
-      const line = (x0, z0, x1, z1) => {
-        for (let k = 0; k <= GRID_PIECES; k++) {
-          const a = k / GRID_PIECES;
-          this._project(view, x0 + (x1 - x0) * a, 0, z0 + (z1 - z0) * a, out, i);
-          i += 2;
-        }
-      };
-      for (let x = f.x0; x <= f.x1 + 1e-6; x += GRID_STEP) line(x, f.z0, x, f.z1);
-      for (let z = f.z0; z <= f.z1 + 1e-6; z += GRID_STEP) line(f.x0, z, f.x1, z);
+      for (let x = f.x0; x <= f.x1 + 1e-6; x += GRID_STEP) i = this._projectLine(view, x, f.z0, x, f.z1, i);
+      for (let z = f.z0; z <= f.z1 + 1e-6; z += GRID_STEP) i = this._projectLine(view, f.x0, z, f.x1, z, i);
       view.gridCount = i;
+    }
+
+    _projectLine(view, x0, z0, x1, z1, i) {
+      for (let k = 0; k <= GRID_PIECES; k++, i += 2) {
+        const a = k / GRID_PIECES;
+        this._project(view, x0 + (x1 - x0) * a, 0, z0 + (z1 - z0) * a, view.gridScreen, i);
+      }
+      return i;
     }
 
     _projectTrails(view) {

@@ -18,3 +18,31 @@ def quick_bank(tmp_path_factory):
     root = tmp_path_factory.mktemp("motionbank")
     summary = build(root, QUICK, log=lambda *_: None)
     return root, summary
+
+
+from motion_lora.denoiser import DenoiserConfig  # noqa: E402
+
+TINY_DENOISER = DenoiserConfig(d_model=48, n_layers=2, n_heads=2, dropout=0.0)
+
+
+@pytest.fixture(scope="session")
+def tiny_root(quick_bank, tmp_path_factory):
+    """A checkpoint root with a tiny base model (t2m/tiny_base) and a tiny evaluator trained on the quick
+    MotionBank: the real training code, seconds of CPU. Point MOTION_LORA_CHECKPOINTS at it to use it."""
+    from motion_lora import evaluator as evaluator_cli
+    from motion_lora.pretrain import TrainConfig, pretrain
+
+    data, _ = quick_bank
+    root = tmp_path_factory.mktemp("checkpoints")
+    pretrain(data, root / "t2m" / "tiny_base", TINY_DENOISER, TrainConfig(steps=60, batch_size=16, lr=1e-3, warmup=5, ckpt_every=30), device="cpu", log=lambda *_: None)
+    small = evaluator_cli.EvaluatorConfig(hidden=32, embed_dim=32, layers=1, heads=2)
+    evaluator_cli.main(["--data", str(data), "--out", str(root / "evaluator"), "--steps", "30", "--batch-size", "16"], config=small)
+    return root
+
+
+@pytest.fixture
+def checkpoints(tiny_root, monkeypatch):
+    """The tiny checkpoints as the process's checkpoint root, with no Hub fallback."""
+    monkeypatch.setenv("MOTION_LORA_CHECKPOINTS", str(tiny_root))
+    monkeypatch.delenv("MOTION_LORA_HUB_REPO", raising=False)
+    return tiny_root

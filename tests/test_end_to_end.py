@@ -6,35 +6,15 @@ import numpy as np
 import pytest
 import torch
 
-from motion_lora import evaluator as evaluator_cli
+from conftest import TINY_DENOISER as TINY
 from motion_lora import generate as generate_cli
 from motion_lora import test_unlearn as test_unlearn_cli
 from motion_lora import train as train_cli
 from motion_lora.adapters import base_state_hash
-from motion_lora.denoiser import DenoiserConfig, MotionDenoiser
+from motion_lora.denoiser import MotionDenoiser
 from motion_lora.pretrain import TrainConfig, pretrain
 
 pytestmark = pytest.mark.slow
-TINY = DenoiserConfig(d_model=48, n_layers=2, n_heads=2, dropout=0.0)
-
-
-@pytest.fixture(scope="module")
-def tiny_root(quick_bank, tmp_path_factory):
-    """A checkpoint root with a tiny base model and a tiny evaluator trained on the quick MotionBank."""
-    data, _ = quick_bank
-    root = tmp_path_factory.mktemp("checkpoints")
-    log = []
-    pretrain(data, root / "t2m" / "tiny_base", TINY, TrainConfig(steps=60, batch_size=16, lr=1e-3, warmup=5, ckpt_every=30), device="cpu", log=log.append)
-    small = evaluator_cli.EvaluatorConfig(hidden=32, embed_dim=32, layers=1, heads=2)
-    evaluator_cli.main(["--data", str(data), "--out", str(root / "evaluator"), "--steps", "30", "--batch-size", "16"], config=small)
-    return root
-
-
-@pytest.fixture
-def checkpoints(tiny_root, monkeypatch):
-    monkeypatch.setenv("MOTION_LORA_CHECKPOINTS", str(tiny_root))
-    monkeypatch.delenv("MOTION_LORA_HUB_REPO", raising=False)
-    return tiny_root
 
 
 def test_pretraining_loss_falls_and_resumes(tiny_root, quick_bank):
