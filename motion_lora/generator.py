@@ -95,8 +95,11 @@ class MotionGenerator:
         return self.model(x, t, tokens, mask, pooled, lengths)
 
     @torch.no_grad()
-    def sample(self, prompts: list[str], seeds: list[int], options: SampleOptions = SampleOptions(), denoise: DenoiseFn | None = None) -> torch.Tensor:
-        """Normalised features (B, frames, 263) for prompts[i] with seeds[i]."""
+    def sample(self, prompts: list[str], seeds: list[int], options: SampleOptions = SampleOptions(), denoise: DenoiseFn | None = None, lengths: list[int] | None = None) -> torch.Tensor:
+        """Normalised features (B, frames, 263) for prompts[i] with seeds[i].
+
+        `lengths` (each <= frames) gives rows their own valid length; frames past it are padding.
+        """
         prompts = check_prompts(prompts)
         opts = options.validated()
         if len(seeds) != len(prompts):
@@ -104,7 +107,11 @@ class MotionGenerator:
         denoise = denoise or self.default_denoise
         B = len(prompts)
         tokens, mask, pooled = self.encode(prompts)
-        lengths = torch.full((2 * B,), opts.frames, device=self.device)
+        if lengths is None:
+            lengths = [opts.frames] * B
+        if len(lengths) != B or not all(MIN_FRAMES <= n <= opts.frames for n in lengths):
+            raise ValueError(f"need one length per prompt, each between {MIN_FRAMES} and {opts.frames}")
+        lengths = torch.tensor(list(lengths) * 2, device=self.device)
         noise = seeded_noise(seeds, opts.frames, FEATURE_DIM).to(self.device)
         g = opts.guidance
 

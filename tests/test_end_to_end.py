@@ -101,3 +101,13 @@ def test_train_into_unwritable_folder(checkpoints, tmp_path, capsys):
     blocked.write_text("a file where a folder should be")
     assert train_cli.main(["--name", "tiny_base", "--iterations", "2", "--out_root", str(blocked)]) == 2
     assert "not writable" in capsys.readouterr().err
+
+
+def test_eval_base_cli(checkpoints, quick_bank, tmp_path):
+    from motion_lora import eval_base
+
+    assert eval_base.main(["--data", str(quick_bank[0]), "--ckpt", "tiny_base", "--repeats", "1", "--steps", "3", "--out", str(tmp_path)]) == 0
+    result = json.loads((tmp_path / "metrics.json").read_text())
+    assert {"concept_accuracy", "r_precision_top3", "fid"} <= set(result["generated"])
+    assert set(result["physics"]) == {"generated", "real_test"}
+    assert "| concept | accuracy |" in (tmp_path / "report.md").read_text()
