@@ -1,0 +1,377 @@
+"""Motion LoRA demo: compare base vs concept-erased motions, sweep adapter strength, unlearn a concept in the
+browser, evaluate adapters. Gradio Blocks only; everything shown comes from motion_lora.service.MotionLab.
+
+    python app.py            # http://127.0.0.1:7860 (GRADIO_SERVER_NAME / GRADIO_SERVER_PORT override)
+
+Public API (gradio_client): generate, sweep, train, evaluate, list_adapters.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import sys
+
+import gradio as gr
+import pandas as pd
+
+from motion_lora import ui
+from motion_lora.adapters import PRESETS, LoraSpec
+from motion_lora.generator import MAX_PROMPT_CHARS
+from motion_lora.service import SWEEP_SCALES, MotionLab, default_lab, iterate_training, seconds_to_frames
+from motion_lora.unlearn import TrainEvent, UnlearnConfig
+
+EXAMPLES = [
+    "a person kicks with the right leg",
+    "a person walks forward, then kicks with the left leg",
+    "someone swings a leg up to strike",
+    "a person waves with both hands",
+    "a person jumps up in place",
+    "a man punches forward twice",
+]
+
+INTRO = """# Motion LoRA — erase a concept from a text-to-motion model
+A small text-to-motion diffusion model **trained on MotionBank** (DeepMimic mocap + procedural motions, HumanML3D
+skeleton) and LoRA adapters trained to *unlearn* a concept such as *kick*. The frozen base model is never changed:
+the same noise is denoised with and without the adapter, so you see exactly what the adapter removes.
+Concept scores come from our own small evaluator — **proxy metrics**, not the published HumanML3D evaluator.
+Runs on CPU; drag a skeleton view to orbit it, scroll to zoom."""
+
+ABOUT = r"""
+## What this is
+**Concept unlearning with LoRA.** A LoRA adapter adds small low-rank matrices to the attention projections of
+the frozen denoiser. It is trained so that, whenever the prompt asks for the concept, the model moves *away* from
+it; for other prompts it should change little. Because the base weights never change, the adapter can be
+switched off, scaled (the strength slider; negative strengths push *towards* the concept) or combined with others.
+
+**Objective (ESD, Gandikota et al. 2023, in v-space).** For a concept prompt *c* and a noisy motion
+*x<sub>t</sub>* drawn from the frozen model's own partial DDIM rollout for *c*, the frozen teacher (the same network with
+adapters disabled) predicts *v<sub>c</sub>* (conditional) and *v<sub>u</sub>* (unconditional). The student
+(network + LoRA) is trained towards
+
+  **v\* = v<sub>u</sub> − η (v<sub>c</sub> − v<sub>u</sub>)**,  loss = ‖v<sub>student</sub>(x<sub>t</sub>, c) − v\*‖²
+
+optionally plus λ‖v<sub>student</sub>(x<sub>r</sub>, r) − v<sub>teacher</sub>(x<sub>r</sub>, r)‖² on retain prompts *r*
+(the "preservation weight"). Since ε is affine in v at fixed x<sub>t</sub>, this is ESD's ε-space target up to a
+per-timestep weight.
+
+## Data and models
+- **MotionBank**, built offline for this project in the HumanML3D layout (22 joints, 20 fps, 263-d features):
+  the 15 DeepMimic motion-capture clips shipped with `pybullet` (Peng et al., SIGGRAPH 2018; Bullet Physics,
+  zlib licence), procedural motions (walks, runs, jumps, kicks, punches, waves, …) and a caption grammar with
+  held-out phrasings for testing paraphrase robustness.
+- Text encoder: all-MiniLM-L6-v2 (sentence-transformers, Apache-2.0), frozen.
+- Denoiser: a small transformer (v-prediction, DDIM sampling with classifier-free guidance) trained here.
+- HumanML3D format: Guo et al., CVPR 2022. LoRA: Hu et al. 2021, via Hugging Face PEFT.
+
+## Known limits
+- **Proxy metrics.** Presence, R-precision, FID, MM-Dist and diversity are computed with our own small evaluator
+  trained on MotionBank; they are not comparable with published numbers and can be fooled.
+- **Small model, small data.** Motions are short and stylised; unusual prompts (including other languages —
+  accepted, but the encoder is English) give generic motion.
+- **CPU.** Generation takes seconds, in-app training minutes; requests are queued one at a time.
+- Erasure is not removal of knowledge: large negative strengths or adversarial prompts can bring the concept back.
+"""
+
+CSS = """
+.motion-placeholder { min-height: 300px; display: flex; align-items: center; justify-content: center;
+  border: 1px dashed color-mix(in srgb, currentColor 25%, transparent); border-radius: 8px; opacity: 0.7; padding: 16px; text-align: center; }
+#seed-row { align-items: end; }
+#dice { max-width: 52px; min-width: 52px; }
+.concept-labels .output-class { font-size: 18px !important; }
+footer { display: none !important; }
+"""
+
+
+def launch_options() -> dict:
+    """What main() passes to launch(): the player script and styles in head, the app CSS and theme."""
+    return {"head": ui.head_html(), "css": CSS, "theme": gr.themes.Soft(primary_hue="blue", neutral_hue="slate")}
+
+
+def build_demo(lab: MotionLab) -> gr.Blocks:
+    outputs = ui.OutputDir(os.environ.get("MOTION_LORA_OUTPUT_DIR"))
+    cap = ui.max_iterations()
+    training_off = ui.training_disabled()
+
+    def concepts() -> list[str]:
+        return [i.concept for i in lab.list_adapters()]
+
+    def names() -> dict[str, str]:
+        return {i.name: i.concept for i in lab.list_adapters()}
+
+    def default_pick() -> list[str]:
+        c = concepts()
+        return ["kick"] if "kick" in c else c[:1]
+
+    # ------------------------------------------------------------------ handlers
+
+    @ui.user_errors
+    def generate(prompt, adapters, scale, seed, seconds, steps, guidance, start_step, weights):
+        picked = ui.adapter_list(adapters)
+        if not picked:
+            raise ValueError("choose at least one adapter to compare with the base model")
+        w = ui.number_list(weights, "weights", -5, 5, max_items=4) or None
+        c = lab.compare(
+            prompt, picked, scale=ui.number(scale, "strength", -5, 5), weights=w, seed=ui.number(seed, "seed", 0, 2**31 - 1, whole=True),
+            frames=seconds_to_frames(ui.number(seconds, "length (s)", 1, 9.8)), steps=ui.number(steps, "steps", 1, 200, whole=True),
+            guidance=ui.number(guidance, "guidance", 0, 20), start_step=ui.number(start_step, "start step", 0, 200, whole=True),
+        )
+        label = ui.steered_label(c, names())
+        player = ui.player_html([("base", c.base_joints), (label, c.steered_joints)], [c.prompt, ""])
+        files = ui.comparison_files(c, outputs.new("compare"), label)
+        return player, dict(c.base_concepts), dict(c.steered_concepts), files, ui.comparison_summary(c, label)
+
+    @ui.user_errors
+    def sweep(prompt, adapter, scales, seed, seconds, steps):
+        values = ui.number_list(scales, "scales", -5, 5) or list(SWEEP_SCALES)
+        s = lab.sweep(prompt, adapter, values, seed=ui.number(seed, "seed", 0, 2**31 - 1, whole=True),
+                      frames=seconds_to_frames(ui.number(seconds, "length (s)", 1, 9.8)), steps=ui.number(steps, "steps", 1, 200, whole=True))
+        concept = lab.infos[s.adapter].concept
+        player = ui.player_html([(f"×{v:g}", j) for v, j in zip(s.scales, s.joints)], layout="grid")
+        data = {"prompt": s.prompt, "adapter": s.adapter, "concept": concept, "scales": s.scales, "presence": s.presence,
+                "retain_drift_m": s.retain_drift, "joints_shape": [len(s.joints), int(s.joints[0].shape[0]), 22, 3]}
+        return player, ui.sweep_figure(s, concept), data
+
+    def dropdowns():
+        c = concepts()
+        return gr.Dropdown(choices=c), gr.Dropdown(choices=c), gr.Dropdown(choices=c)
+
+    @ui.user_errors
+    def train(concept, preset, rank, alpha, lr, iterations, eta, retain, preserve, extra, batch_size, seconds, rollout_steps, request: gr.Request):
+        if training_off:
+            raise ValueError("training is disabled on this server (MOTION_LORA_DISABLE_TRAINING=1)")
+        n_iter = ui.number(iterations, "iterations", 1, cap, whole=True)
+        if preset not in PRESETS:
+            raise ValueError(f"unknown target preset {preset!r}; choose one of {', '.join(PRESETS)}")
+        config = UnlearnConfig(
+            concept=concept if isinstance(concept, str) else "", extra_prompts=ui.lines(extra), negative_guidance=ui.number(eta, "η", 0, 10),
+            lr=ui.number(lr, "learning rate", 1e-7, 0.1), iterations=n_iter, batch_size=ui.number(batch_size, "batch size", 1, 16, whole=True),
+            lora=LoraSpec(rank=ui.number(rank, "rank", 1, 64, whole=True), alpha=ui.number(alpha, "alpha", 0.01, 256), preset=preset),
+            retain_prompts=ui.lines(retain), preserve_weight=ui.number(preserve, "preservation weight", 0, 100),
+            frames=seconds_to_frames(ui.number(seconds, "clip length (s)", 1, 9.8)), rollout_steps=ui.number(rollout_steps, "rollout steps", 2, 100, whole=True),
+        ).validated()
+        owner = getattr(request, "session_hash", None) or "anonymous"
+        stop = ui.TRAINING.acquire(owner)
+        if stop is None:
+            raise gr.Error("A training is already running, please wait until it finishes and try again.", title="Busy")
+        events: list[TrainEvent] = []
+        every = max(1, config.iterations // 40)
+        skip = gr.skip()
+        try:
+            yield f"Preparing: teacher rollouts for **{config.concept}** …", pd.DataFrame(ui.loss_rows([]) or {"step": [], "loss": [], "series": []}), skip, skip, skip, skip, {"status": "starting"}
+            result = None
+            for item in iterate_training(lab, config, stop):
+                if isinstance(item, TrainEvent):
+                    events.append(item)
+                    if item.step % every == 0 or item.step == item.total:
+                        eta_s = item.elapsed / item.step * (item.total - item.step) if item.step else 0
+                        text = f"step {item.step}/{item.total} · loss {item.loss:.4f} · {item.elapsed:.1f} s elapsed, ~{eta_s:.0f} s left"
+                        yield text, pd.DataFrame(ui.loss_rows(events)), skip, skip, skip, skip, {"status": "training", "step": item.step, "total": item.total, "loss": item.loss}
+                else:
+                    result = item
+            if result is None:
+                yield "Stopped — no adapter was saved.", skip, None, skip, skip, skip, {"status": "stopped", "steps": len(events)}
+                return
+            archive = ui.zip_adapter(result, outputs.new("adapter"))
+            a, b, c = dropdowns()
+            info = {"status": "done", "name": result.name, "concept": result.concept, "steps": len(events), "final_loss": events[-1].loss if events else None}
+            yield (f"✅ Done: adapter **{result.concept}** (`{result.name}`) is ready in every adapter picker. "
+                   f"Final loss {info['final_loss']:.4f}."), pd.DataFrame(ui.loss_rows(events)), archive, a, b, c, info
+        finally:
+            stop.set()  # a cancelled request stops the training thread at its next step
+            ui.TRAINING.release()
+
+    def stop_training(request: gr.Request):
+        owner = getattr(request, "session_hash", None) or "anonymous"
+        if ui.TRAINING.request_stop(owner):
+            return "Stopped — no adapter was saved."
+        return "No training of yours is running."
+
+    @ui.user_errors
+    def evaluate(adapter, per_kind, per_concept, repeats, steps, progress=gr.Progress()):
+        progress(0, desc="generating forget / retain sets")
+        result = lab.evaluate(
+            adapter, per_kind=ui.number(per_kind, "forget prompts per kind", 1, 64, whole=True),
+            per_concept=ui.number(per_concept, "retain prompts per concept", 1, 16, whole=True),
+            repeats=ui.number(repeats, "repeats", 1, 10, whole=True), steps=ui.number(steps, "steps", 1, 200, whole=True),
+            progress=lambda f, msg: progress(f, desc=msg),
+        )
+        return ui.eval_caption(result, "Quick evaluation (just run)"), pd.DataFrame(ui.eval_rows(result), columns=ui.TABLE_HEADERS), ui.presence_figure(result), result
+
+    def show_shipped(adapter):
+        empty = pd.DataFrame([], columns=ui.TABLE_HEADERS)
+        try:
+            info = lab.infos[lab.adapter_name(adapter)]
+        except ValueError:
+            return "Pick an adapter.", empty, None, None
+        result = ui.shipped_eval(info)
+        if result is None:
+            return f"No stored evaluation for **{info.concept}** yet — run a quick one below.  \n{info.describe()}", empty, None, None
+        return ui.eval_caption(result, "Stored evaluation (eval/metrics.json)"), pd.DataFrame(ui.eval_rows(result), columns=ui.TABLE_HEADERS), ui.presence_figure(result), result
+
+    def list_adapters() -> list[dict]:
+        lab.refresh_adapters()
+        out = []
+        for i in lab.list_adapters():
+            m = i.meta
+            out.append({"name": i.name, "concept": i.concept, "rank": m.get("rank"), "alpha": m.get("alpha"), "targets": m.get("targets"),
+                        "eta": m.get("negative_guidance"), "iterations": m.get("iterations"), "has_eval": ui.shipped_eval(i) is not None})
+        return out
+
+    def refresh():
+        lab.refresh_adapters()
+        return dropdowns()
+
+    # ------------------------------------------------------------------ layout
+
+    with gr.Blocks(title="Motion LoRA — concept unlearning") as demo:
+        gr.Markdown(INTRO)
+        with gr.Tabs():
+            # ---------------------------------------------------------- Compare
+            with gr.Tab("Compare", id="compare"):
+                with gr.Row(equal_height=False):
+                    with gr.Column(scale=2, min_width=320):
+                        prompt = gr.Textbox(label="Prompt", value=EXAMPLES[0], max_lines=3, max_length=MAX_PROMPT_CHARS, placeholder="describe a motion, e.g. a person kicks")
+                        gr.Examples(EXAMPLES, inputs=[prompt], cache_examples=False, label="Example prompts")
+                        adapters = gr.Dropdown(concepts(), value=default_pick(), multiselect=True, allow_custom_value=True, label="Adapters (concepts to erase)", info="several adapters are combined")
+                        strength = gr.Slider(-1, 2, value=1.0, step=0.1, label="Strength", info="0 = base model · 1 = trained strength · negative = amplify the concept")
+                        with gr.Row(elem_id="seed-row"):
+                            seed = gr.Number(0, label="Seed", precision=0, minimum=0, maximum=2**31 - 1, scale=4)
+                            dice = gr.Button("🎲", elem_id="dice", scale=0, min_width=52)
+                        length = gr.Slider(2, 9.8, value=5.0, step=0.2, label="Length (s)")
+                        with gr.Row():
+                            steps = gr.Slider(1, 100, value=30, step=1, label="Sampling steps")
+                            guidance = gr.Slider(0, 10, value=2.5, step=0.1, label="Guidance")
+                        with gr.Accordion("Advanced", open=False):
+                            start_step = gr.Slider(0, 100, value=0, step=1, label="Start step", info="the adapter is off for the first N sampling steps (keeps the overall layout, edits details)")
+                            weights = gr.Textbox(label="Per-adapter weights", placeholder="e.g. 1, 0.5 — one per chosen adapter; empty = all 1")
+                        go_btn = gr.Button("Generate", variant="primary", size="lg")
+                    with gr.Column(scale=3, min_width=420):
+                        player = gr.HTML(ui.placeholder_html("Type a prompt and press Generate: base and steered motion play side by side from the same noise."), elem_id="compare-player", js_on_load=None, min_height=320)
+                        with gr.Row():
+                            base_label = gr.Label(label="base — evaluator's top concepts", num_top_classes=3, elem_classes="concept-labels")
+                            steered_label = gr.Label(label="steered — evaluator's top concepts", num_top_classes=3, elem_classes="concept-labels")
+                        files = gr.File(label="Downloads: joints (.npz, (2, T, 22, 3)), BVH (steered, base), animated HTML", file_count="multiple", interactive=False)
+                        with gr.Accordion("Details (JSON)", open=False):
+                            summary = gr.JSON(label="generation summary")
+                gen_inputs = [prompt, adapters, strength, seed, length, steps, guidance, start_step, weights]
+                gen_outputs = [player, base_label, steered_label, files, summary]
+                generate_fn = ui.gpu(generate)
+                go_btn.click(generate_fn, gen_inputs, gen_outputs, api_name="generate", concurrency_limit=1, concurrency_id="model")
+                prompt.submit(generate_fn, gen_inputs, gen_outputs, api_visibility="private", concurrency_limit=1, concurrency_id="model")
+                strength.release(generate_fn, gen_inputs, gen_outputs, api_visibility="private", concurrency_limit=1, concurrency_id="model", trigger_mode="always_last")
+                dice.click(lambda: random.randint(0, 99_999), None, seed, queue=False, api_visibility="private")
+
+            # ---------------------------------------------------------- Sweep
+            with gr.Tab("Strength sweep", id="sweep"):
+                with gr.Row(equal_height=False):
+                    with gr.Column(scale=2, min_width=320):
+                        sw_prompt = gr.Textbox(label="Prompt", value=EXAMPLES[0], max_lines=3, max_length=MAX_PROMPT_CHARS)
+                        sw_adapter = gr.Dropdown(concepts(), value=(default_pick() or [None])[0], allow_custom_value=True, label="Adapter")
+                        sw_scales = gr.Textbox(label="Strengths", value="-0.5, 0, 0.5, 1, 1.5", info="comma-separated, 1 to 9 values between -5 and 5")
+                        with gr.Row():
+                            sw_seed = gr.Number(0, label="Seed", precision=0, minimum=0, maximum=2**31 - 1)
+                            sw_length = gr.Slider(2, 9.8, value=4.0, step=0.2, label="Length (s)")
+                        sw_steps = gr.Slider(1, 100, value=20, step=1, label="Sampling steps")
+                        sw_btn = gr.Button("Run sweep", variant="primary", size="lg")
+                        gr.Markdown("Each strength also generates two retain probes (*a person walks forward*, *someone jumps up in place*) "
+                                    "to measure how far the adapter moves motions it should leave alone.")
+                    with gr.Column(scale=3, min_width=420):
+                        sw_player = gr.HTML(ui.placeholder_html("One skeleton per strength, same noise, same camera."), js_on_load=None, min_height=320)
+                        sw_plot = gr.Plot(label="Concept presence and retain drift vs strength")
+                        with gr.Accordion("Details (JSON)", open=False):
+                            sw_json = gr.JSON(label="sweep data")
+                sw_btn.click(ui.gpu(sweep), [sw_prompt, sw_adapter, sw_scales, sw_seed, sw_length, sw_steps], [sw_player, sw_plot, sw_json],
+                             api_name="sweep", concurrency_limit=1, concurrency_id="model")
+
+            # ---------------------------------------------------------- Unlearn
+            with gr.Tab("Unlearn", id="unlearn"):
+                if training_off:
+                    gr.Markdown("⚠️ **Training is disabled on this server** (`MOTION_LORA_DISABLE_TRAINING=1`). Run the app locally to train adapters.")
+                with gr.Row(equal_height=False):
+                    with gr.Column(scale=2, min_width=320):
+                        tr_concept = gr.Textbox(label="Concept to erase", value="kick", max_length=60, info="a MotionBank concept (kick, punch, wave, jump, …) or your own words")
+                        tr_preset = gr.Dropdown(list(PRESETS), value="attn", label="LoRA targets", info="attn: all attention projections · xattn: cross-attention · xattn-kv: text keys/values · all-linear")
+                        with gr.Row():
+                            tr_rank = gr.Slider(1, 64, value=8, step=1, label="Rank")
+                            tr_alpha = gr.Number(8.0, label="Alpha", minimum=0.01)
+                        with gr.Row():
+                            tr_lr = gr.Number(3e-4, label="Learning rate")
+                            tr_eta = gr.Slider(0, 4, value=1.0, step=0.1, label="η (negative guidance)")
+                        tr_iter = gr.Slider(1, cap, value=min(100, cap), step=1, label="Iterations", info=f"at most {cap} on this server")
+                        tr_retain = gr.Textbox(label="Retain prompts (one per line)", lines=3, placeholder="empty = one paraphrase of every other concept")
+                        tr_preserve = gr.Slider(0, 10, value=0.0, step=0.1, label="Preservation weight λ", info="0 = plain ESD")
+                        with gr.Accordion("Advanced", open=False):
+                            tr_extra = gr.Textbox(label="Extra prompts describing the concept (one per line)", lines=2)
+                            with gr.Row():
+                                tr_batch = gr.Slider(1, 16, value=4, step=1, label="Batch size")
+                                tr_seconds = gr.Slider(1, 9.8, value=6.0, step=0.2, label="Clip length (s)")
+                                tr_rollout = gr.Slider(2, 50, value=20, step=1, label="Rollout steps")
+                        with gr.Row():
+                            tr_start = gr.Button("Start", variant="primary", interactive=not training_off)
+                            tr_stop = gr.Button("Stop", variant="stop", interactive=not training_off)
+                    with gr.Column(scale=3, min_width=420):
+                        tr_status = gr.Markdown("Training is disabled here." if training_off else "Set the options and press **Start**. Loss updates stream live; Stop discards the run.")
+                        tr_plot = gr.LinePlot(x="step", y="loss", color="series", title="ESD loss", height=320, label="loss")
+                        tr_file = gr.File(label="Trained adapter (zip of its folder)", interactive=False)
+                        with gr.Accordion("Details (JSON)", open=False):
+                            tr_json = gr.JSON(label="training state")
+
+            # ---------------------------------------------------------- Evaluate
+            with gr.Tab("Evaluate", id="evaluate"):
+                with gr.Row(equal_height=False):
+                    with gr.Column(scale=1, min_width=300):
+                        ev_adapter = gr.Dropdown(concepts(), value=(default_pick() or [None])[0], allow_custom_value=True, label="Adapter")
+                        with gr.Accordion("Quick evaluation settings", open=False):
+                            ev_kind = gr.Slider(1, 32, value=11, step=1, label="Forget prompts per kind", info="3 kinds: training phrasing, held-out phrasing, composite")
+                            ev_concept = gr.Slider(1, 8, value=1, step=1, label="Retain prompts per other concept")
+                            ev_repeats = gr.Slider(1, 5, value=2, step=1, label="Repeats (seeds)")
+                            ev_steps = gr.Slider(1, 50, value=10, step=1, label="Sampling steps")
+                        ev_btn = gr.Button("Run quick evaluation", variant="primary")
+                        ev_caption = gr.Markdown()
+                    with gr.Column(scale=3, min_width=420):
+                        ev_plot = gr.Plot(label="Concept presence")
+                        ev_table = gr.Dataframe(headers=ui.TABLE_HEADERS, label="Base vs unlearned (mean ± 95% interval)", interactive=False, wrap=True)
+                        with gr.Accordion("Raw result (JSON)", open=False):
+                            ev_json = gr.JSON()
+                ev_outputs = [ev_caption, ev_table, ev_plot, ev_json]
+                ev_btn.click(ui.gpu(evaluate), [ev_adapter, ev_kind, ev_concept, ev_repeats, ev_steps], ev_outputs, api_name="evaluate", concurrency_limit=1, concurrency_id="model")
+                ev_adapter.change(show_shipped, ev_adapter, ev_outputs, api_visibility="private", queue=False)
+
+            # ---------------------------------------------------------- About
+            with gr.Tab("About", id="about"):
+                gr.Markdown(ABOUT)
+
+        with gr.Row():
+            refresh_btn = gr.Button("↻ Reload adapters from disk", size="sm", variant="secondary", scale=0)
+            adapters_json = gr.JSON(visible=False)
+
+        train_inputs = [tr_concept, tr_preset, tr_rank, tr_alpha, tr_lr, tr_iter, tr_eta, tr_retain, tr_preserve, tr_extra, tr_batch, tr_seconds, tr_rollout]
+        train_event = tr_start.click(ui.gpu(train), train_inputs, [tr_status, tr_plot, tr_file, adapters, sw_adapter, ev_adapter, tr_json],
+                                     api_name="train", concurrency_limit=1, concurrency_id="train")
+        tr_stop.click(stop_training, None, tr_status, cancels=[train_event], queue=False, api_visibility="private")
+        refresh_btn.click(refresh, None, [adapters, sw_adapter, ev_adapter], api_visibility="private", queue=False)
+        gr.api(list_adapters, api_name="list_adapters", queue=False)
+        demo.load(refresh, None, [adapters, sw_adapter, ev_adapter], api_visibility="private", queue=False)
+        demo.load(show_shipped, ev_adapter, ev_outputs, api_visibility="private", queue=False)
+    demo.outputs_dir = outputs.root  # for tests and cleanup
+    return demo
+
+
+def main() -> int:
+    try:
+        lab = default_lab()
+    except (FileNotFoundError, ValueError) as err:
+        print(f"error: cannot load the models: {err}", file=sys.stderr)
+        return 2
+    demo = build_demo(lab)
+    demo.queue(default_concurrency_limit=1).launch(
+        server_name=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"),
+        server_port=int(os.environ.get("GRADIO_SERVER_PORT", "7860")),
+        **launch_options(),
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

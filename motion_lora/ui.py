@@ -1,0 +1,436 @@
+"""Helpers behind the Gradio app (app.py): parsing UI values, the player HTML, download files, tables and
+charts, the training slot. Nothing here imports gradio at module level except where a gr.Error is raised,
+so the helpers stay testable on their own.
+"""
+
+from __future__ import annotations
+
+import functools
+import html
+import inspect
+import json
+import math
+import os
+import shutil
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from .export import ASSETS, player_payload, standalone_html, to_bvh
+from .service import FPS, AdapterInfo, Comparison, Sweep
+
+MAX_DOWNLOAD_FOLDERS = 64  # per-app outputs kept on disk; older ones are pruned
+DEFAULT_MAX_ITERATIONS = 1000
+
+
+# ----------------------------------------------------------------------------------------------------------
+# ZeroGPU and error handling
+# ----------------------------------------------------------------------------------------------------------
+
+
+def gpu(fn: Callable, duration: int | None = None) -> Callable:
+    """`spaces.GPU(fn)` when the `spaces` package is importable (a no-op off ZeroGPU), else `fn`."""
+    try:
+        import spaces
+    except Exception:  # not installed or broken: run on whatever device the lab uses
+        return fn
+    try:
+        return spaces.GPU(duration=duration)(fn) if duration else spaces.GPU(fn)
+    except Exception:
+        return fn
+
+
+def user_errors(fn: Callable) -> Callable:
+    """Turn the library's ValueError / FileNotFoundError into gr.Error (a visible message, not a crash).
+
+    Works for plain and generator functions; the wrapper keeps `fn`'s signature so Gradio still injects
+    gr.Progress / gr.Request arguments."""
+    import gradio as gr
+
+    def convert(err: Exception) -> Exception:
+        return gr.Error(str(err), title="Invalid input" if isinstance(err, ValueError) else "Not found", print_exception=False)
+
+    if inspect.isgeneratorfunction(fn):
+
+        @functools.wraps(fn)
+        def gen_wrapper(*args, **kwargs):
+            try:
+                yield from fn(*args, **kwargs)
+            except (ValueError, FileNotFoundError) as err:
+                raise convert(err) from err
+
+        return gen_wrapper
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except (ValueError, FileNotFoundError) as err:
+            raise convert(err) from err
+
+    return wrapper
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Parsing UI values (the API accepts the same plain values)
+# ----------------------------------------------------------------------------------------------------------
+
+
+def number(value, name: str, lo: float, hi: float, whole: bool = False) -> float | int:
+    """A finite number in [lo, hi] (whole if asked) from a UI / API value, else a ValueError naming it."""
+    if isinstance(value, str):
+        try:
+            value = float(value.strip())
+        except ValueError:
+            raise ValueError(f"{name} must be a number, got {value!r}") from None
+    if value is None or isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise ValueError(f"{name} must be a finite number, got {value!r}")
+    if not lo <= value <= hi:
+        raise ValueError(f"{name} must be between {lo:g} and {hi:g}, got {value:g}")
+    if whole:
+        if int(value) != value:
+            raise ValueError(f"{name} must be a whole number, got {value:g}")
+        return int(value)
+    return float(value)
+
+
+def number_list(text, name: str, lo: float, hi: float, max_items: int = 9) -> list[float]:
+    """'-0.5, 0, 1' (or a list of numbers) -> [-0.5, 0.0, 1.0]; an empty text gives []."""
+    if text is None:
+        return []
+    items = text if isinstance(text, (list, tuple)) else [t for t in str(text).replace(";", ",").split(",") if t.strip()]
+    if len(items) > max_items:
+        raise ValueError(f"give at most {max_items} {name}, got {len(items)}")
+    return [number(v, f"each of the {name}", lo, hi) for v in items]
+
+
+def adapter_list(value) -> list[str]:
+    """Dropdown value(s) -> a list of adapter names (a comma-separated string is accepted too)."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        value = value.split(",")
+    if not isinstance(value, (list, tuple)):
+        raise ValueError(f"adapters must be a list of names, got {type(value).__name__}")
+    out = []
+    for v in value:
+        if not isinstance(v, str):
+            raise ValueError(f"an adapter name must be text, got {v!r}")
+        if v.strip():
+            out.append(v.strip())
+    return out
+
+
+def lines(text) -> tuple[str, ...]:
+    if not text:
+        return ()
+    if not isinstance(text, str):
+        raise ValueError("prompts must be text, one per line")
+    return tuple(dict.fromkeys(t.strip() for t in text.splitlines() if t.strip()))
+
+
+def max_iterations() -> int:
+    raw = os.environ.get("MOTION_LORA_MAX_ITERATIONS", "")
+    try:
+        return max(1, int(raw)) if raw.strip() else DEFAULT_MAX_ITERATIONS
+    except ValueError:
+        return DEFAULT_MAX_ITERATIONS
+
+
+def training_disabled() -> bool:
+    return os.environ.get("MOTION_LORA_DISABLE_TRAINING", "").strip().lower() in ("1", "true", "yes", "on")
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Player
+# ----------------------------------------------------------------------------------------------------------
+
+# Mounts a MotionPlayer on every [data-motion-payload] element as it appears, and destroys players whose
+# element left the page, lost the player's DOM, or got a new payload (Gradio re-rendering the same gr.HTML).
+MOUNT_SCRIPT = """
+(function () {
+  if (window.__motionMountInstalled) return;
+  window.__motionMountInstalled = true;
+  function sync() {
+    if (!window.MotionPlayer) return;
+    (window.__motionPlayers || []).slice().forEach(function (p) {
+      var c = p.container;
+      if (!c.isConnected || !c.contains(p.root) || c.getAttribute("data-motion-payload") !== c.__motionSource) p.destroy();
+    });
+    document.querySelectorAll("[data-motion-payload]").forEach(function (node) {
+      if (node.__motionPlayer) return;
+      try {
+        var opts = node.dataset.motionOptions ? JSON.parse(node.dataset.motionOptions) : {};
+        node.__motionSource = node.getAttribute("data-motion-payload");
+        node.__motionPlayer = new MotionPlayer(node, JSON.parse(node.__motionSource), opts);
+      } catch (err) { console.error("MotionPlayer:", err); }
+    });
+  }
+  var pending = false;
+  function schedule() {
+    if (pending) return;
+    pending = true;
+    requestAnimationFrame(function () { pending = false; sync(); });
+  }
+  window.__mountMotionPlayers = sync;
+  function start() {
+    new MutationObserver(function (records) {
+      for (var i = 0; i < records.length; i++) {
+        var r = records[i];
+        if (r.type === "attributes") { schedule(); return; }
+        var lists = [r.addedNodes, r.removedNodes];
+        for (var k = 0; k < 2; k++) for (var j = 0; j < lists[k].length; j++) {
+          var n = lists[k][j];
+          if (n.nodeType === 1 && (n.hasAttribute("data-motion-payload") || n.querySelector("[data-motion-payload]") || n.__motionPlayer)) { schedule(); return; }
+        }
+      }
+    }).observe(document.documentElement, {childList: true, subtree: true, attributes: true, attributeFilter: ["data-motion-payload"]});
+    sync();
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start); else start();
+})();
+"""
+
+
+def head_html() -> str:
+    """What goes into launch(head=...): the player's styles and script, and the mount observer."""
+    css = (ASSETS / "player.css").read_text(encoding="utf-8")
+    js = (ASSETS / "player.js").read_text(encoding="utf-8")
+    return f"<style>\n{css}\n</style>\n<script>\n{js}\n</script>\n<script>\n{MOUNT_SCRIPT}\n</script>\n"
+
+
+def player_html(motions: list[tuple[str, np.ndarray]], captions: list[str] | None = None, layout: str = "row") -> str:
+    """A div the head script turns into a MotionPlayer (the payload rides in a data attribute)."""
+    payload = json.dumps(player_payload(motions, captions), separators=(",", ":"))
+    options = json.dumps({"layout": layout})
+    # A fresh id per render makes even an identical re-render replace the old player.
+    return (
+        f'<div class="motion-player-host" id="mp-{uuid.uuid4().hex[:8]}" data-motion-options="{html.escape(options, quote=True)}" '
+        f'data-motion-payload="{html.escape(payload, quote=True)}"></div>'
+    )
+
+
+def placeholder_html(text: str) -> str:
+    return f'<div class="motion-placeholder">{html.escape(text)}</div>'
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Output files
+# ----------------------------------------------------------------------------------------------------------
+
+
+class OutputDir:
+    """Download files of one app instance, in its own temp folder; one sub-folder per request, old ones pruned."""
+
+    def __init__(self, root: str | Path | None = None):
+        base = Path(root) if root else Path(tempfile.gettempdir())
+        base.mkdir(parents=True, exist_ok=True)
+        self.root = Path(tempfile.mkdtemp(prefix="motion_lora_app_", dir=base))
+        self._lock = threading.Lock()
+
+    def new(self, tag: str) -> Path:
+        with self._lock:
+            folders = sorted((p for p in self.root.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime)
+            for old in folders[: max(0, len(folders) - MAX_DOWNLOAD_FOLDERS + 1)]:
+                shutil.rmtree(old, ignore_errors=True)
+            folder = self.root / f"{time.strftime('%H%M%S')}-{tag}-{uuid.uuid4().hex[:6]}"
+            folder.mkdir()
+            return folder
+
+    def cleanup(self) -> None:
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+def slug(text: str, n: int = 32) -> str:
+    s = "".join(ch if ch.isascii() and ch.isalnum() else "_" for ch in text.lower()).strip("_")
+    return "_".join(filter(None, s.split("_")))[:n] or "motion"
+
+
+def steered_label(c: Comparison, names: dict[str, str]) -> str:
+    """'steered (kick ×1.0)'; weights shown when they are not all 1."""
+    parts = [names.get(n, n) + (f"·{w:g}" if w != 1.0 else "") for n, w in c.adapters.items()]
+    return f"steered ({' + '.join(parts) or 'no adapter'} ×{c.scale:.1f})"
+
+
+def comparison_files(c: Comparison, folder: Path, steered: str) -> list[str]:
+    """joints (.npz with `joints` (2, T, 22, 3)), BVH of both motions, a standalone animated HTML page."""
+    stem = slug(c.prompt)
+    joints = np.stack([c.base_joints, c.steered_joints]).astype(np.float32)
+    npz = folder / f"{stem}_joints.npz"
+    np.savez(npz, joints=joints, labels=np.array(["base", steered]), prompt=np.array(c.prompt), seed=np.array(c.seed), fps=np.array(FPS))
+    bvh_s = folder / f"{stem}_steered.bvh"
+    bvh_s.write_text(to_bvh(c.steered_joints))
+    bvh_b = folder / f"{stem}_base.bvh"
+    bvh_b.write_text(to_bvh(c.base_joints))
+    page = folder / f"{stem}_compare.html"
+    page.write_text(standalone_html([("base", c.base_joints), (steered, c.steered_joints)], c.prompt), encoding="utf-8")
+    return [str(npz), str(bvh_s), str(bvh_b), str(page)]
+
+
+def comparison_summary(c: Comparison, steered: str) -> dict:
+    return {
+        "prompt": c.prompt,
+        "seed": c.seed,
+        "frames": c.frames,
+        "seconds": c.frames / FPS,
+        "fps": FPS,
+        "adapters": c.adapters,
+        "scale": c.scale,
+        "labels": ["base", steered],
+        "joints_shape": [2, int(c.base_joints.shape[0]), 22, 3],
+        "base_concepts": [[k, round(v, 4)] for k, v in c.base_concepts],
+        "steered_concepts": [[k, round(v, 4)] for k, v in c.steered_concepts],
+        "max_joint_difference_m": round(float(np.abs(c.base_joints - c.steered_joints).max()), 5),
+        "elapsed_s": round(c.seconds, 3),
+    }
+
+
+def zip_adapter(info: AdapterInfo, folder: Path) -> str:
+    """A zip of the adapter folder (weights, adapter.json, logs, eval) in `folder`."""
+    return shutil.make_archive(str(folder / info.name), "zip", root_dir=info.path.parent, base_dir=info.path.name)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Tables and charts
+# ----------------------------------------------------------------------------------------------------------
+
+METRIC_NOTES = {
+    "presence": "share of motions the evaluator classifies as the prompt's concept",
+    "r_precision_top1": "text retrieval top-1 (higher = motion matches text)",
+    "r_precision_top2": "text retrieval top-2",
+    "r_precision_top3": "text retrieval top-3",
+    "fid": "Fréchet distance to real motions (lower = more realistic)",
+    "mm_dist": "text–motion embedding distance (lower = better match)",
+    "diversity": "spread of generated motions (close to real = good)",
+}
+METRIC_ORDER = ("presence", "r_precision_top1", "r_precision_top2", "r_precision_top3", "fid", "mm_dist", "diversity")
+TABLE_HEADERS = ["set", "metric", "base", "base ±95%", "unlearned", "unlearned ±95%", "meaning"]
+
+
+def eval_rows(result: dict) -> list[list]:
+    rows = []
+    for set_name in ("forget", "retain"):
+        part = result.get(set_name) or {}
+        base, unl = (part.get("base") or {}).get("metrics", {}), (part.get("unlearned") or {}).get("metrics", {})
+        names = [m for m in METRIC_ORDER if m in base or m in unl] + sorted(set(base) | set(unl) - set(METRIC_ORDER))
+        for m in names:
+            b, u = base.get(m) or {}, unl.get(m) or {}
+            rows.append([set_name, m, _r(b.get("mean")), _r(b.get("ci95")), _r(u.get("mean")), _r(u.get("ci95")), METRIC_NOTES.get(m, "")])
+    return rows
+
+
+def _r(v):
+    return None if v is None or not isinstance(v, (int, float)) or not math.isfinite(v) else round(float(v), 4)
+
+
+def presence_figure(result: dict):
+    """Grouped bars: concept presence, base vs unlearned, by forget prompt kind and by retain concept."""
+    import plotly.graph_objects as go
+
+    xs, base, unl, base_e, unl_e = [], [], [], [], []
+    for set_name, key in (("forget", "presence_by_kind"), ("retain", "presence_by_concept")):
+        part = result.get(set_name) or {}
+        b, u = (part.get("base") or {}).get(key, {}), (part.get("unlearned") or {}).get(key, {})
+        for k in b:
+            xs.append(f"{set_name}: {k}")
+            base.append(b[k]["mean"]), base_e.append(b[k]["ci95"])
+            unl.append(u.get(k, {}).get("mean")), unl_e.append(u.get(k, {}).get("ci95"))
+    fig = go.Figure()
+    fig.add_bar(name="base", x=xs, y=base, error_y=dict(type="data", array=base_e), marker_color="#8a94a6")
+    fig.add_bar(name="unlearned", x=xs, y=unl, error_y=dict(type="data", array=unl_e), marker_color="#d7373f")
+    fig.update_layout(
+        barmode="group", height=360, margin=dict(l=50, r=20, t=50, b=90), yaxis=dict(title="presence (proxy)", range=[0, 1.05]),
+        title=dict(text=f"Concept presence — {result.get('concept', '')}: forget set should drop, retain set should stay", font=dict(size=14)),
+        legend=dict(orientation="h", y=1.02, x=1, xanchor="right", yanchor="bottom"),
+    )
+    return fig
+
+
+def sweep_figure(s: Sweep, concept: str):
+    import plotly.graph_objects as go
+
+    fig = go.Figure()
+    fig.add_scatter(x=s.scales, y=s.presence, name=f"presence of '{concept}'", mode="lines+markers", line=dict(color="#d7373f", width=3))
+    fig.add_scatter(x=s.scales, y=s.retain_drift, name="retain drift (m)", mode="lines+markers", yaxis="y2", line=dict(color="#1f6fd1", width=3, dash="dot"))
+    fig.update_layout(
+        height=340, margin=dict(l=55, r=55, t=40, b=45), xaxis=dict(title="adapter strength", zeroline=True),
+        yaxis=dict(title="concept presence (evaluator prob.)", range=[0, 1.05]),
+        yaxis2=dict(title="retain drift: mean joint distance (m)", overlaying="y", side="right", rangemode="tozero"),
+        legend=dict(orientation="h", y=1.02, x=1, xanchor="right", yanchor="bottom"),
+    )
+    return fig
+
+
+def loss_rows(events: list) -> list[dict]:
+    rows = []
+    for e in events:
+        rows.append({"step": e.step, "loss": e.loss, "series": "total"})
+        if e.preserve_loss:
+            rows.append({"step": e.step, "loss": e.esd_loss, "series": "ESD"})
+            rows.append({"step": e.step, "loss": e.preserve_loss, "series": "preserve"})
+    return rows
+
+
+def shipped_eval(info: AdapterInfo) -> dict | None:
+    path = info.path / "eval" / "metrics.json"
+    if not path.is_file():
+        return None
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) and "forget" in data and "retain" in data else None
+
+
+def eval_caption(result: dict, source: str) -> str:
+    f = result.get("forget", {}).get("base", {})
+    r = result.get("retain", {}).get("base", {})
+    return (
+        f"**{source}** for adapter `{result.get('adapter', '?')}` (concept **{result.get('concept', '?')}**): "
+        f"{f.get('n_prompts', '?')} forget prompts, {r.get('n_prompts', '?')} retain prompts, {f.get('repeats', '?')} repeats, "
+        f"{result.get('steps', '?')} sampling steps. Proxy metrics from our own evaluator, mean ± 95% interval; "
+        "not comparable with published HumanML3D numbers."
+    )
+
+
+# ----------------------------------------------------------------------------------------------------------
+# One training at a time
+# ----------------------------------------------------------------------------------------------------------
+
+
+class TrainingSlot:
+    """A process-wide single training slot with a stop event owned by the session that holds it."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self.owner: str | None = None
+        self.stop: threading.Event | None = None
+
+    def acquire(self, owner: str) -> threading.Event | None:
+        if not self._lock.acquire(blocking=False):
+            return None
+        self.owner, self.stop = owner, threading.Event()
+        return self.stop
+
+    def release(self) -> None:
+        self.owner, self.stop = None, None
+        self._lock.release()
+
+    def request_stop(self, owner: str) -> bool:
+        stop = self.stop
+        if stop is not None and self.owner == owner:
+            stop.set()
+            return True
+        return False
+
+    @property
+    def busy(self) -> bool:
+        return self._lock.locked()
+
+
+TRAINING = TrainingSlot()
