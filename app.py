@@ -79,7 +79,7 @@ CSS = """
 #seed-row { align-items: end; }
 #dice { max-width: 52px; min-width: 52px; }
 .concept-labels .output-class { font-size: 18px !important; }
-footer { display: none !important; }
+.motion-player .mp-reset, .motion-player .mp-play { font-size: 13px; font-weight: 500; padding: 3px 10px; box-shadow: none; }
 """
 
 
@@ -117,7 +117,7 @@ def build_demo(lab: MotionLab) -> gr.Blocks:
             guidance=ui.number(guidance, "guidance", 0, 20), start_step=ui.number(start_step, "start step", 0, 200, whole=True),
         )
         label = ui.steered_label(c, names())
-        player = ui.player_html([("base", c.base_joints), (label, c.steered_joints)], [c.prompt, ""])
+        player = ui.player_html([("base", c.base_joints), (label, c.steered_joints)])
         files = ui.comparison_files(c, outputs.new("compare"), label)
         return player, dict(c.base_concepts), dict(c.steered_concepts), files, ui.comparison_summary(c, label)
 
@@ -222,6 +222,13 @@ def build_demo(lab: MotionLab) -> gr.Blocks:
         lab.refresh_adapters()
         return dropdowns()
 
+    def on_load(picked, single_sweep, single_eval):
+        """A new page: current adapter choices, and a default pick where none is made yet."""
+        lab.refresh_adapters()
+        c, first = concepts(), (default_pick() or [None])[0]
+        return (gr.Dropdown(choices=c, value=picked or default_pick()), gr.Dropdown(choices=c, value=single_sweep or first),
+                gr.Dropdown(choices=c, value=single_eval or first))
+
     # ------------------------------------------------------------------ layout
 
     with gr.Blocks(title="Motion LoRA — concept unlearning") as demo:
@@ -236,7 +243,7 @@ def build_demo(lab: MotionLab) -> gr.Blocks:
                         adapters = gr.Dropdown(concepts(), value=default_pick(), multiselect=True, allow_custom_value=True, label="Adapters (concepts to erase)", info="several adapters are combined")
                         strength = gr.Slider(-1, 2, value=1.0, step=0.1, label="Strength", info="0 = base model · 1 = trained strength · negative = amplify the concept")
                         with gr.Row(elem_id="seed-row"):
-                            seed = gr.Number(0, label="Seed", precision=0, minimum=0, maximum=2**31 - 1, scale=4)
+                            seed = gr.Number(0, label="Seed", minimum=0, maximum=2**31 - 1, scale=4)
                             dice = gr.Button("🎲", elem_id="dice", scale=0, min_width=52)
                         length = gr.Slider(2, 9.8, value=5.0, step=0.2, label="Length (s)")
                         with gr.Row():
@@ -244,13 +251,13 @@ def build_demo(lab: MotionLab) -> gr.Blocks:
                             guidance = gr.Slider(0, 10, value=2.5, step=0.1, label="Guidance")
                         with gr.Accordion("Advanced", open=False):
                             start_step = gr.Slider(0, 100, value=0, step=1, label="Start step", info="the adapter is off for the first N sampling steps (keeps the overall layout, edits details)")
-                            weights = gr.Textbox(label="Per-adapter weights", placeholder="e.g. 1, 0.5 — one per chosen adapter; empty = all 1")
+                            weights = gr.Textbox("", label="Per-adapter weights", placeholder="e.g. 1, 0.5 — one per chosen adapter; empty = all 1")
                         go_btn = gr.Button("Generate", variant="primary", size="lg")
                     with gr.Column(scale=3, min_width=420):
-                        player = gr.HTML(ui.placeholder_html("Type a prompt and press Generate: base and steered motion play side by side from the same noise."), elem_id="compare-player", js_on_load=None, min_height=320)
+                        player = gr.HTML(label="player", value=ui.placeholder_html("Type a prompt and press Generate: base and steered motion play side by side from the same noise."), elem_id="compare-player", js_on_load=None, min_height=320)
                         with gr.Row():
-                            base_label = gr.Label(label="base — evaluator's top concepts", num_top_classes=3, elem_classes="concept-labels")
-                            steered_label = gr.Label(label="steered — evaluator's top concepts", num_top_classes=3, elem_classes="concept-labels")
+                            base_label = gr.Label(label="base — evaluator's top concepts", num_top_classes=3, show_heading=False, elem_classes="concept-labels")
+                            steered_label = gr.Label(label="steered — evaluator's top concepts", num_top_classes=3, show_heading=False, elem_classes="concept-labels")
                         files = gr.File(label="Downloads: joints (.npz, (2, T, 22, 3)), BVH (steered, base), animated HTML", file_count="multiple", interactive=False)
                         with gr.Accordion("Details (JSON)", open=False):
                             summary = gr.JSON(label="generation summary")
@@ -270,14 +277,14 @@ def build_demo(lab: MotionLab) -> gr.Blocks:
                         sw_adapter = gr.Dropdown(concepts(), value=(default_pick() or [None])[0], allow_custom_value=True, label="Adapter")
                         sw_scales = gr.Textbox(label="Strengths", value="-0.5, 0, 0.5, 1, 1.5", info="comma-separated, 1 to 9 values between -5 and 5")
                         with gr.Row():
-                            sw_seed = gr.Number(0, label="Seed", precision=0, minimum=0, maximum=2**31 - 1)
+                            sw_seed = gr.Number(0, label="Seed", minimum=0, maximum=2**31 - 1)
                             sw_length = gr.Slider(2, 9.8, value=4.0, step=0.2, label="Length (s)")
                         sw_steps = gr.Slider(1, 100, value=20, step=1, label="Sampling steps")
                         sw_btn = gr.Button("Run sweep", variant="primary", size="lg")
                         gr.Markdown("Each strength also generates two retain probes (*a person walks forward*, *someone jumps up in place*) "
                                     "to measure how far the adapter moves motions it should leave alone.")
                     with gr.Column(scale=3, min_width=420):
-                        sw_player = gr.HTML(ui.placeholder_html("One skeleton per strength, same noise, same camera."), js_on_load=None, min_height=320)
+                        sw_player = gr.HTML(label="player", value=ui.placeholder_html("One skeleton per strength, same noise, same camera."), js_on_load=None, min_height=320)
                         sw_plot = gr.Plot(label="Concept presence and retain drift vs strength")
                         with gr.Accordion("Details (JSON)", open=False):
                             sw_json = gr.JSON(label="sweep data")
@@ -311,9 +318,9 @@ def build_demo(lab: MotionLab) -> gr.Blocks:
                             tr_start = gr.Button("Start", variant="primary", interactive=not training_off)
                             tr_stop = gr.Button("Stop", variant="stop", interactive=not training_off)
                     with gr.Column(scale=3, min_width=420):
-                        tr_status = gr.Markdown("Training is disabled here." if training_off else "Set the options and press **Start**. Loss updates stream live; Stop discards the run.")
+                        tr_status = gr.Markdown(label="status", value="Training is disabled here." if training_off else "Set the options and press **Start**. Loss updates stream live; Stop discards the run.")
                         tr_plot = gr.LinePlot(x="step", y="loss", color="series", title="ESD loss", height=320, label="loss")
-                        tr_file = gr.File(label="Trained adapter (zip of its folder)", interactive=False)
+                        tr_file = gr.File(label="Trained adapter (zip of its folder)", interactive=False, height=90)
                         with gr.Accordion("Details (JSON)", open=False):
                             tr_json = gr.JSON(label="training state")
 
@@ -328,12 +335,13 @@ def build_demo(lab: MotionLab) -> gr.Blocks:
                             ev_repeats = gr.Slider(1, 5, value=2, step=1, label="Repeats (seeds)")
                             ev_steps = gr.Slider(1, 50, value=10, step=1, label="Sampling steps")
                         ev_btn = gr.Button("Run quick evaluation", variant="primary")
-                        ev_caption = gr.Markdown()
+                        ev_caption = gr.Markdown(label="summary")
                     with gr.Column(scale=3, min_width=420):
                         ev_plot = gr.Plot(label="Concept presence")
-                        ev_table = gr.Dataframe(headers=ui.TABLE_HEADERS, label="Base vs unlearned (mean ± 95% interval)", interactive=False, wrap=True)
+                        ev_table = gr.Dataframe(headers=ui.TABLE_HEADERS, label="Base vs unlearned (mean ± 95% interval)", interactive=False, wrap=True,
+                                                column_widths=["9%", "17%", "10%", "11%", "11%", "12%", "30%"])
                         with gr.Accordion("Raw result (JSON)", open=False):
-                            ev_json = gr.JSON()
+                            ev_json = gr.JSON(label="result")
                 ev_outputs = [ev_caption, ev_table, ev_plot, ev_json]
                 ev_btn.click(ui.gpu(evaluate), [ev_adapter, ev_kind, ev_concept, ev_repeats, ev_steps], ev_outputs, api_name="evaluate", concurrency_limit=1, concurrency_id="model")
                 ev_adapter.change(show_shipped, ev_adapter, ev_outputs, api_visibility="private", queue=False)
@@ -343,17 +351,18 @@ def build_demo(lab: MotionLab) -> gr.Blocks:
                 gr.Markdown(ABOUT)
 
         with gr.Row():
-            refresh_btn = gr.Button("↻ Reload adapters from disk", size="sm", variant="secondary", scale=0)
+            refresh_btn = gr.Button("↻ Reload adapters", size="sm", variant="secondary", scale=0, min_width=160)
             adapters_json = gr.JSON(visible=False)
 
         train_inputs = [tr_concept, tr_preset, tr_rank, tr_alpha, tr_lr, tr_iter, tr_eta, tr_retain, tr_preserve, tr_extra, tr_batch, tr_seconds, tr_rollout]
         train_event = tr_start.click(ui.gpu(train), train_inputs, [tr_status, tr_plot, tr_file, adapters, sw_adapter, ev_adapter, tr_json],
-                                     api_name="train", concurrency_limit=1, concurrency_id="train")
+                                     api_name="train", concurrency_limit=2, concurrency_id="train")  # a 2nd request reaches the slot and is told to wait
         tr_stop.click(stop_training, None, tr_status, cancels=[train_event], queue=False, api_visibility="private")
-        refresh_btn.click(refresh, None, [adapters, sw_adapter, ev_adapter], api_visibility="private", queue=False)
+        refresh_btn.click(refresh, None, [adapters, sw_adapter, ev_adapter], api_visibility="private", queue=False).then(
+            show_shipped, ev_adapter, ev_outputs, api_visibility="private", queue=False)
         gr.api(list_adapters, api_name="list_adapters", queue=False)
-        demo.load(refresh, None, [adapters, sw_adapter, ev_adapter], api_visibility="private", queue=False)
-        demo.load(show_shipped, ev_adapter, ev_outputs, api_visibility="private", queue=False)
+        demo.load(on_load, [adapters, sw_adapter, ev_adapter], [adapters, sw_adapter, ev_adapter], api_visibility="private", queue=False).then(
+            show_shipped, ev_adapter, ev_outputs, api_visibility="private", queue=False)
     demo.outputs_dir = outputs.root  # for tests and cleanup
     return demo
 

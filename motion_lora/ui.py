@@ -317,7 +317,7 @@ def eval_rows(result: dict) -> list[list]:
     for set_name in ("forget", "retain"):
         part = result.get(set_name) or {}
         base, unl = (part.get("base") or {}).get("metrics", {}), (part.get("unlearned") or {}).get("metrics", {})
-        names = [m for m in METRIC_ORDER if m in base or m in unl] + sorted(set(base) | set(unl) - set(METRIC_ORDER))
+        names = [m for m in METRIC_ORDER if m in base or m in unl] + sorted((set(base) | set(unl)) - set(METRIC_ORDER))
         for m in names:
             b, u = base.get(m) or {}, unl.get(m) or {}
             rows.append([set_name, m, _r(b.get("mean")), _r(b.get("ci95")), _r(u.get("mean")), _r(u.get("ci95")), METRIC_NOTES.get(m, "")])
