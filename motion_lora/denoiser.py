@@ -6,6 +6,10 @@ x_t (B, 196, 263) --patchify--> (B, 49, d) --[AdaLN self-attn, cross-attn to tex
 * The timestep and the pooled sentence vector condition every block through adaptive LayerNorm.
 * Cross-attention reads MiniLM token states; a learned null token is always present, so the
   unconditional branch of classifier-free guidance is "attend to the null token only".
+* The network's head estimates the clean motion x0 and the forward returns v = (alpha x_t - x0) / sigma, the
+  exact v of that estimate. A 4-frame token carries 4 x 263 = 1052 numbers through a 256-d stream; a head
+  that had to emit v (almost pure noise at low noise levels) would need to pass full-rank noise through that
+  bottleneck, which it cannot, and samples would keep their noise. Training still minimises the v-loss.
 * Attention projections are plain `nn.Linear` layers named `to_q`, `to_k`, `to_v`, `to_out`, so LoRA
   can target them by name (PyTorch's fused MultiheadAttention would silently bypass LoRA in eval mode).
 """
@@ -23,6 +27,7 @@ import torch.nn.functional as F
 from safetensors.torch import load_file, save_file
 from torch import nn
 
+from .diffusion import NUM_TRAIN_STEPS, cosine_alpha_bar
 from .features import FEATURE_DIM
 
 WEIGHTS_FILE, CONFIG_FILE = "model.safetensors", "config.json"
@@ -136,6 +141,9 @@ class MotionDenoiser(nn.Module):
         for layer in (self.ada_out, self.patch_out):
             nn.init.zeros_(layer.weight)
             nn.init.zeros_(layer.bias)
+        abar = cosine_alpha_bar(NUM_TRAIN_STEPS).float()
+        self.register_buffer("alpha", abar.sqrt(), persistent=False)
+        self.register_buffer("sigma", (1 - abar).sqrt(), persistent=False)
 
     def forward(
         self,
@@ -159,8 +167,9 @@ class MotionDenoiser(nn.Module):
         for block in self.blocks:
             h = block(h, cond, x_mask, text, text_mask)
         shift, scale = self.ada_out(F.silu(cond)).chunk(2, dim=-1)
-        out = self.patch_out(modulate(self.norm_out(h), shift, scale))
-        return out.reshape(B, T, -1)
+        x0 = self.patch_out(modulate(self.norm_out(h), shift, scale)).reshape(B, T, -1).float()
+        alpha, sigma = self.alpha[t.long()].view(-1, 1, 1), self.sigma[t.long()].view(-1, 1, 1)
+        return (alpha * x.float() - x0) / sigma  # v of the x0 estimate
 
     # --------------------------------------------------------------- persistence
 

@@ -29,7 +29,7 @@ from tqdm import tqdm
 
 from .data.dataset import MotionDataset, collate
 from .denoiser import DenoiserConfig, MotionDenoiser, frame_mask
-from .diffusion import Schedule, masked_mse
+from .diffusion import Schedule
 from .text_encoder import TextEncoder
 
 STATE_FILE = "train_state.pt"
@@ -45,6 +45,7 @@ class TrainConfig:
     cond_drop: float = 0.1  # caption dropout for classifier-free guidance
     ema: float = 0.999
     grad_clip: float = 1.0
+    min_snr: float = 5.0  # gamma of the min-SNR loss weighting
     ckpt_every: int = 1000
     seed: int = 0
     bf16: bool = False  # autocast matmuls to bfloat16 (fast on CPUs with AMX, and on GPUs)
@@ -77,7 +78,18 @@ def training_loss(model, schedule: Schedule, batch: dict, text, cfg: TrainConfig
     x_t = schedule.add_noise(x0, noise, t)
     with torch.autocast(device.type, dtype=torch.bfloat16, enabled=cfg.bf16):
         v = model(x_t, t, tokens, mask, pooled, lengths)
-    return masked_mse(v.float(), schedule.v_target(x0, noise, t), frame_mask(lengths, T))
+    se = ((v.float() - schedule.v_target(x0, noise, t)) ** 2).mean(-1) * frame_mask(lengths, T)  # (B, T)
+    per_clip = se.sum(1) / lengths.clamp(min=1)
+    return (min_snr_weight(schedule, t, cfg.min_snr) * per_clip).mean()
+
+
+def min_snr_weight(schedule: Schedule, t: torch.Tensor, gamma: float) -> torch.Tensor:
+    """Min-SNR-gamma weighting of the v-loss (Hang et al. 2023): min(SNR, gamma) / (SNR + 1).
+
+    The plain v-loss weighs the x0 error by 1 + SNR, which lets the nearly clean timesteps dominate."""
+    abar = schedule.alpha_bar.to(t.device)[t].float()
+    snr = abar / (1 - abar)
+    return snr.clamp(max=gamma) / (snr + 1)
 
 
 class LengthBuckets(torch.utils.data.Sampler):
@@ -177,8 +189,9 @@ def pretrain(data: Path, out: Path, model_cfg: DenoiserConfig, cfg: TrainConfig,
         opt.step()
         step += 1
         with torch.no_grad():
+            decay = min(cfg.ema, (1 + step) / (10 + step))  # warm-up, so the random init fades fast
             for e, p in zip(ema.parameters(), accelerator.unwrap_model(model).parameters()):
-                e.lerp_(p, 1 - cfg.ema)
+                e.lerp_(p, 1 - decay)
         bar.update(1)
         bar.set_postfix(loss=f"{loss.item():.4f}")
         if step % 50 == 0 or step == cfg.steps:

@@ -1,0 +1,135 @@
+"""LoRA-ESD vs full fine-tuning ESD, and plain ESD vs ESD + preservation, on the shipped base model.
+
+    python benchmarks/unlearn.py [--concept kick] [--iterations 200]
+
+Each variant trains in its own process (same base, iterations, seed), then a quick forget/retain evaluation
+runs on the result. Prints one table: seconds per iteration, peak extra memory while training, trainable
+share, optimizer-state bytes, forget presence and retain accuracy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import psutil
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from motion_lora.adapters import LoraSpec  # noqa: E402
+from motion_lora.evaluation import forget_set, present, retain_set  # noqa: E402
+from motion_lora.generator import SampleOptions  # noqa: E402
+from motion_lora.service import MotionLab  # noqa: E402
+from motion_lora.unlearn import Unlearner, UnlearnConfig  # noqa: E402
+
+VARIANTS = {
+    "lora": dict(method="lora"),
+    "full": dict(method="full"),
+    "lora+preserve": dict(method="lora", preserve_weight=1.0),
+}
+
+
+class PeakRSS:
+    """Peak resident memory above the level at start, sampled every 5 ms in a thread."""
+
+    def __enter__(self):
+        self.proc, self.start, self.peak, self.done = psutil.Process(), psutil.Process().memory_info().rss, 0, False
+        self.thread = threading.Thread(target=self._poll, daemon=True)
+        self.thread.start()
+        return self
+
+    def _poll(self):
+        while not self.done:
+            self.peak = max(self.peak, self.proc.memory_info().rss)
+            time.sleep(0.005)
+
+    def __exit__(self, *exc):
+        self.done = True
+        self.thread.join()
+        self.extra_mb = max(self.peak - self.start, 0) / 2**20
+
+
+def quick_eval(lab: MotionLab, model, concept: str) -> dict:
+    """Forget presence and retain accuracy of `model` on small prompt sets (one repeat)."""
+    out = {}
+    for set_name, prompts in (("forget", forget_set(concept, per_kind=8)), ("retain", retain_set(concept, per_concept=2))):
+        opts = SampleOptions(frames=120, steps=30).validated()
+        feats = []
+        for i in range(0, len(prompts), 16):
+            chunk = prompts[i : i + 16]
+            feats.append(lab.generator.sample([p.text for p in chunk], list(range(i, i + len(chunk))), opts, denoise=lambda x, t, tok, m, p, L, _i: model(x, t, tok, m, p, L)))
+        u = lab._unnormalise(torch.cat(feats))
+        _, probs = lab.judge.score(u, np.full(len(u), u.shape[1]))
+        out[set_name] = float(present(probs, prompts).mean())
+    return out
+
+
+def child(variant: str, concept: str, iterations: int) -> dict:
+    lab = MotionLab()
+    base_model = lab.adapters.base
+    before = quick_eval(lab, base_model, concept)
+    cfg = UnlearnConfig(concept=concept, iterations=iterations, lora=LoraSpec(), **VARIANTS[variant])
+    u = Unlearner(lab.adapters, lab.generator.text_encoder, cfg, f"bench_{variant.replace('+', '_')}")
+    with PeakRSS() as mem:
+        start = time.perf_counter()
+        u.run()
+        seconds = time.perf_counter() - start
+    trainable = sum(p.numel() for p in u.params)
+    total = sum(p.numel() for n, p in base_model.named_parameters() if "lora_" not in n)
+    opt_bytes = sum(t.numel() * t.element_size() for s in u.optimizer.state.values() for t in s.values() if torch.is_tensor(t))
+    model = u.student if cfg.method == "full" else lab.adapters.peft
+    if cfg.method == "lora":
+        with lab.adapters.using({u.name: 1.0}, 1.0) as m:
+            after = quick_eval(lab, m, concept)
+    else:
+        after = quick_eval(lab, model, concept)
+    return {
+        "variant": variant, "seconds_per_iteration": seconds / iterations, "extra_memory_mb": mem.extra_mb,
+        "trainable": trainable, "total": total, "optimizer_bytes": opt_bytes,
+        "forget_presence_base": before["forget"], "forget_presence": after["forget"],
+        "retain_accuracy_base": before["retain"], "retain_accuracy": after["retain"],
+    }
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--concept", default="kick")
+    p.add_argument("--iterations", type=int, default=200)
+    p.add_argument("--child", choices=list(VARIANTS))
+    args = p.parse_args()
+    if args.child:
+        print(json.dumps(child(args.child, args.concept, args.iterations)))
+        return 0
+    rows = []
+    for variant in VARIANTS:
+        out = subprocess.run([sys.executable, __file__, "--child", variant, "--concept", args.concept, "--iterations", str(args.iterations)], capture_output=True, text=True, env={**os.environ, "HF_HUB_OFFLINE": "1"})
+        if out.returncode:
+            print(out.stderr[-2000:], file=sys.stderr)
+            return 1
+        rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    by = {r["variant"]: r for r in rows}
+    print(f"ESD on '{args.concept}', {args.iterations} iterations, seed 0, {os.cpu_count()} CPU cores, torch {torch.__version__}")
+    print("| variant | s / iteration | peak extra memory (MB) | trainable share | optimizer state | forget presence (base -> after) | retain accuracy (base -> after) |")
+    print("|---|---|---|---|---|---|---|")
+    for r in rows:
+        print(
+            f"| {r['variant']} | {r['seconds_per_iteration']:.3f} | {r['extra_memory_mb']:.0f} | {r['trainable'] / r['total']:.2%} ({r['trainable']:,}) | "
+            f"{r['optimizer_bytes'] / 2**20:.1f} MiB | {r['forget_presence_base']:.2f} -> {r['forget_presence']:.2f} | {r['retain_accuracy_base']:.2f} -> {r['retain_accuracy']:.2f} |"
+        )
+    lo, fu = by["lora"], by["full"]
+    print(f"\nfull / LoRA: time per iteration {fu['seconds_per_iteration'] / lo['seconds_per_iteration']:.2f}x, peak extra memory {fu['extra_memory_mb'] / max(lo['extra_memory_mb'], 1):.2f}x, optimizer state {fu['optimizer_bytes'] / lo['optimizer_bytes']:.1f}x")
+    pr = by["lora+preserve"]
+    print(f"collateral damage (retain accuracy drop): plain ESD {lo['retain_accuracy_base'] - lo['retain_accuracy']:+.3f}, ESD + preservation {pr['retain_accuracy_base'] - pr['retain_accuracy']:+.3f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
