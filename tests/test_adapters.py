@@ -55,6 +55,11 @@ class FakeEncoder:
         return TextBatch(tokens=tokens, mask=torch.ones(len(texts), 4, dtype=torch.bool), pooled=pooled)
 
 
+def close(a, b, rel=1e-5):
+    """Equal up to float rounding, relative to the output's scale (v = (alpha x - x0) / sigma is large at small t)."""
+    return (a - b).abs().max() <= rel * b.abs().max()
+
+
 def run(adapters, name, scale=1.0, weights=None):
     with adapters.using(weights or {name: 1.0}, scale) as model:
         return model(*inputs())
@@ -125,8 +130,8 @@ def test_mixed_batch_equals_two_separate_runs():
     doubled = tuple(torch.cat([a, a]) for a in args)
     with adapters.mixed({"kick": 1.0}, 1.5) as (model, name):
         out = model(*doubled, adapter_names=[BASE, BASE, name, name])
-    assert torch.allclose(out[:2], base_out, atol=1e-6)
-    assert torch.allclose(out[2:], steered, atol=1e-6)
+    assert close(out[:2], base_out)
+    assert close(out[2:], steered)
 
 
 def test_save_load_round_trip_keeps_rank_and_alpha(tmp_path):
@@ -136,7 +141,7 @@ def test_save_load_round_trip_keeps_rank_and_alpha(tmp_path):
     fresh = AdapterSet(tiny_base())
     spec = fresh.load("kick", tmp_path)  # no rank flag: it comes from the files
     assert (spec.rank, spec.alpha, spec.preset) == (6, 3.0, "xattn")
-    assert torch.allclose(run(fresh, "kick"), expected, atol=1e-6)
+    assert close(run(fresh, "kick"), expected)
 
 
 def test_bad_adapter_requests():
@@ -198,7 +203,7 @@ def test_teacher_is_frozen_and_targets_are_v_space():
     assert torch.equal(u.teacher(x, t, text, L, cond=True), v_c_before)
     # ... and equals the plain base network's v prediction (not the student's, not epsilon)
     plain = tiny_base()
-    assert torch.allclose(plain(x, t, *text, L), v_c_before, atol=1e-6)
+    assert close(plain(x, t, *text, L), v_c_before)
 
 
 def test_noise_and_rollout_shapes():
