@@ -60,7 +60,7 @@ def main() -> int:
 
     def mixed(bf16: bool):
         opts = SampleOptions(frames=FRAMES, steps=args.steps, bf16=bf16).validated()
-        return lambda: lab._sample_pair(prompt, 0, opts, {name: 1.0}, 1.0, 0)
+        return lambda: lab.sample_pair(prompt, 0, opts, {name: 1.0}, 1.0, 0)
 
     def separate(bf16: bool):
         opts = SampleOptions(frames=FRAMES, steps=args.steps, bf16=bf16).validated()

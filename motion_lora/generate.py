@@ -5,6 +5,10 @@
 
 `.npz` output: joints (P, K, T, 22, 3) for P prompts and seeds S..S+K-1, plus `prompts` and `seeds`.
 `.npy` output (one prompt, one seed): joints (T, 22, 3). The model is loaded once for all prompts.
+
+With --adapter NAME[,NAME...] (concept names such as `kick`, or adapter folder names) the motions are steered
+by the adapters (--weights per adapter, --scale overall, --start_step to keep them off for the noisiest
+steps); --both also stores `base_joints`, the unsteered motions from the same noise.
 """
 
 from __future__ import annotations
@@ -42,6 +46,24 @@ def generate_grid(generator: MotionGenerator, prompts: list[str], seeds: list[in
     return joints.reshape((len(prompts), len(seeds)) + joints.shape[1:])
 
 
+def steered_grid(args, prompts: list[str], seeds: list[int], options: SampleOptions) -> tuple[np.ndarray, np.ndarray]:
+    """Steered and base joints (P, K, T, 22, 3), each pair from one mixed batch with the same noise."""
+    from .service import MotionLab
+
+    names = [n.strip() for n in args.adapter.split(",") if n.strip()]
+    weights = [float(w) for w in args.weights.split(",")] if args.weights else None
+    lab = MotionLab(base=args.ckpt, device=args.device, evaluator=None)
+    mix = lab.adapter_weights(names, weights)
+    steered, base = [], []
+    for p in prompts:
+        for s in seeds:
+            pair = lab.generator.to_joints(lab.sample_pair(p, s, options, mix, args.scale, args.start_step))
+            base.append(pair[0])
+            steered.append(pair[1])
+    shape = (len(prompts), len(seeds)) + steered[0].shape
+    return np.stack(steered).reshape(shape), np.stack(base).reshape(shape)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m motion_lora.generate", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     src = p.add_mutually_exclusive_group()
@@ -54,6 +76,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--guidance", type=float, default=DEFAULT_GUIDANCE)
     p.add_argument("--bf16", action="store_true", help="bfloat16 autocast (faster on CPUs with AMX)")
     p.add_argument("--ckpt", default=DEFAULT_BASE, help="base checkpoint name or folder")
+    p.add_argument("--adapter", default=None, help="NAME[,NAME...]: concept names (kick) or adapter folder names")
+    p.add_argument("--weights", default=None, help="w1,w2,...: one weight per adapter (default 1 each)")
+    p.add_argument("--scale", type=float, default=1.0, help="adapter strength: 0 = base, 1 = trained, <0 amplifies")
+    p.add_argument("--start_step", type=int, default=0, help="keep adapters off for this many of the noisiest steps")
+    p.add_argument("--both", action="store_true", help="also write base_joints from the same noise")
     p.add_argument("--device", default="cpu")
     p.add_argument("--out", required=True, help="out.npz, or out.npy for one prompt and one seed")
     return p
@@ -72,9 +99,14 @@ def main(argv: list[str] | None = None) -> int:
             raise ValueError("a .npy output holds one motion: use one prompt and one seed, or write .npz")
         prompts = check_prompts(prompts)  # before loading anything, so bad input fails fast
         options = SampleOptions(frames=args.frames, steps=args.steps, guidance=args.guidance, bf16=args.bf16).validated()
-        generator = MotionGenerator(resolve_base(args.ckpt), device=args.device)
         seeds = list(range(args.seed, args.seed + args.num_seeds))
-        joints = generate_grid(generator, prompts, seeds, options)
+        base_joints = None
+        if args.adapter:
+            joints, base_joints = steered_grid(args, prompts, seeds, options)
+        elif args.both:
+            raise ValueError("--both needs --adapter: it stores the base beside the steered motion")
+        else:
+            joints = generate_grid(MotionGenerator(resolve_base(args.ckpt), device=args.device), prompts, seeds, options)
     except (ValueError, FileNotFoundError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
@@ -82,7 +114,8 @@ def main(argv: list[str] | None = None) -> int:
     if out.suffix == ".npy":
         np.save(out, joints[0, 0])
     else:
-        np.savez(out, joints=joints, prompts=np.array(prompts), seeds=np.array(seeds))
+        extra = {"base_joints": base_joints} if args.both else {}
+        np.savez(out, joints=joints, prompts=np.array(prompts), seeds=np.array(seeds), **extra)
     print(f"wrote {out}: joints {joints.shape if out.suffix == '.npz' else joints[0, 0].shape}")
     return 0
 

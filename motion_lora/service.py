@@ -141,7 +141,7 @@ class MotionLab:
         known = ", ".join(sorted({i.concept for i in self.infos.values()})) or "none"
         raise ValueError(f"unknown adapter {name!r}; available: {known}")
 
-    def _weights(self, names: list[str], weights: list[float] | None) -> dict[str, float]:
+    def adapter_weights(self, names: list[str], weights: list[float] | None) -> dict[str, float]:
         if isinstance(names, str):
             names = [n for n in names.split(",") if n.strip()]
         if len(names) > MAX_ADAPTERS_COMBINED:
@@ -156,9 +156,9 @@ class MotionLab:
     def _options(self, frames: int, steps: int, guidance: float) -> SampleOptions:
         return SampleOptions(frames=frames, steps=steps, guidance=guidance).validated()
 
-    def _sample_pair(self, prompt: str, seed: int, opts: SampleOptions, weights: dict[str, float], scale: float, start_step: int) -> torch.Tensor:
+    def sample_pair(self, prompt: str, seed: int, opts: SampleOptions, weights: dict[str, float], scale: float, start_step: int) -> torch.Tensor:
         """Normalised features (2, T, 263): row 0 base, row 1 steered; one forward per step, same noise."""
-        with self.adapters.mixed(weights, scale) as (model, name):
+        with self.lock, self.adapters.mixed(weights, scale) as (model, name):
 
             def denoise(x, t, tokens, mask, pooled, lengths, i):
                 if name == BASE:
@@ -177,10 +177,10 @@ class MotionLab:
             raise ValueError(f"start step must be a whole number between 0 and {opts.steps}, got {start_step!r}")
         started = time.perf_counter()
         with self.lock:
-            w = self._weights(adapters, weights)
+            w = self.adapter_weights(adapters, weights)
             if not isinstance(scale, (int, float)) or not math.isfinite(scale) or not -5 <= scale <= 5:
                 raise ValueError(f"strength must be a number between -5 and 5, got {scale!r}")
-            feats = self._sample_pair(prompt, seed, opts, w, float(scale), int(start_step))
+            feats = self.sample_pair(prompt, seed, opts, w, float(scale), int(start_step))
         joints = self.generator.to_joints(feats)
         concepts = self.concepts(feats)
         return Comparison(prompt, seed, opts.frames, w, float(scale), joints[0], joints[1], concepts[0], concepts[1], time.perf_counter() - started)
@@ -207,8 +207,8 @@ class MotionLab:
             concept = self.infos[name].concept
             rows, drift = [], []
             for s in scales:
-                rows.append(self._sample_pair(prompt, seed, opts, {name: 1.0}, s, 0)[1])
-                probes = [self.generator.to_joints(self._sample_pair(p, seed, opts, {name: 1.0}, s, 0)) for p in RETAIN_PROBES]
+                rows.append(self.sample_pair(prompt, seed, opts, {name: 1.0}, s, 0)[1])
+                probes = [self.generator.to_joints(self.sample_pair(p, seed, opts, {name: 1.0}, s, 0)) for p in RETAIN_PROBES]
                 drift.append(float(np.mean([np.linalg.norm(j[1] - j[0], axis=-1).mean() for j in probes])))  # steered vs base
         feats = torch.stack(rows)
         joints = list(self.generator.to_joints(feats))

@@ -7,6 +7,9 @@ os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
+import contextlib  # noqa: E402
+import socket  # noqa: E402
+
 import pytest  # noqa: E402
 
 
@@ -46,3 +49,35 @@ def checkpoints(tiny_root, monkeypatch):
     monkeypatch.setenv("MOTION_LORA_CHECKPOINTS", str(tiny_root))
     monkeypatch.delenv("MOTION_LORA_HUB_REPO", raising=False)
     return tiny_root
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def running_app(tiny_root, tmp, user, **env):
+    """The real app (app.build_demo over a MotionLab on the tiny checkpoints) served on a free port.
+
+    Yields (url, lab, demo). Environment: the tiny checkpoint root, no Hub, outputs under `tmp`, plus `env`."""
+    mp = pytest.MonkeyPatch()
+    mp.setenv("MOTION_LORA_CHECKPOINTS", str(tiny_root))
+    mp.delenv("MOTION_LORA_HUB_REPO", raising=False)
+    mp.setenv("MOTION_LORA_OUTPUT_DIR", str(tmp / "outputs"))
+    mp.setenv("GRADIO_TEMP_DIR", str(tmp / "gradio"))
+    for key, value in env.items():
+        mp.setenv(key, value)
+    import app
+    from motion_lora.service import MotionLab
+
+    lab = MotionLab(base="tiny_base", user_dir=user)
+    demo = app.build_demo(lab)
+    port = free_port()
+    demo.queue().launch(prevent_thread_lock=True, server_port=port, quiet=True, **app.launch_options())
+    try:
+        yield f"http://127.0.0.1:{port}/", lab, demo
+    finally:
+        demo.close()
+        mp.undo()

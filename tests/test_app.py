@@ -10,24 +10,18 @@ from __future__ import annotations
 import json
 import math
 import os
-import socket
 import time
 from pathlib import Path
 
 import httpx
 import numpy as np
 import pytest
+from conftest import running_app
 
 REPO = Path(__file__).resolve().parent.parent
 FAST = dict(seconds=2.0, steps=4, guidance=2.5)
 # concept, preset, rank, alpha, lr, iterations, eta, retain, preserve, extra, batch, seconds, rollout steps
 TRAIN_ARGS = ["kick", "attn", 4, 4.0, 3e-4, 8, 1.0, "", 0.0, "", 2, 2.4, 3]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def repo_files() -> set[str]:
@@ -41,31 +35,14 @@ def repo_files() -> set[str]:
 
 @pytest.fixture(scope="module")
 def server(tiny_root, tmp_path_factory):
-    """The app on a free port; yields (url, lab, user_dir, outputs root)."""
-    import gradio as gr  # noqa: F401  (imported before app to keep the order of the real entry point)
-
+    """The app on a free port; yields a dict with url, lab, user dir, outputs root."""
     tmp = tmp_path_factory.mktemp("app")
-    mp = pytest.MonkeyPatch()
-    mp.setenv("MOTION_LORA_CHECKPOINTS", str(tiny_root))
-    mp.delenv("MOTION_LORA_HUB_REPO", raising=False)
-    mp.setenv("MOTION_LORA_OUTPUT_DIR", str(tmp / "outputs"))
-    mp.setenv("GRADIO_TEMP_DIR", str(tmp / "gradio"))
-    mp.setenv("MOTION_LORA_MAX_ITERATIONS", "500")
-    mp.delenv("MOTION_LORA_DISABLE_TRAINING", raising=False)
-    import app
-    from motion_lora.service import MotionLab
-
     user = tmp / "user"
-    lab = MotionLab(base="tiny_base", user_dir=user)
-    demo = app.build_demo(lab)
-    port = free_port()
     before = repo_files()
-    demo.queue().launch(prevent_thread_lock=True, server_port=port, quiet=True, **app.launch_options())
-    try:
-        yield {"url": f"http://127.0.0.1:{port}/", "lab": lab, "user": user, "outputs": Path(demo.outputs_dir), "tmp": tmp, "repo_before": before}
-    finally:
-        demo.close()
-        mp.undo()
+    env = {"MOTION_LORA_MAX_ITERATIONS": "500"}
+    os.environ.pop("MOTION_LORA_DISABLE_TRAINING", None)
+    with running_app(tiny_root, tmp, user, **env) as (url, lab, demo):
+        yield {"url": url, "lab": lab, "user": user, "outputs": Path(demo.outputs_dir), "tmp": tmp, "repo_before": before}
 
 
 @pytest.fixture(scope="module")
@@ -301,21 +278,10 @@ def test_nothing_written_outside_adapter_and_output_folders(trained, client, ser
     assert not list(server["tmp"].parent.glob("evil*"))
 
 
-def test_training_can_be_disabled(tiny_root, monkeypatch, tmp_path):
+def test_training_can_be_disabled(tiny_root, tmp_path):
     from gradio_client import Client
 
-    import app
-    from motion_lora.service import MotionLab
-
-    monkeypatch.setenv("MOTION_LORA_CHECKPOINTS", str(tiny_root))
-    monkeypatch.setenv("MOTION_LORA_DISABLE_TRAINING", "1")
-    monkeypatch.setenv("MOTION_LORA_OUTPUT_DIR", str(tmp_path / "out"))
-    demo = app.build_demo(MotionLab(base="tiny_base", user_dir=tmp_path / "user", evaluator=None))
-    port = free_port()
-    demo.queue().launch(prevent_thread_lock=True, server_port=port, quiet=True)
-    try:
+    with running_app(tiny_root, tmp_path, tmp_path / "user", MOTION_LORA_DISABLE_TRAINING="1") as (url, _lab, _demo):
         with pytest.raises(Exception, match="training is disabled"):
-            Client(f"http://127.0.0.1:{port}/", verbose=False).predict(*TRAIN_ARGS, api_name="/train")
-    finally:
-        demo.close()
+            Client(url, verbose=False).predict(*TRAIN_ARGS, api_name="/train")
     assert not (tmp_path / "user").exists() or not any((tmp_path / "user").rglob("adapter.json"))

@@ -81,6 +81,23 @@ def test_train_then_test_unlearn(checkpoints, capsys):
     assert "| presence |" in (folder / "eval" / "report.md").read_text()
 
 
+def test_generate_with_adapters(checkpoints, tmp_path, capsys):
+    if not (checkpoints / "t2m" / "tiny_base_LoRA_kick").exists():
+        assert train_cli.main(["--name", "tiny_base", "--lora_rank", "4", "--lora_alpha", "4", "--iterations", "6", "--batch_size", "2"]) == 0
+    common = ["--ckpt", "tiny_base", "--prompt", "a person kicks", "--num_seeds", "2", "--frames", "40", "--steps", "4"]
+    off, on = tmp_path / "off.npz", tmp_path / "on.npz"
+    assert generate_cli.main(common + ["--adapter", "kick", "--scale", "0", "--both", "--out", str(off)]) == 0
+    assert generate_cli.main(common + ["--adapter", "kick", "--scale", "3", "--both", "--out", str(on)]) == 0
+    a, b = np.load(off), np.load(on)
+    assert a["joints"].shape == a["base_joints"].shape == (1, 2, 40, 22, 3)
+    assert np.array_equal(a["joints"], a["base_joints"])  # scale 0 = base
+    assert np.allclose(b["base_joints"], a["base_joints"], atol=1e-5)  # same noise -> same base
+    assert not np.allclose(b["joints"], b["base_joints"], atol=1e-3)
+    assert generate_cli.main(common + ["--adapter", "dance_LoRA", "--out", str(tmp_path / "x.npz")]) == 2
+    assert "unknown adapter" in capsys.readouterr().err
+    assert generate_cli.main(common + ["--both", "--out", str(tmp_path / "y.npz")]) == 2
+
+
 @pytest.mark.parametrize(
     "argv, message",
     [
