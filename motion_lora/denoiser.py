@@ -173,10 +173,11 @@ class MotionDenoiser(nn.Module):
 
     # --------------------------------------------------------------- persistence
 
-    def save(self, directory: str | Path) -> None:
+    def save(self, directory: str | Path, dtype: torch.dtype = torch.float32) -> None:
+        """safetensors weights (float16 halves the shipped file; loading casts back to float32) + config."""
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
-        save_file({k: v.contiguous() for k, v in self.state_dict().items()}, str(directory / WEIGHTS_FILE))
+        save_file({k: v.detach().to(dtype).contiguous() for k, v in self.state_dict().items()}, str(directory / WEIGHTS_FILE))
         (directory / CONFIG_FILE).write_text(self.cfg.to_json() + "\n")
 
     @classmethod
@@ -186,7 +187,8 @@ class MotionDenoiser(nn.Module):
             if not (directory / name).is_file():
                 raise FileNotFoundError(f"no {name} in {directory}: not a denoiser checkpoint")
         model = cls(DenoiserConfig.from_json((directory / CONFIG_FILE).read_text()))
-        model.load_state_dict(load_file(str(directory / WEIGHTS_FILE), device=str(device)))
+        state = {k: v.float() for k, v in load_file(str(directory / WEIGHTS_FILE), device=str(device)).items()}
+        model.load_state_dict(state)
         return model.to(device).eval()
 
 

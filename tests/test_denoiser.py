@@ -76,6 +76,15 @@ def test_save_load_round_trip(tmp_path):
     assert torch.equal(model(x, t, *text_batch(1), L), loaded(x, t, *text_batch(1), L))
 
 
+def test_half_precision_checkpoint_loads_as_float32(tmp_path):
+    model = randomised(MotionDenoiser(TINY))
+    model.save(tmp_path, dtype=torch.float16)
+    loaded = MotionDenoiser.load(tmp_path)
+    assert all(p.dtype == torch.float32 for p in loaded.parameters())
+    for (name, a), b in zip(model.state_dict().items(), loaded.state_dict().values()):
+        assert torch.allclose(a, b, rtol=1e-3, atol=1e-4), name
+
+
 def test_missing_checkpoint_is_a_clear_error(tmp_path):
     with pytest.raises(FileNotFoundError, match="not a denoiser checkpoint"):
         MotionDenoiser.load(tmp_path / "nothing")
