@@ -176,3 +176,17 @@ def test_missing_pybullet_is_a_clear_error(monkeypatch, tmp_path, capsys):
     monkeypatch.setitem(sys.modules, "pybullet_data", None)
     assert cli.main(["build", "--out", str(tmp_path / "x"), "--quick"]) == 1
     assert "pybullet" in capsys.readouterr().err
+
+
+def test_looping_a_straight_walk_keeps_its_heading_and_pace():
+    from motion_lora.data import deepmimic
+    from motion_lora.skeleton import facing_quaternion
+
+    walk = deepmimic.load_clip("walk")
+    looped = augment.loop(walk, 190)
+    assert looped.num_frames >= 190 and len(looped.segments) == 1
+    q = facing_quaternion(looped.joints[[0, -1]])
+    turn = np.degrees(2 * np.arccos(min(1.0, abs(float((q[0] * q[1]).sum())))))
+    assert turn < 20, f"a looped straight walk turned by {turn:.0f} degrees"
+    step = np.linalg.norm(np.diff(looped.joints[:, 0, [0, 2]], axis=0), axis=-1)  # root speed per frame
+    assert step.min() > 0.25 * np.median(step) and step.max() < 2.5 * np.median(step)  # no repeated or skipped seam frames

@@ -91,8 +91,11 @@ def _scale_rotation(q: np.ndarray, factor: float) -> np.ndarray:
 def loop(motion: Motion, min_frames: int) -> Motion:
     """Repeat a cyclic clip until it has at least `min_frames`, continuing its travel and turning.
 
-    Each repetition starts where the previous one ended: its root is moved to the last root position and
-    turned by the heading change of one cycle. Counts in the caption attributes grow with the repeats.
+    A cyclic clip's last frame flows into its first, so each repetition is shifted to start one step past
+    the previous one, without turning it: every looping clip we have (gaits, cyclic mocap such as spins and
+    cartwheels) ends facing the way it started, up to the gait's sway. Estimating a turn per cycle from the
+    instantaneous facing would add that sway (8 degrees for the DeepMimic walk) every cycle, so long loops
+    of a straight walk would curve. Counts in the caption attributes grow with the repeats.
     """
     if not motion.cyclic:
         raise ValueError("only cyclic clips can be looped")
@@ -103,10 +106,9 @@ def loop(motion: Motion, min_frames: int) -> Motion:
     pieces, segments = [joints], list(motion.segments)
     repeats = 1
     while sum(len(p) for p in pieces) < min_frames:
-        nxt = _continue_from(pieces[-1], joints)[1:]  # drop the duplicated seam frame
         offset = sum(len(p) for p in pieces)
-        pieces.append(nxt)
-        segments += [s.shifted(offset - 1) for s in motion.segments]
+        pieces.append(_continue_after(pieces[-1], joints))
+        segments += [s.shifted(offset) for s in motion.segments]
         repeats += 1
     out = np.concatenate(pieces, axis=0)
     merged = _merge_repeats(segments, repeats, len(out))
@@ -118,6 +120,12 @@ def _continue_from(previous: np.ndarray, clip: np.ndarray) -> np.ndarray:
     turn = qmul(_heading(previous[-1]), qinv(_heading(clip[0])))
     moved = qrot(turn, clip - clip[0, 0] * np.array([1.0, 0.0, 1.0]))
     return moved + previous[-1, 0] * np.array([1.0, 0.0, 1.0])
+
+
+def _continue_after(previous: np.ndarray, clip: np.ndarray) -> np.ndarray:
+    """Shift `clip` so that its first root lands one step (the last frame's own step) past `previous`."""
+    root = previous[-1, 0] + (previous[-1, 0] - previous[-2, 0])
+    return clip + (root - clip[0, 0]) * np.array([1.0, 0.0, 1.0])
 
 
 def _heading(pose: np.ndarray) -> np.ndarray:
