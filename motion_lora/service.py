@@ -22,7 +22,7 @@ import torch
 
 from .adapters import BASE, AdapterSet
 from .checkpoints import DATASET_NAME, DEFAULT_BASE, check_name, checkpoint_root, resolve_base, resolve_evaluator
-from .evaluation import Judge, forget_set, retain_set, set_metrics
+from .evaluation import EvalPrompt, Judge, forget_set, present, retain_set, set_metrics
 from .generator import MotionGenerator, SampleOptions, check_prompts
 from .data.clip import CONCEPT_INDEX
 from .unlearn import TrainEvent, UnlearnConfig
@@ -264,20 +264,30 @@ class MotionLab:
             for model_name, weights in (("base", {}), ("unlearned", {name: 1.0})):
                 runs = []
                 for r in range(repeats):
-                    seeds = [1000 * r + i for i in range(len(prompts))]
-                    with self.lock, self.adapters.using(weights, 1.0) as model:
-                        feats = self._batched(prompts, seeds, opts, model)
-                    runs.append((self._unnormalise(feats), np.full(len(prompts), opts.frames)))
+                    runs.append((self.generate_set(prompts, weights, 1.0, opts, seed=1000 * r), np.full(len(prompts), opts.frames)))
                     done += 1
                     if progress:
                         progress(done / total, f"{set_name} set, {model_name}, repeat {r + 1}/{repeats}")
                 result.setdefault(set_name, {})[model_name] = set_metrics(self.judge, prompts, runs)
         return result
 
-    def _batched(self, prompts, seeds, opts, model, batch: int = 16) -> torch.Tensor:
-        denoise = lambda x, t, tok, m, p, L, i: model(x, t, tok, m, p, L)  # noqa: E731
-        out = [self.generator.sample([p.text for p in prompts[i : i + batch]], seeds[i : i + batch], opts, denoise=denoise) for i in range(0, len(prompts), batch)]
-        return torch.cat(out)
+    def generate_set(self, prompts: list[EvalPrompt], weights: dict[str, float], scale: float, opts: SampleOptions, seed: int = 0, batch: int = 16) -> np.ndarray:
+        """Unnormalised features (N, T, 263) for evaluation prompts under an adapter mix; prompt i uses seed + i."""
+        out = []
+        for i in range(0, len(prompts), batch):
+            chunk = prompts[i : i + batch]
+            with self.lock, self.adapters.using(weights, scale) as model:
+                denoise = lambda x, t, tok, m, p, L, _i: model(x, t, tok, m, p, L)  # noqa: E731
+                out.append(self.generator.sample([p.text for p in chunk], [seed + i + j for j in range(len(chunk))], opts, denoise=denoise))
+        return self._unnormalise(torch.cat(out))
+
+    def presence(self, prompts: list[EvalPrompt], weights: dict[str, float], scale: float = 1.0, *, steps: int = 30, frames: int = 120, seed: int = 0) -> np.ndarray:
+        """(N,) bool: is each prompt's concept present in its motion under this adapter mix (evaluator)."""
+        if self.judge is None:
+            raise ValueError("presence needs the evaluator checkpoint")
+        feats = self.generate_set(prompts, weights, scale, self._options(frames, steps, 2.5), seed)
+        _, probs = self.judge.score(feats, np.full(len(feats), feats.shape[1]))
+        return present(probs, prompts)
 
 
 def default_lab(**kwargs) -> MotionLab:
