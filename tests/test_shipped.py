@@ -1,0 +1,74 @@
+"""The checkpoints shipped in checkpoints/ load offline and keep the adapter invariants on the real model."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from motion_lora.adapters import BASE, AdapterSet, base_state_hash
+from motion_lora.checkpoints import REPO_ROOT
+from motion_lora.denoiser import MotionDenoiser
+from motion_lora.evaluator import Evaluator
+from motion_lora.generator import MotionGenerator, SampleOptions
+
+ROOT = REPO_ROOT / "checkpoints"
+BASE_DIR = ROOT / "t2m" / "motionbank_base"
+SHIPPED = ("kick", "punch", "jump", "wave")
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    model = MotionDenoiser.load(BASE_DIR)
+    adapters = AdapterSet(model)
+    for concept in SHIPPED:
+        adapters.load(concept, ROOT / "t2m" / f"motionbank_base_LoRA_{concept}" / "model")
+    return adapters
+
+
+def inputs(B=2):
+    g = torch.Generator().manual_seed(0)
+    return (torch.randn(B, 48, 263, generator=g), torch.tensor([40, 600][:B]), torch.randn(B, 6, 384, generator=g),
+            torch.ones(B, 6, dtype=torch.bool), torch.nn.functional.normalize(torch.randn(B, 384, generator=g), dim=-1), torch.full((B,), 48))
+
+
+def test_base_and_evaluator_load_offline_and_generate():
+    gen = MotionGenerator(BASE_DIR)
+    joints = gen.generate(["a person kicks with the right leg"], [0], SampleOptions(frames=40, steps=4))
+    assert joints.shape == (1, 40, 22, 3) and np.isfinite(joints).all()
+    evaluator = Evaluator.load(ROOT / "evaluator")
+    assert evaluator.config.num_concepts == 23
+    size = sum(p.stat().st_size for d in (BASE_DIR, ROOT / "evaluator") for p in d.iterdir())
+    assert size <= 30 * 2**20, f"base + evaluator are {size / 2**20:.1f} MB"
+
+
+def test_shipped_adapters_record_rank_alpha_and_the_base_they_were_trained_on(shipped):
+    for concept in SHIPPED:
+        meta = json.loads((ROOT / "t2m" / f"motionbank_base_LoRA_{concept}" / "adapter.json").read_text())
+        assert (shipped.specs[concept].rank, shipped.specs[concept].alpha) == (meta["rank"], meta["alpha"])
+        assert meta["base_hash"] == base_state_hash(MotionDenoiser.load(BASE_DIR))
+
+
+def test_invariants_on_the_shipped_kick_adapter(shipped):
+    args = inputs()
+    with shipped.disabled() as model:
+        y0 = model(*args)
+    with shipped.using({"kick": 1.0}, 0.0) as model:
+        assert torch.equal(model(*args), y0)
+    with shipped.using({"kick": 1.0}, 1.0) as model:
+        y1 = model(*args)
+    assert (y1 - y0).abs().max() > 1e-3
+    doubled = tuple(torch.cat([a, a]) for a in args)
+    with shipped.mixed({"kick": 1.0}, 1.0) as (model, name):
+        out = model(*doubled, adapter_names=[BASE, BASE, name, name])
+    assert (out[:2] - y0).abs().max() <= 1e-5 * y0.abs().max()
+    assert (out[2:] - y1).abs().max() <= 1e-5 * y1.abs().max()
+    layer = shipped.peft.base_model.model.blocks[0].cross_attn.to_v
+    x = torch.randn(4, layer.in_features)
+    with shipped.disabled():
+        base_out = layer(x)
+    deltas = {}
+    for s in (1.0, 0.5, -0.5):
+        with shipped.using({"kick": 1.0}, s):
+            deltas[s] = layer(x) - base_out
+    assert torch.allclose(deltas[0.5], 0.5 * deltas[1.0], atol=1e-6) and torch.allclose(deltas[-0.5], -0.5 * deltas[1.0], atol=1e-6)
