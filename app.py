@@ -352,7 +352,6 @@ def build_demo(lab: MotionLab) -> gr.Blocks:
 
         with gr.Row():
             refresh_btn = gr.Button("↻ Reload adapters", size="sm", variant="secondary", scale=0, min_width=160)
-            adapters_json = gr.JSON(visible=False)
 
         train_inputs = [tr_concept, tr_preset, tr_rank, tr_alpha, tr_lr, tr_iter, tr_eta, tr_retain, tr_preserve, tr_extra, tr_batch, tr_seconds, tr_rollout]
         train_event = tr_start.click(ui.gpu(train), train_inputs, [tr_status, tr_plot, tr_file, adapters, sw_adapter, ev_adapter, tr_json],
