@@ -45,7 +45,8 @@ class TrainConfig:
     cond_drop: float = 0.1  # caption dropout for classifier-free guidance
     ema: float = 0.999
     grad_clip: float = 1.0
-    min_snr: float = 5.0  # gamma of the min-SNR loss weighting
+    min_snr: float = 5.0  # gamma of the loss weighting
+    loss_weight: str = "min_snr"  # "min_snr" (Hang et al. 2023) or "truncated" (see truncated_weight)
     ckpt_every: int = 1000
     seed: int = 0
     bf16: bool = False  # autocast matmuls to bfloat16 (fast on CPUs with AMX, and on GPUs)
@@ -80,7 +81,16 @@ def training_loss(model, schedule: Schedule, batch: dict, text, cfg: TrainConfig
         v = model(x_t, t, tokens, mask, pooled, lengths)
     se = ((v.float() - schedule.v_target(x0, noise, t)) ** 2).mean(-1) * frame_mask(lengths, T)  # (B, T)
     per_clip = se.sum(1) / lengths.clamp(min=1)
-    return (min_snr_weight(schedule, t, cfg.min_snr) * per_clip).mean()
+    weight = min_snr_weight(schedule, t, cfg.min_snr) if cfg.loss_weight == "min_snr" else truncated_weight(schedule, t, cfg.min_snr)
+    return (weight * per_clip).mean()
+
+
+def truncated_weight(schedule: Schedule, t: torch.Tensor, gamma: float) -> torch.Tensor:
+    """v-loss weight min(1, (1 + gamma) / (1 + SNR)): the plain v-loss at high noise (where the text decides
+    which motion happens), capped like min-SNR only at low noise."""
+    abar = schedule.alpha_bar.to(t.device)[t].float()
+    snr = abar / (1 - abar)
+    return ((1 + gamma) / (1 + snr)).clamp(max=1.0)
 
 
 def min_snr_weight(schedule: Schedule, t: torch.Tensor, gamma: float) -> torch.Tensor:

@@ -131,3 +131,14 @@ def test_masks_and_masked_loss():
     pred, target = torch.zeros(1, 4, 3), torch.ones(1, 4, 3)
     target[0, 2:] = 100.0  # padding is ignored
     assert masked_mse(pred, target, m).item() == pytest.approx(1.0)
+
+
+def test_loss_weightings():
+    from motion_lora.pretrain import min_snr_weight, truncated_weight
+
+    s = Schedule()
+    t = torch.tensor([0, 300, 700, 999])
+    m, tr = min_snr_weight(s, t, 5.0), truncated_weight(s, t, 5.0)
+    assert m[-1] < 0.01 and tr[-1] == 1.0  # high noise: min-SNR nearly ignores it, truncated keeps the v-loss
+    assert m[0] < 1e-3 and tr[0] < 1e-3  # low noise: both capped, ~gamma / SNR
+    assert (tr <= 1).all() and (m <= 1).all()
