@@ -45,7 +45,9 @@ def apply_weights(lab: MotionLab, name: str, weights: dict) -> None:
 
 
 def fmt(m: dict | None) -> str:
-    return "–" if m is None else f"{m['mean']:.3f} ± {m['ci95']:.3f}"
+    if m is None:
+        return "–"
+    return f"{m['mean']:.3f}" if m["ci95"] != m["ci95"] else f"{m['mean']:.3f} ± {m['ci95']:.3f}"  # no interval from one repeat
 
 
 def report(result: dict) -> str:
