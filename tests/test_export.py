@@ -19,7 +19,6 @@ from motion_lora.quaternion import qfrom_axis_angle, qmul, qyaw
 from motion_lora.skeleton import JOINT, JOINT_NAMES, KINEMATIC_CHAINS, NUM_JOINTS, PARENTS, pose_joints, rest_quats
 
 FPS = 20
-REAL_CLIP = Path(__file__).resolve().parent.parent / "data" / "motionbank" / "new_joints" / "000000.npy"
 
 
 def synthetic_motion(num_frames: int = 60) -> np.ndarray:
@@ -106,10 +105,11 @@ def test_bvh_fk_reproduces_synthetic_motion():
     assert_bvh_reproduces(joints)
 
 
-def test_bvh_fk_reproduces_dataset_clip():
-    if not REAL_CLIP.exists():
-        pytest.skip("no MotionBank clip on disk")
-    assert_bvh_reproduces(np.load(REAL_CLIP).astype(np.float64))
+def test_bvh_fk_reproduces_dataset_clips(quick_bank):
+    """Real MotionBank clips (motion capture and procedural) from the quick build."""
+    root, _ = quick_bank
+    for path in sorted((root / "new_joints").glob("*.npy"))[:3]:
+        assert_bvh_reproduces(np.load(path).astype(np.float64))
 
 
 def test_bvh_header_structure_and_frames():
