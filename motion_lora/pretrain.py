@@ -46,7 +46,7 @@ class TrainConfig:
     ema: float = 0.999
     grad_clip: float = 1.0
     min_snr: float = 5.0  # gamma of the loss weighting
-    loss_weight: str = "min_snr"  # "min_snr" (Hang et al. 2023) or "truncated" (see truncated_weight)
+    loss_weight: str = "truncated"  # or "min_snr" (Hang et al. 2023), which starves the high-noise steps
     ckpt_every: int = 1000
     seed: int = 0
     bf16: bool = False  # autocast matmuls to bfloat16 (fast on CPUs with AMX, and on GPUs)
