@@ -16,7 +16,7 @@ import hashlib
 import json
 import math
 import os
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -58,9 +58,6 @@ class LoraSpec:
     def peft_config(self) -> LoraConfig:
         return LoraConfig(r=self.rank, lora_alpha=float(self.alpha), lora_dropout=float(self.dropout), target_modules=PRESETS[self.preset], bias="none")
 
-    @classmethod
-    def from_dict(cls, d: dict) -> "LoraSpec":
-        return cls(rank=int(d["rank"]), alpha=float(d["alpha"]), dropout=float(d.get("dropout", 0.0)), preset=d.get("preset", "attn")).validated()
 
 
 def base_state_hash(model: torch.nn.Module) -> str:
@@ -270,7 +267,3 @@ def _rmtree(path: Path) -> None:
     for child in sorted(path.rglob("*"), reverse=True):
         child.rmdir() if child.is_dir() else child.unlink()
     path.rmdir()
-
-
-def spec_json(spec: LoraSpec) -> dict:
-    return asdict(spec)
