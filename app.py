@@ -14,6 +14,7 @@ import sys
 
 import gradio as gr
 import pandas as pd
+from fastapi.exceptions import RequestValidationError
 
 from motion_lora import ui
 from motion_lora.adapters import PRESETS, LoraSpec
@@ -85,7 +86,9 @@ CSS = """
 
 def launch_options() -> dict:
     """What main() passes to launch(): the player script and styles in head, the app CSS and theme."""
-    return {"head": ui.head_html(), "css": CSS, "theme": gr.themes.Soft(primary_hue="blue", neutral_hue="slate")}
+    # show_error: malformed API calls that fail inside Gradio (wrong types, missing inputs) get their message
+    return {"head": ui.head_html(), "css": CSS, "theme": gr.themes.Soft(primary_hue="blue", neutral_hue="slate"), "show_error": True,
+            "app_kwargs": {"exception_handlers": {RequestValidationError: ui.malformed_request}}}
 
 
 def build_demo(lab: MotionLab) -> gr.Blocks:
@@ -144,10 +147,10 @@ def build_demo(lab: MotionLab) -> gr.Blocks:
         if preset not in PRESETS:
             raise ValueError(f"unknown target preset {preset!r}; choose one of {', '.join(PRESETS)}")
         config = UnlearnConfig(
-            concept=concept if isinstance(concept, str) else "", extra_prompts=ui.lines(extra), negative_guidance=ui.number(eta, "η", 0, 10),
+            concept=concept if isinstance(concept, str) else "", extra_prompts=ui.lines(extra, "extra prompts"), negative_guidance=ui.number(eta, "η", 0, 10),
             lr=ui.number(lr, "learning rate", 1e-7, 0.1), iterations=n_iter, batch_size=ui.number(batch_size, "batch size", 1, 16, whole=True),
             lora=LoraSpec(rank=ui.number(rank, "rank", 1, 64, whole=True), alpha=ui.number(alpha, "alpha", 0.01, 256), preset=preset),
-            retain_prompts=ui.lines(retain), preserve_weight=ui.number(preserve, "preservation weight", 0, 100),
+            retain_prompts=ui.lines(retain, "retain prompts"), preserve_weight=ui.number(preserve, "preservation weight", 0, 100),
             frames=seconds_to_frames(ui.number(seconds, "clip length (s)", 1, 9.8)), rollout_steps=ui.number(rollout_steps, "rollout steps", 2, 100, whole=True),
         ).validated()
         owner = getattr(request, "session_hash", None) or "anonymous"

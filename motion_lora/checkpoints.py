@@ -8,8 +8,10 @@ missing checkpoints from the Hub (cached by huggingface_hub; nothing is fetched 
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import reprlib
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -19,6 +21,24 @@ EVALUATOR = "evaluator"
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 
 
+def read_weights(path: Path, device: str = "cpu") -> dict:
+    """A safetensors file as a dict of tensors (never pickle); a truncated or corrupt file is a ValueError
+    that names it."""
+    from safetensors.torch import load_file
+
+    try:
+        return load_file(str(path), device=str(device))
+    except Exception as err:  # safetensors raises its own error type for bad headers and short files
+        raise ValueError(f"{path} is corrupt or truncated ({err}); restore it or retrain") from err
+
+
+def read_json(path: Path) -> dict:
+    try:
+        return json.loads(Path(path).read_text())
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise ValueError(f"{path} is not valid JSON ({err}); restore it or retrain") from err
+
+
 def checkpoint_root() -> Path:
     return Path(os.environ.get("MOTION_LORA_CHECKPOINTS", REPO_ROOT / "checkpoints"))
 
@@ -26,7 +46,7 @@ def checkpoint_root() -> Path:
 def check_name(name: str, what: str = "checkpoint") -> str:
     """Names become folder names: letters, digits, '_', '-', '.', no path separators, no '..'."""
     if not isinstance(name, str) or not NAME_PATTERN.match(name) or ".." in name:
-        raise ValueError(f"invalid {what} name {name!r}: use letters, digits, '_', '-' and '.' only (at most 100 characters)")
+        raise ValueError(f"invalid {what} name {reprlib.repr(name)}: use letters, digits, '_', '-' and '.' only (at most 100 characters)")
     return name
 
 

@@ -24,9 +24,10 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
-from safetensors.torch import load_file, save_file
+from safetensors.torch import save_file
 from torch import nn
 
+from .checkpoints import read_json, read_weights
 from .diffusion import NUM_TRAIN_STEPS, cosine_alpha_bar
 from .features import FEATURE_DIM
 
@@ -51,10 +52,6 @@ class DenoiserConfig:
 
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self), indent=1, sort_keys=True)
-
-    @classmethod
-    def from_json(cls, text: str) -> "DenoiserConfig":
-        return cls(**json.loads(text))
 
 
 def timestep_embedding(t: torch.Tensor, dim: int, max_period: float = 10000.0) -> torch.Tensor:
@@ -186,8 +183,8 @@ class MotionDenoiser(nn.Module):
         for name in (CONFIG_FILE, WEIGHTS_FILE):
             if not (directory / name).is_file():
                 raise FileNotFoundError(f"no {name} in {directory}: not a denoiser checkpoint")
-        model = cls(DenoiserConfig.from_json((directory / CONFIG_FILE).read_text()))
-        state = {k: v.float() for k, v in load_file(str(directory / WEIGHTS_FILE), device=str(device)).items()}
+        model = cls(DenoiserConfig(**read_json(directory / CONFIG_FILE)))
+        state = {k: v.float() for k, v in read_weights(directory / WEIGHTS_FILE, device).items()}
         model.load_state_dict(state)
         return model.to(device).eval()
 

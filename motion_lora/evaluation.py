@@ -17,9 +17,10 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors.torch import save_file
 
 from . import metrics
+from .checkpoints import read_weights
 from .data.captions import caption_segments
 from .data.clip import CONCEPT_INDEX, CONCEPTS, Segment
 from .evaluator import Evaluator
@@ -85,7 +86,7 @@ class Judge:
         self.text_encoder = text_encoder
         self.mean = np.load(directory / "Mean.npy", allow_pickle=False)
         self.std = np.load(directory / "Std.npy", allow_pickle=False)
-        ref = load_file(str(directory / REFERENCE_FILE)) if (directory / REFERENCE_FILE).is_file() else None
+        ref = read_weights(directory / REFERENCE_FILE) if (directory / REFERENCE_FILE).is_file() else None
         self.ref_emb = ref["motion_emb"].numpy() if ref else None
         self.ref_concept = ref["concept"].numpy() if ref else None
 

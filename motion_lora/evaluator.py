@@ -29,10 +29,11 @@ import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from safetensors.torch import load_file, save_file
+from safetensors.torch import save_file
 from tqdm import tqdm
 
 from . import metrics
+from .checkpoints import read_json, read_weights
 from .data.clip import CONCEPTS
 
 CONFIG_FILE = "config.json"
@@ -161,9 +162,8 @@ class Evaluator(nn.Module):
         for name in (CONFIG_FILE, WEIGHTS_FILE):
             if not (directory / name).is_file():
                 raise FileNotFoundError(f"no {name} in {directory}; train with `python -m motion_lora.evaluator`")
-        config = EvaluatorConfig.from_dict(json.loads((directory / CONFIG_FILE).read_text()))
-        model = cls(config)
-        model.load_state_dict(load_file(str(directory / WEIGHTS_FILE)), strict=True)
+        model = cls(EvaluatorConfig.from_dict(read_json(directory / CONFIG_FILE)))
+        model.load_state_dict(read_weights(directory / WEIGHTS_FILE), strict=True)
         return model.to(device).eval().requires_grad_(False)
 
     def num_params(self) -> int:

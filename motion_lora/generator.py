@@ -60,7 +60,7 @@ def check_prompts(prompts) -> list[str]:
     for p in prompts:
         if not isinstance(p, str):
             raise ValueError(f"a prompt must be text, got {type(p).__name__}")
-        p = " ".join(p.split())
+        p = " ".join("".join(ch for ch in p if ch.isprintable() or ch.isspace()).split())  # no control characters
         if not p:
             raise ValueError("the prompt is empty: describe a motion, e.g. 'a person kicks with the right leg'")
         if len(p) > MAX_PROMPT_CHARS:

@@ -148,7 +148,9 @@ def export(ema_model: MotionDenoiser, out: Path) -> None:
     tmp.rmdir()
 
 
-def pretrain(data: Path, out: Path, model_cfg: DenoiserConfig, cfg: TrainConfig, device: str = "auto", resume: bool = True, log=print) -> Path:
+def pretrain(data: Path, out: Path, model_cfg: DenoiserConfig, cfg: TrainConfig, device: str = "auto", resume: bool = True, init: Path | None = None, log=print) -> Path:
+    """Train (or resume) into out. init: a checkpoint folder whose weights start a new run with a fresh
+    optimiser and schedule (fine-tuning a shipped model whose train_state.pt is not at hand)."""
     from accelerate import Accelerator
 
     accelerator = Accelerator(cpu=device == "cpu", mixed_precision="no")
@@ -161,7 +163,8 @@ def pretrain(data: Path, out: Path, model_cfg: DenoiserConfig, cfg: TrainConfig,
     dataset = MotionDataset(data, "train", seed=cfg.seed)
     lengths = [(min(len(e.features), dataset.max_frames) // 4) * 4 for e in dataset.entries]
     loader = DataLoader(dataset, batch_sampler=LengthBuckets(lengths, cfg.batch_size, cfg.seed), collate_fn=collate)
-    model = MotionDenoiser(model_cfg)
+    model = MotionDenoiser.load(init) if init is not None else MotionDenoiser(model_cfg)
+    model_cfg = model.cfg
     ema = MotionDenoiser(model_cfg)
     ema.load_state_dict(model.state_dict())
     ema.requires_grad_(False)
@@ -231,6 +234,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", type=Path, required=True, help="checkpoint folder, e.g. checkpoints/t2m/motionbank_base")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     p.add_argument("--no-resume", dest="resume", action="store_false", help="start over even if a train_state.pt exists")
+    p.add_argument("--init", type=Path, default=None, help="start from this checkpoint folder's weights (fresh optimiser; its model config wins)")
     for f in dataclasses.fields(TrainConfig):
         if isinstance(f.default, bool):
             p.add_argument(f"--{f.name}", action="store_true")
@@ -245,7 +249,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     cfg = TrainConfig(**{f.name: getattr(args, f.name) for f in dataclasses.fields(TrainConfig)})
     model_cfg = DenoiserConfig(d_model=args.d_model, n_layers=args.n_layers, n_heads=args.n_heads, dropout=args.dropout)
-    pretrain(args.data, args.out, model_cfg, cfg, device=args.device, resume=args.resume)
+    pretrain(args.data, args.out, model_cfg, cfg, device=args.device, resume=args.resume, init=args.init)
     return 0
 
 

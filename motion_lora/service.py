@@ -21,10 +21,12 @@ import numpy as np
 import torch
 
 from .adapters import BASE, AdapterSet
+from .denoiser import MotionDenoiser
 from .checkpoints import DATASET_NAME, DEFAULT_BASE, check_name, checkpoint_root, resolve_base, resolve_evaluator
 from .evaluation import EvalPrompt, Judge, forget_set, present, retain_set, set_metrics
 from .generator import MotionGenerator, SampleOptions, check_prompts
 from .data.clip import CONCEPT_INDEX
+from .train import adapter_folder_name, remove_stale_staging, unlearn_to_folder
 from .unlearn import TrainEvent, UnlearnConfig
 
 FPS = 20
@@ -91,12 +93,14 @@ class MotionLab:
         self.device = device
         self.generator = MotionGenerator(resolve_base(base), device=device)
         self.adapters = AdapterSet(self.generator.model)
-        self.lock = threading.RLock()
+        self.lock = threading.RLock()  # the model and its adapter state
+        self.training_lock = threading.Lock()
         self.shipped_root = checkpoint_root() / DATASET_NAME
         self.user_root = Path(user_dir) / DATASET_NAME if user_dir else self.shipped_root
         self.infos: dict[str, AdapterInfo] = {}
         self.load_errors: dict[str, str] = {}
         self.judge = Judge(resolve_evaluator(evaluator), self.generator.text_encoder, device) if evaluator else None
+        remove_stale_staging(self.user_root)  # left by a killed training
         self.refresh_adapters()
 
     # ------------------------------------------------------------------ adapter library
@@ -114,15 +118,20 @@ class MotionLab:
         """Load adapter folders that appeared on disk; skip (and remember) broken ones."""
         with self.lock:
             for folder in self._candidates():
-                if folder.name in self.infos or folder.name in self.load_errors:
-                    continue
-                try:
-                    meta = json.loads((folder / "adapter.json").read_text())
-                    self.adapters.load(folder.name, folder / "model")
-                    self.infos[folder.name] = AdapterInfo(folder.name, meta.get("concept", folder.name), folder, meta)
-                except (OSError, ValueError, KeyError) as err:
-                    self.load_errors[folder.name] = str(err)
+                if folder.name not in self.infos and folder.name not in self.load_errors:
+                    self._load_adapter(folder)
             return self.list_adapters()
+
+    def _load_adapter(self, folder: Path) -> None:
+        """Load one adapter folder; a broken one is remembered in load_errors and skipped, never fatal."""
+        try:
+            meta = json.loads((folder / "adapter.json").read_text())
+            self.adapters.load(folder.name, folder / "model")
+            self.infos[folder.name] = AdapterInfo(folder.name, meta.get("concept", folder.name), folder, meta)
+        except Exception as err:  # corrupt json or weights, truncated files, wrong shapes: the rest keeps serving
+            if folder.name in self.adapters.specs:
+                self.adapters.delete(folder.name)
+            self.load_errors[folder.name] = f"{type(err).__name__}: {err}"
 
     def list_adapters(self) -> list[AdapterInfo]:
         return sorted(self.infos.values(), key=lambda i: i.name)
@@ -138,6 +147,9 @@ class MotionLab:
         by_concept = [i.name for i in self.infos.values() if i.concept == name]
         if by_concept:
             return by_concept[0]
+        for folder, err in self.load_errors.items():
+            if name in (folder, folder.removeprefix(f"{self.base_name}_LoRA_")):
+                raise ValueError(f"adapter {folder!r} is broken and was not loaded ({err})")
         known = ", ".join(sorted({i.concept for i in self.infos.values()})) or "none"
         raise ValueError(f"unknown adapter {name!r}; available: {known}")
 
@@ -222,28 +234,30 @@ class MotionLab:
     # ------------------------------------------------------------------ unlearning
 
     def unlearn(self, config: UnlearnConfig, stop: threading.Event, on_event: Callable[[TrainEvent], None] | None = None) -> AdapterInfo | None:
-        """Train a new adapter inside the loaded model and publish it to the user folder.
+        """Train a new adapter, publish it to the user folder and load it; None when stopped.
 
-        Holds the model lock for the whole run: generation requests queue behind it.
+        Training runs on a private copy of the base model, so generation keeps serving meanwhile; only
+        loading the finished adapter takes the model lock. One training at a time per lab.
         """
-        from .train import adapter_folder_name, unlearn_to_folder
-
         config = config.validated()
         name = adapter_folder_name(self.base_name, config.concept)
-        with self.lock:
-            if name in self.infos:  # retraining a concept replaces its adapter
-                self.adapters.delete(name)
-                del self.infos[name]
+        with self.training_lock:
+            trainee = AdapterSet(MotionDenoiser.load(self.generator.checkpoint, self.device))
             out = unlearn_to_folder(
                 base_name=str(self.generator.checkpoint), config=config, out_root=self.user_root.parent, device=self.device,
-                stop=stop, on_event=on_event, adapters=self.adapters, text_encoder=self.generator.text_encoder, folder_name=name,
+                stop=stop, on_event=on_event, adapters=trainee, text_encoder=self.generator.text_encoder, folder_name=name,
             )
             if out is None:
                 return None
-            meta = json.loads((out / "adapter.json").read_text())
-            self.load_errors.pop(name, None)
-            self.infos[name] = AdapterInfo(name, meta["concept"], out, meta)
-            return self.infos[name]
+            with self.lock:
+                if name in self.infos:  # retraining a concept replaces its adapter
+                    self.adapters.delete(name)
+                    del self.infos[name]
+                self.load_errors.pop(name, None)
+                self._load_adapter(out)
+                if name not in self.infos:
+                    raise RuntimeError(f"the new adapter {name} was written but does not load: {self.load_errors.get(name)}")
+                return self.infos[name]
 
     # ------------------------------------------------------------------ evaluation
 
@@ -291,9 +305,10 @@ class MotionLab:
 
 
 def default_lab(**kwargs) -> MotionLab:
-    """The lab the app uses: user adapters go to /data when Spaces persistent storage exists."""
+    """The lab the app uses: base MOTION_LORA_BASE (default motionbank_base); user adapters go to
+    MOTION_LORA_USER_DIR, else /data when Spaces persistent storage exists, else next to the shipped ones."""
     user = os.environ.get("MOTION_LORA_USER_DIR") or ("/data/motion_lora" if Path("/data").is_dir() and os.access("/data", os.W_OK) else None)
-    return MotionLab(user_dir=user, **kwargs)
+    return MotionLab(base=os.environ.get("MOTION_LORA_BASE", DEFAULT_BASE), user_dir=user, **kwargs)
 
 
 def iterate_training(lab: MotionLab, config: UnlearnConfig, stop: threading.Event) -> Iterator[TrainEvent | AdapterInfo | None]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import pathlib
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Sequence
@@ -88,6 +89,7 @@ class TextEncoder:
             raise RuntimeError(f"expected hidden size {DIM}, got {self.model.config.hidden_size}")
         # prompt -> (tokens (L_i, 384), pooled (384,)); L_i = real tokens only, so padding is rebuilt per batch.
         self._cache: OrderedDict[str, tuple[torch.Tensor, torch.Tensor]] = OrderedDict()
+        self._lock = threading.Lock()  # the app trains and generates in different threads with one encoder
         self.hits = 0
         self.misses = 0
 
@@ -103,6 +105,19 @@ class TextEncoder:
 
     def encode(self, texts: Sequence[str]) -> TextBatch:
         texts = _check_texts(texts)
+        with self._lock:
+            items = self._lookup(texts)
+        longest = max(tok.shape[0] for tok, _ in items)
+        tokens = torch.zeros(len(items), longest, DIM, device=self.device)
+        mask = torch.zeros(len(items), longest, dtype=torch.bool, device=self.device)
+        for i, (tok, _) in enumerate(items):
+            tokens[i, : tok.shape[0]] = tok
+            mask[i, : tok.shape[0]] = True
+        pooled = torch.stack([p for _, p in items])
+        return TextBatch(tokens=tokens, mask=mask, pooled=pooled)
+
+    def _lookup(self, texts: list[str]) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        """(tokens, pooled) per text, encoding only the cache misses."""
         todo = list(dict.fromkeys(t for t in texts if t not in self._cache))  # unique misses, in order
         self.misses += len(todo)
         self.hits += len(texts) - len(todo)
@@ -118,17 +133,10 @@ class TextEncoder:
             self._cache[t] = item
         while len(self._cache) > self.cache_size:
             self._cache.popitem(last=False)
-
-        longest = max(tok.shape[0] for tok, _ in items)
-        tokens = torch.zeros(len(items), longest, DIM, device=self.device)
-        mask = torch.zeros(len(items), longest, dtype=torch.bool, device=self.device)
-        for i, (tok, _) in enumerate(items):
-            tokens[i, : tok.shape[0]] = tok
-            mask[i, : tok.shape[0]] = True
-        pooled = torch.stack([p for _, p in items])
-        return TextBatch(tokens=tokens, mask=mask, pooled=pooled)
+        return items
 
     __call__ = encode
 
     def clear_cache(self) -> None:
-        self._cache.clear()
+        with self._lock:
+            self._cache.clear()

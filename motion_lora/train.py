@@ -76,6 +76,38 @@ def publish(staging: Path, final: Path) -> None:
         shutil.rmtree(old)
 
 
+def process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
+
+
+def remove_stale_staging(root: Path) -> list[str]:
+    """Clean up after a training that was killed: delete staging folders (`.NAME.partial-PID-TID`) of dead
+    processes, and put back an adapter whose replacement was interrupted between publish()'s two renames.
+    Returns the names removed or restored."""
+    if not root.is_dir():
+        return []
+    done = []
+    for path in root.glob(".*.partial-*"):
+        pid = path.name.rsplit(".partial-", 1)[1].split("-")[0]
+        if pid.isdigit() and int(pid) != os.getpid() and not process_alive(int(pid)):
+            shutil.rmtree(path, ignore_errors=True)
+            done.append(path.name)
+    for old in root.glob(".*.old"):
+        final = root / old.name[1 : -len(".old")]
+        if final.exists():  # killed after the replacement: the old copy is garbage
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(old, final)
+        done.append(old.name)
+    return done
+
+
 def write_adapter(staging: Path, unlearner: Unlearner, meta: dict, save_full: bool) -> None:
     """Everything the adapter folder holds, written into `staging`."""
     model_dir = staging / "model"

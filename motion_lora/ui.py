@@ -11,6 +11,7 @@ import inspect
 import json
 import math
 import os
+import reprlib
 import shutil
 import tempfile
 import threading
@@ -45,15 +46,34 @@ def gpu(fn: Callable, duration: int | None = None) -> Callable:
         return fn
 
 
+USER_ERRORS = (ValueError, TypeError, OSError)
+
+
+async def malformed_request(request, exc):
+    """A 422 naming what is wrong with a request body that is not the JSON the API expects. (FastAPI's
+    default handler echoes the raw body, and fails with a 500 when that body is not valid UTF-8.)"""
+    from fastapi.responses import JSONResponse
+
+    problems = [f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg', 'invalid')}" for e in exc.errors()]
+    return JSONResponse({"error": "malformed request: send JSON like {\"data\": [...]}", "problems": problems[:10]}, status_code=422)
+
+
 def user_errors(fn: Callable) -> Callable:
-    """Turn the library's ValueError / FileNotFoundError into gr.Error (a visible message, not a crash).
+    """Turn the library's ValueError / TypeError (bad input) and OSError (missing files, full or read-only
+    disk) into gr.Error: a visible message, not a crash.
 
     Works for plain and generator functions; the wrapper keeps `fn`'s signature so Gradio still injects
     gr.Progress / gr.Request arguments."""
     import gradio as gr
 
     def convert(err: Exception) -> Exception:
-        return gr.Error(str(err), title="Invalid input" if isinstance(err, ValueError) else "Not found", print_exception=False)
+        if isinstance(err, (ValueError, TypeError)):
+            title = "Invalid input"
+        elif isinstance(err, FileNotFoundError):
+            title = "Not found"
+        else:
+            title = "Could not write files"
+        return gr.Error(str(err), title=title, print_exception=False)
 
     if inspect.isgeneratorfunction(fn):
 
@@ -61,7 +81,7 @@ def user_errors(fn: Callable) -> Callable:
         def gen_wrapper(*args, **kwargs):
             try:
                 yield from fn(*args, **kwargs)
-            except (ValueError, FileNotFoundError) as err:
+            except USER_ERRORS as err:
                 raise convert(err) from err
 
         return gen_wrapper
@@ -70,7 +90,7 @@ def user_errors(fn: Callable) -> Callable:
     def wrapper(*args, **kwargs):
         try:
             return fn(*args, **kwargs)
-        except (ValueError, FileNotFoundError) as err:
+        except USER_ERRORS as err:
             raise convert(err) from err
 
     return wrapper
@@ -87,9 +107,9 @@ def number(value, name: str, lo: float, hi: float, whole: bool = False) -> float
         try:
             value = float(value.strip())
         except ValueError:
-            raise ValueError(f"{name} must be a number, got {value!r}") from None
+            raise ValueError(f"{name} must be a number, got {reprlib.repr(value)}") from None
     if value is None or isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise ValueError(f"{name} must be a finite number, got {value!r}")
+        raise ValueError(f"{name} must be a finite number, got {reprlib.repr(value)}")
     if not lo <= value <= hi:
         raise ValueError(f"{name} must be between {lo:g} and {hi:g}, got {value:g}")
     if whole:
@@ -120,18 +140,22 @@ def adapter_list(value) -> list[str]:
     out = []
     for v in value:
         if not isinstance(v, str):
-            raise ValueError(f"an adapter name must be text, got {v!r}")
+            raise ValueError(f"an adapter name must be text, got {reprlib.repr(v)}")
         if v.strip():
             out.append(v.strip())
     return out
 
 
-def lines(text) -> tuple[str, ...]:
+def lines(text, name: str, max_items: int = 32) -> tuple[str, ...]:
+    """Distinct non-empty lines of a text box (prompts, one per line)."""
     if not text:
         return ()
     if not isinstance(text, str):
-        raise ValueError("prompts must be text, one per line")
-    return tuple(dict.fromkeys(t.strip() for t in text.splitlines() if t.strip()))
+        raise ValueError(f"{name} must be text, one prompt per line")
+    out = tuple(dict.fromkeys(t.strip() for t in text.splitlines() if t.strip()))
+    if len(out) > max_items:
+        raise ValueError(f"{name}: at most {max_items} distinct lines, got {len(out)}")
+    return out
 
 
 def max_iterations() -> int:
