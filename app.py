@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import random
 import sys
+import threading
 
 import gradio as gr
 import pandas as pd
@@ -376,6 +377,7 @@ def main() -> int:
         print(f"error: cannot load the models: {err}", file=sys.stderr)
         return 2
     demo = build_demo(lab)
+    threading.Thread(target=lab.warm_up, daemon=True).start()  # the first click then runs at full speed
     demo.queue(default_concurrency_limit=1).launch(
         server_name=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"),
         server_port=int(os.environ.get("GRADIO_SERVER_PORT", "7860")),

@@ -10,6 +10,7 @@ CPU's measured matmul peak.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import statistics
@@ -53,6 +54,7 @@ def main() -> int:
     p.add_argument("--runs", type=int, default=10)
     p.add_argument("--adapter", default="kick")
     p.add_argument("--steps", type=int, default=DEFAULT_STEPS)
+    p.add_argument("--json", type=Path, default=None, help="also write the figures here")
     args = p.parse_args()
     lab = MotionLab(evaluator=None)
     name = lab.adapter_name(args.adapter)
@@ -93,6 +95,9 @@ def main() -> int:
     print("|---|---|---|---|---|---|")
     for precision, t_mixed, t_sep, ratio, achieved, share in rows:
         print(f"| {precision} | {t_mixed:.3f} | {t_sep:.3f} | {ratio:.2f}x | {achieved:.0f} | {share:.1%} |")
+    if args.json:
+        keys = ("precision", "mixed_s", "two_passes_s", "ratio", "gflops_per_s", "share_of_peak")
+        args.json.write_text(json.dumps({"steps": args.steps, "frames": FRAMES, "gflop": flops / 1e9, "peaks": peaks, "rows": [dict(zip(keys, r)) for r in rows]}, indent=1))
     return 0
 
 

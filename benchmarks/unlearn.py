@@ -28,7 +28,7 @@ from motion_lora.adapters import LoraSpec  # noqa: E402
 from motion_lora.evaluation import forget_set, present, retain_set  # noqa: E402
 from motion_lora.generator import SampleOptions  # noqa: E402
 from motion_lora.service import MotionLab  # noqa: E402
-from motion_lora.unlearn import Unlearner, UnlearnConfig  # noqa: E402
+from motion_lora.unlearn import UnlearnConfig, Unlearner  # noqa: E402
 
 VARIANTS = {
     "lora": dict(method="lora"),
@@ -99,23 +99,51 @@ def child(variant: str, concept: str, iterations: int) -> dict:
     }
 
 
+def time_to_bar(concept: str, iterations: int, every: int = 25, bar: float = 0.05) -> dict:
+    """The train CLI's default LoRA run, pausing every `every` iterations to measure forget presence;
+    the training seconds (evaluation excluded) until presence first reaches <= bar."""
+    from motion_lora.train import build_parser, config_from_args
+
+    lab = MotionLab()
+    cfg = config_from_args(build_parser().parse_args(["--target_concept", concept, "--iterations", str(iterations)]))
+    u = Unlearner(lab.adapters, lab.generator.text_encoder, cfg, "bench_to_bar")
+    curve, train_s = [(0, 0.0, quick_eval(lab, lab.adapters.base, concept)["forget"])], 0.0
+    t0 = time.perf_counter()
+    for event in u:
+        if event.step % every and event.step != cfg.iterations:
+            continue
+        train_s += time.perf_counter() - t0
+        with lab.adapters.using({u.name: 1.0}, 1.0) as model:
+            curve.append((event.step, train_s, quick_eval(lab, model, concept)["forget"]))
+        lab.adapters.trainable(u.name)  # evaluation froze the adapter; training goes on
+        t0 = time.perf_counter()
+    reached = next(((step, sec) for step, sec, presence in curve if presence <= bar), (None, None))
+    return {"concept": concept, "bar": bar, "curve": curve, "iterations_to_bar": reached[0], "seconds_to_bar": reached[1]}
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--concept", default="kick")
     p.add_argument("--iterations", type=int, default=200)
-    p.add_argument("--child", choices=list(VARIANTS))
+    p.add_argument("--child", choices=[*VARIANTS, "to_bar"])
+    p.add_argument("--json", type=Path, default=None, help="also write the figures here")
     args = p.parse_args()
+    if args.child == "to_bar":
+        print(json.dumps(time_to_bar(args.concept, args.iterations)))
+        return 0
     if args.child:
         print(json.dumps(child(args.child, args.concept, args.iterations)))
         return 0
-    rows = []
-    for variant in VARIANTS:
+    results = {}
+    for variant in [*VARIANTS, "to_bar"]:
         out = subprocess.run([sys.executable, __file__, "--child", variant, "--concept", args.concept, "--iterations", str(args.iterations)], capture_output=True, text=True, env={**os.environ, "HF_HUB_OFFLINE": "1"})
         if out.returncode:
             print(out.stderr[-2000:], file=sys.stderr)
             return 1
-        rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
-    by = {r["variant"]: r for r in rows}
+        results[variant] = json.loads(out.stdout.strip().splitlines()[-1])
+    bar = results.pop("to_bar")
+    rows = list(results.values())
+    by = results
     print(f"ESD on '{args.concept}', {args.iterations} iterations, seed 0, {os.cpu_count()} CPU cores, torch {torch.__version__}")
     print("| variant | s / iteration | peak extra memory (MB) | trainable share | optimizer state | forget presence (base -> after) | retain accuracy (base -> after) |")
     print("|---|---|---|---|---|---|---|")
@@ -128,6 +156,14 @@ def main() -> int:
     print(f"\nfull / LoRA: time per iteration {fu['seconds_per_iteration'] / lo['seconds_per_iteration']:.2f}x, peak extra memory {fu['extra_memory_mb'] / max(lo['extra_memory_mb'], 1):.2f}x, optimizer state {fu['optimizer_bytes'] / lo['optimizer_bytes']:.1f}x")
     pr = by["lora+preserve"]
     print(f"collateral damage (retain accuracy drop): plain ESD {lo['retain_accuracy_base'] - lo['retain_accuracy']:+.3f}, ESD + preservation {pr['retain_accuracy_base'] - pr['retain_accuracy']:+.3f}")
+    curve = ", ".join(f"{step}: {presence:.2f}" for step, _, presence in bar["curve"])
+    print(f"\ndefault LoRA run, forget presence by iteration: {curve}")
+    if bar["seconds_to_bar"] is None:
+        print(f"presence did not reach <= {bar['bar']:.0%} within {args.iterations} iterations")
+    else:
+        print(f"time to reach the bar (presence <= {bar['bar']:.0%}): {bar['seconds_to_bar']:.1f} s of training ({bar['iterations_to_bar']} iterations)")
+    if args.json:
+        args.json.write_text(json.dumps({"variants": rows, "to_bar": bar}, indent=1))
     return 0
 
 

@@ -21,11 +21,11 @@ import numpy as np
 import torch
 
 from .adapters import BASE, AdapterSet
-from .denoiser import MotionDenoiser
 from .checkpoints import DATASET_NAME, DEFAULT_BASE, check_name, checkpoint_root, resolve_base, resolve_evaluator
+from .data.clip import CONCEPT_INDEX
+from .denoiser import MotionDenoiser
 from .evaluation import EvalPrompt, Judge, forget_set, present, retain_set, set_metrics
 from .generator import MotionGenerator, SampleOptions, check_prompts
-from .data.clip import CONCEPT_INDEX
 from .train import adapter_folder_name, remove_stale_staging, unlearn_to_folder
 from .unlearn import TrainEvent, UnlearnConfig
 
@@ -196,6 +196,15 @@ class MotionLab:
         joints = self.generator.to_joints(feats)
         concepts = self.concepts(feats)
         return Comparison(prompt, seed, opts.frames, w, float(scale), joints[0], joints[1], concepts[0], concepts[1], time.perf_counter() - started)
+
+    def warm_up(self, frames: int = 100, steps: int = 30) -> float:
+        """Generate once at the app's default size so the first user request does not pay for lazy
+        initialisation (thread pools, allocator, kernel selection). Returns the seconds it took."""
+        started = time.perf_counter()
+        first = self.list_adapters()[:1]
+        feats = self.sample_pair("a person walks forward", 0, self._options(frames, steps, 2.5), {first[0].name: 1.0} if first else {}, 1.0, 0)
+        self.concepts(feats)
+        return time.perf_counter() - started
 
     def concepts(self, normalised: torch.Tensor, k: int = 3) -> list[list[tuple[str, float]]]:
         if self.judge is None:

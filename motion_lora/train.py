@@ -36,7 +36,7 @@ from .adapters import PRESETS, AdapterSet, LoraSpec, base_state_hash
 from .checkpoints import DATASET_NAME, check_name, checkpoint_root, resolve_base
 from .denoiser import MotionDenoiser
 from .text_encoder import TextEncoder
-from .unlearn import TrainEvent, Unlearner, UnlearnConfig, concept_key, concept_prompts, lora_state
+from .unlearn import TrainEvent, UnlearnConfig, Unlearner, concept_key, concept_prompts, lora_state
 
 DEFAULT_EPOCHS = 40
 FORMAT_VERSION = 1

@@ -219,3 +219,39 @@ def test_server_still_serves_and_wrote_nothing_outside_its_folders(app):
     assert not [p for p in tmp.parent.rglob("*evil*") if not p.resolve().is_relative_to(gradio_temp)]
     user = tmp / "user" / "t2m"
     assert sorted(p.name for p in user.iterdir()) == ["tiny_base_LoRA_kick"]
+
+
+# ---------------------------------------------------------------------------------------------- security
+
+
+def test_only_generated_files_are_served(app):
+    """Gradio serves its own cache (the download files of answered requests) and nothing else: not the
+    repo, not the checkpoints, not system files, however the path is spelled."""
+    url, tmp, _ = app
+    r = httpx.post(f"{url}gradio_api/call/generate", json={"data": GEN}, timeout=30)
+    stream = httpx.get(f"{url}gradio_api/call/generate/{r.json()['event_id']}", timeout=120).text
+    served = json.loads(stream.split("event: complete", 1)[1].split("data:", 1)[1].strip().splitlines()[0])[3][0]["url"]
+    assert httpx.get(served, timeout=30).status_code == 200  # the positive control
+    for path in [REPO / "app.py", REPO / "checkpoints" / "evaluator" / "config.json", Path("/etc/passwd"), tmp / "user" / "t2m" / "tiny_base_LoRA_kick" / "adapter.json"]:
+        for spelled in (str(path), str(path).replace("/", "%2F"), f"{tmp}/gradio/../../../../..{path}"):
+            r = httpx.get(f"{url}gradio_api/file={spelled}", timeout=30)
+            assert r.status_code in (403, 404), (spelled, r.status_code)
+
+
+def test_checkpoints_never_unpickle():
+    """Weights load through safetensors; the few torch.load calls (training state, latest.tar) pass
+    weights_only=True; nothing imports pickle or enables allow_pickle."""
+    import ast
+
+    for path in sorted((REPO / "motion_lora").rglob("*.py")) + [REPO / "app.py"]:
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                names = [a.name for a in node.names] + [getattr(node, "module", None) or ""]
+                assert not any(n.split(".")[0] in ("pickle", "dill", "joblib") for n in names), path
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+                kwargs = {k.arg: k.value for k in node.keywords}
+                if node.func.attr == "load" and getattr(node.func.value, "id", "") == "torch":
+                    assert isinstance(kwargs.get("weights_only"), ast.Constant) and kwargs["weights_only"].value is True, f"{path}:{node.lineno}"
+                if node.func.attr == "load" and getattr(node.func.value, "id", "") == "np":
+                    assert not (isinstance(kwargs.get("allow_pickle"), ast.Constant) and kwargs["allow_pickle"].value), f"{path}:{node.lineno}"

@@ -325,3 +325,12 @@ def test_concurrent_users_while_training(tiny_root, tmp_path):
         assert outputs[-1][-1]["status"] == "done"
         assert [a["concept"] for a in trainer.predict(api_name="/list_adapters")] == ["kick", "punch"]
         print(f"load short form: {len(latencies)} generations, p50 {np.median(latencies):.2f} s, p95 {np.percentile(latencies, 95):.2f} s")
+
+
+def test_warm_up_leaves_results_unchanged(lab):
+    """The app warms the model up in a thread at start; requests before and after see the same model."""
+    assert lab.unlearn(fast(), threading.Event()) is not None
+    before = lab.compare("a person kicks", ["kick"], frames=20, steps=2, seed=4)
+    assert lab.warm_up(frames=20, steps=2) > 0
+    after = lab.compare("a person kicks", ["kick"], frames=20, steps=2, seed=4)
+    assert np.array_equal(before.steered_joints, after.steered_joints) and np.array_equal(before.base_joints, after.base_joints)

@@ -13,10 +13,9 @@ radians inside the code and written in degrees at call sites via `_deg`; times a
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Callable
-
-import functools
 
 import numpy as np
 

@@ -1,0 +1,98 @@
+"""Every performance figure in one table: runs the benchmark scripts one after another (each alone on the
+machine, in its own process) and collects what they measured.
+
+    python benchmarks/all.py [--load_seconds 120] [--skip load unlearn ...] [--out benchmarks/results]
+
+Each script also runs on its own and prints its detailed table; their JSON lands in --out.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+SCRIPTS = {
+    "generate": ["generate.py", "--runs", "10"],
+    "player": ["player.py"],
+    "app": ["app_latency.py"],
+    "unlearn": ["unlearn.py"],
+    "load": ["load.py"],
+}
+
+
+def run_script(name: str, out: Path, extra: list[str]) -> dict | list | None:
+    path = out / f"{name}.json"
+    cmd = [sys.executable, str(HERE / SCRIPTS[name][0]), *SCRIPTS[name][1:], *extra, "--json", str(path)]
+    started = time.perf_counter()
+    done = subprocess.run(cmd, cwd=HERE.parent, env={**os.environ, "HF_HUB_OFFLINE": "1"}, capture_output=True, text=True)
+    (out / f"{name}.txt").write_text(done.stdout + done.stderr[-4000:])
+    print(f"  {name}: {time.perf_counter() - started:.0f} s{'' if path.exists() else ' (failed, see ' + str(out / (name + '.txt')) + ')'}", file=sys.stderr)
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def rows(r: dict) -> list[tuple[str, str, str]]:
+    """(figure, value, goal) rows from the collected results."""
+    out = []
+    if g := r.get("generate"):
+        by = {row["precision"]: row for row in g["rows"]}
+        for p in ("fp32", "bf16"):
+            out.append((f"side-by-side generation, {p}, mixed batch ({g['frames']} frames, {g['steps']} steps)", f"{by[p]['mixed_s']:.3f} s", "<= 0.5 s"))
+        out.append(("  two separate passes / mixed batch (fp32)", f"{by['fp32']['ratio']:.2f}x", "> 1"))
+        out.append(("  bf16 / fp32 (mixed batch)", f"{by['bf16']['mixed_s'] / by['fp32']['mixed_s']:.2f}x", ""))
+        out.append(("  GFLOP per side-by-side; share of fp32 matmul peak", f"{g['gflop']:.1f}; {by['fp32']['share_of_peak']:.1%}", ""))
+    if u := r.get("unlearn"):
+        v = {x["variant"]: x for x in u["variants"]}
+        lo, fu, pr = v["lora"], v["full"], v["lora+preserve"]
+        bar = u["to_bar"]
+        reached = f"{bar['seconds_to_bar']:.1f} s ({bar['iterations_to_bar']} it)" if bar["seconds_to_bar"] is not None else "not reached"
+        out.append(("unlearning time to kick presence <= 5% (default LoRA run)", reached, "<= 60 s"))
+        out.append(("full-FT / LoRA ESD: time per iteration", f"{fu['seconds_per_iteration'] / lo['seconds_per_iteration']:.2f}x", ""))
+        out.append(("full-FT / LoRA ESD: peak extra memory", f"{fu['extra_memory_mb'] / max(lo['extra_memory_mb'], 1):.2f}x", ""))
+        out.append(("full-FT / LoRA ESD: optimizer state", f"{fu['optimizer_bytes'] / lo['optimizer_bytes']:.1f}x", ""))
+        out.append(("LoRA trainable share", f"{lo['trainable'] / lo['total']:.2%}", ""))
+        out.append(("retain accuracy drop: plain ESD vs ESD + preservation", f"{lo['retain_accuracy_base'] - lo['retain_accuracy']:+.3f} vs {pr['retain_accuracy_base'] - pr['retain_accuracy']:+.3f}", ""))
+    if p := r.get("player"):
+        for k, ms in p.items():
+            out.append((f"player, {k}, headless Chromium", f"{ms:.2f} ms / frame", "< 16 ms"))
+    if a := r.get("app"):
+        out.append(("app cold start (python app.py -> first page)", f"{a['cold_start_s']:.1f} s", "<= 10 s"))
+        out.append(("Generate click -> first animated frame", f"{a['click_to_frame_s']:.2f} s", "<= 1.5 s"))
+    for load in r.get("load") or []:
+        n = load["users"]
+        out.append((f"load, {n} users x {load['seconds']:.0f} s + training: requests / errors", f"{load['requests']} / {load['errors']}", "0 errors"))
+        out.append((f"load, {n} users: p50 / p95 latency", f"{load['p50_s']:.2f} / {load['p95_s']:.2f} s", ""))
+        out.append((f"load, {n} users: app memory after warm-up -> end (max)", f"{load['rss_after_warmup_mb']:.0f} -> {load['rss_end_mb']:.0f} ({load['rss_max_mb']:.0f}) MB", "flat"))
+        out.append((f"load, {n} users: concurrent training", f"{load['training']}{', listed' if load['trained_adapter_listed'] else ''}", "done"))
+    return out
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--load_seconds", type=float, default=120)
+    p.add_argument("--skip", nargs="*", default=[], choices=list(SCRIPTS))
+    p.add_argument("--out", type=Path, default=HERE / "results")
+    args = p.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    results = {}
+    for name in SCRIPTS:
+        if name not in args.skip:
+            results[name] = run_script(name, args.out, ["--seconds", str(args.load_seconds)] if name == "load" else [])
+    import torch
+
+    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPU cores, {round(os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30)} GiB, "
+          f"Python {platform.python_version()}, torch {torch.__version__}")
+    print("| figure | measured | goal |\n|---|---|---|")
+    for figure, value, goal in rows(results):
+        print(f"| {figure} | {value} | {goal} |")
+    return 0 if all(v is not None for v in results.values()) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,140 @@
+"""Load: N concurrent gradio_client users generating against `python app.py` (shipped checkpoints) for a
+while, with an in-app training running at the same time.
+
+    python benchmarks/load.py [--users 8 32] [--seconds 120] [--json out.json]
+
+For each user count: requests served, errors, p50/p95 latency, the app's resident memory after warm-up
+and at the end (sampled every second), and whether the concurrent training finished and its adapter was
+listed. Each user loops over default-setting generations with its own prompts and seeds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import psutil
+
+REPO = Path(__file__).resolve().parent.parent
+PROMPTS = ["a person kicks with the right leg", "a person walks forward", "someone jumps up in place", "a man punches forward twice",
+           "a person waves with both hands", "a person walks, then kicks with the left leg"]
+# concept, preset, rank, alpha, lr, iterations, eta, retain, preserve, extra, batch, seconds, rollout steps
+TRAIN = ["spin", "attn", 8, 8.0, 3e-4, 60, 1.0, "", 0.0, "", 4, 6.0, 20]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_app(port: int, user_dir: Path) -> subprocess.Popen:
+    env = {**os.environ, "GRADIO_SERVER_PORT": str(port), "HF_HUB_OFFLINE": "1", "MOTION_LORA_USER_DIR": str(user_dir)}
+    proc = subprocess.Popen([sys.executable, "app.py"], cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    import httpx
+
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/", timeout=2).status_code == 200:
+                return proc
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    proc.kill()
+    raise RuntimeError("the app did not start")
+
+
+def rss_mb(proc: psutil.Process) -> float:
+    return sum(p.memory_info().rss for p in [proc, *proc.children(recursive=True)]) / 2**20
+
+
+def run(users: int, seconds: float) -> dict:
+    from gradio_client import Client
+
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/"
+    with tempfile.TemporaryDirectory() as tmp:
+        app = start_app(port, Path(tmp))
+        proc = psutil.Process(app.pid)
+        try:
+            memory: list[tuple[float, float]] = []
+            latencies: list[float] = []
+            errors: list[str] = []
+            started = time.time()
+            stop_at = started + seconds
+            sampling = threading.Event()
+
+            def sample_memory():
+                while not sampling.is_set():
+                    memory.append((time.time() - started, rss_mb(proc)))
+                    time.sleep(1.0)
+
+            def user(k: int):
+                client = Client(url, verbose=False, download_files=False)
+                n = 0
+                while time.time() < stop_at:
+                    t0 = time.perf_counter()
+                    try:
+                        client.predict(PROMPTS[(k + n) % len(PROMPTS)], ["kick"], 1.0, 1000 * k + n, 5.0, 30, 2.5, 0, "", api_name="/generate")
+                        latencies.append(time.perf_counter() - t0)
+                    except Exception as err:  # noqa: BLE001 - counted and reported
+                        errors.append(repr(err)[:200])
+                    n += 1
+
+            threading.Thread(target=sample_memory, daemon=True).start()
+            trainer = Client(url, verbose=False, download_files=False)
+            job = trainer.submit(*TRAIN, api_name="/train")
+            threads = [threading.Thread(target=user, args=(k,)) for k in range(users)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            training = "not finished"
+            try:
+                final = job.result(timeout=600)
+                training = final[-1]["status"] if isinstance(final, (list, tuple)) else str(final)
+            except Exception as err:  # noqa: BLE001
+                training = f"failed: {err!r}"[:200]
+            listed = [a["concept"] for a in trainer.predict(api_name="/list_adapters")]
+            sampling.set()
+        finally:
+            app.terminate()
+            app.wait(timeout=30)
+    warm = [m for t, m in memory if t >= min(30.0, seconds / 4)]
+    return {
+        "users": users, "seconds": seconds, "requests": len(latencies), "errors": len(errors), "error_samples": errors[:5],
+        "p50_s": float(np.percentile(latencies, 50)) if latencies else None, "p95_s": float(np.percentile(latencies, 95)) if latencies else None,
+        "rss_after_warmup_mb": warm[0] if warm else None, "rss_end_mb": memory[-1][1] if memory else None, "rss_max_mb": max(m for _, m in memory) if memory else None,
+        "training": training, "trained_adapter_listed": "spin" in listed,
+    }
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--users", type=int, nargs="+", default=[8, 32])
+    p.add_argument("--seconds", type=float, default=120)
+    p.add_argument("--json", type=Path, default=None)
+    args = p.parse_args()
+    rows = [run(n, args.seconds) for n in args.users]
+    print(f"load: default generations (5 s, 30 steps, kick adapter) for {args.seconds:.0f} s while an in-app training ({TRAIN[5]} iterations) runs; {os.cpu_count()} CPU cores")
+    print("| users | requests | errors | p50 (s) | p95 (s) | app RSS after warm-up -> end (max), MB | training |")
+    print("|---|---|---|---|---|---|---|")
+    for r in rows:
+        print(f"| {r['users']} | {r['requests']} | {r['errors']} | {r['p50_s']:.2f} | {r['p95_s']:.2f} | {r['rss_after_warmup_mb']:.0f} -> {r['rss_end_mb']:.0f} ({r['rss_max_mb']:.0f}) | "
+              f"{r['training']}{', adapter listed' if r['trained_adapter_listed'] else ', NOT listed'} |")
+    if args.json:
+        args.json.write_text(json.dumps(rows, indent=1))
+    return 0 if all(r["errors"] == 0 for r in rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
