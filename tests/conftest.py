@@ -51,6 +51,20 @@ def checkpoints(tiny_root, monkeypatch):
     return tiny_root
 
 
+@pytest.fixture
+def private_root(tiny_root, tmp_path, monkeypatch):
+    """A copy of the tiny base and evaluator with no adapters, as the process's checkpoint root: for tests
+    that count adapters (other tests add theirs to tiny_root)."""
+    import shutil
+
+    root = tmp_path / "checkpoints"
+    shutil.copytree(tiny_root / "t2m" / "tiny_base", root / "t2m" / "tiny_base")
+    shutil.copytree(tiny_root / "evaluator", root / "evaluator")
+    monkeypatch.setenv("MOTION_LORA_CHECKPOINTS", str(root))
+    monkeypatch.delenv("MOTION_LORA_HUB_REPO", raising=False)
+    return root
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

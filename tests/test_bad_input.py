@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from pathlib import Path
 
 import httpx
@@ -156,10 +157,13 @@ def app(tiny_root, tmp_path_factory):
     from motion_lora.unlearn import UnlearnConfig
 
     tmp = tmp_path_factory.mktemp("bad_input")
-    with running_app(tiny_root, tmp, tmp / "user", MOTION_LORA_MAX_ITERATIONS="500") as (url, lab, _demo):
+    root = tmp / "checkpoints"  # base and evaluator only: other tests add adapters to tiny_root
+    shutil.copytree(tiny_root / "t2m" / "tiny_base", root / "t2m" / "tiny_base")
+    shutil.copytree(tiny_root / "evaluator", root / "evaluator")
+    with running_app(root, tmp, tmp / "user", MOTION_LORA_MAX_ITERATIONS="500") as (url, lab, _demo):
         cfg = UnlearnConfig(concept="kick", iterations=2, batch_size=1, frames=40, rollout_steps=2, paraphrases=2)
         assert lab.unlearn(cfg, threading.Event()) is not None
-        yield url, tmp, all_files(REPO, tiny_root)
+        yield url, tmp, all_files(REPO, root)
 
 
 def test_there_are_at_least_fifty_cases():

@@ -1,7 +1,7 @@
 """Faults and load: cancelled, killed and failing trainings leave the adapter library intact; corrupt
 checkpoints are clear errors that do not take the rest down; many users and a training at once all finish.
 
-Everything runs on the tiny checkpoints of conftest.py (`tiny_root`).
+Everything runs on the tiny checkpoints of conftest.py (`private_root`: a copy without other tests' adapters).
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ def tree_digest(folder: Path) -> dict[str, bytes]:
 
 
 @pytest.fixture
-def lab(checkpoints, tmp_path):
+def lab(private_root, tmp_path):
     from motion_lora.service import MotionLab
 
     return MotionLab(base="tiny_base", user_dir=tmp_path / "user")
@@ -110,7 +110,7 @@ def test_disk_full_while_saving_is_a_clear_error_and_leaves_nothing(lab, monkeyp
     compare_works(lab)
 
 
-def test_unwritable_output_folder_is_a_clear_error(checkpoints, tmp_path):
+def test_unwritable_output_folder_is_a_clear_error(private_root, tmp_path):
     from motion_lora.service import MotionLab
 
     blocker = tmp_path / "user"
@@ -150,7 +150,7 @@ def corrupt(path: Path, how: str) -> None:
         path.unlink()
 
 
-def test_corrupt_adapters_are_reported_and_the_rest_keeps_serving(lab, checkpoints):
+def test_corrupt_adapters_are_reported_and_the_rest_keeps_serving(lab):
     from motion_lora.service import MotionLab
 
     assert lab.unlearn(fast(), threading.Event()) is not None
@@ -200,8 +200,8 @@ def test_app_with_a_corrupt_base_exits_with_a_message(tiny_root, tmp_path):
 # ---------------------------------------------------------------------------------------------- SIGKILL
 
 
-def start_app(tiny_root, tmp_path: Path, port: int) -> subprocess.Popen:
-    env = {**os.environ, "MOTION_LORA_CHECKPOINTS": str(tiny_root), "GRADIO_SERVER_PORT": str(port), "MOTION_LORA_USER_DIR": str(tmp_path / "user"),
+def start_app(root: Path, tmp_path: Path, port: int) -> subprocess.Popen:
+    env = {**os.environ, "MOTION_LORA_CHECKPOINTS": str(root), "GRADIO_SERVER_PORT": str(port), "MOTION_LORA_USER_DIR": str(tmp_path / "user"),
            "MOTION_LORA_OUTPUT_DIR": str(tmp_path / "outputs"), "GRADIO_TEMP_DIR": str(tmp_path / "gradio"), "MOTION_LORA_BASE": "tiny_base"}
     env.pop("MOTION_LORA_HUB_REPO", None)
     log = (tmp_path / f"app-{port}.log").open("w")
@@ -228,7 +228,7 @@ def train_args(concept: str, iterations: int) -> list:
     return [concept, "attn", 2, 2.0, 3e-4, iterations, 1.0, "", 0.0, "", 1, 2.0, 2]
 
 
-def test_sigkill_mid_training_keeps_the_library_intact(tiny_root, tmp_path):
+def test_sigkill_mid_training_keeps_the_library_intact(private_root, tmp_path):
     """Kill -9 the app while it retrains an existing adapter: after a restart the old adapter is listed,
     byte-identical and working, and no partial adapter is listed or left on disk."""
     from gradio_client import Client
@@ -236,7 +236,7 @@ def test_sigkill_mid_training_keeps_the_library_intact(tiny_root, tmp_path):
     port = free_port()
     url = f"http://127.0.0.1:{port}/"
     user_root = tmp_path / "user" / "t2m"
-    proc = start_app(tiny_root, tmp_path, port)
+    proc = start_app(private_root, tmp_path, port)
     try:
         wait_ready(proc, url)
         client = Client(url, verbose=False, download_files=False)
@@ -252,7 +252,7 @@ def test_sigkill_mid_training_keeps_the_library_intact(tiny_root, tmp_path):
     finally:
         if proc.poll() is None:
             proc.kill()
-    proc = start_app(tiny_root, tmp_path, port)
+    proc = start_app(private_root, tmp_path, port)
     try:
         wait_ready(proc, url)
         client = Client(url, verbose=False, download_files=False)
@@ -288,12 +288,12 @@ def test_interrupted_replacement_is_rolled_back(tmp_path):
 # ---------------------------------------------------------------------------------------------- load (short form)
 
 
-def test_concurrent_users_while_training(tiny_root, tmp_path):
+def test_concurrent_users_while_training(private_root, tmp_path):
     """8 users generate for 15 s while a 9th trains an adapter: no errors, everyone is served, the
     training completes and its adapter is listed. (The 2-minute 8/32-user form is benchmarks/load.py.)"""
     from gradio_client import Client
 
-    with running_app(tiny_root, tmp_path, tmp_path / "user", MOTION_LORA_MAX_ITERATIONS="500") as (url, _lab, _demo):
+    with running_app(private_root, tmp_path, tmp_path / "user", MOTION_LORA_MAX_ITERATIONS="500") as (url, _lab, _demo):
         trainer = Client(url, verbose=False, download_files=False)
         assert trainer.predict(*train_args("kick", 3), api_name="/train")[-1]["status"] == "done"
         errors, latencies = [], []
