@@ -20,6 +20,7 @@ from fastapi.exceptions import RequestValidationError
 from motion_lora import ui
 from motion_lora.adapters import PRESETS, LoraSpec
 from motion_lora.generator import MAX_PROMPT_CHARS
+from motion_lora.sampler import DEFAULT_STEPS
 from motion_lora.service import SWEEP_SCALES, MotionLab, default_lab, iterate_training, seconds_to_frames
 from motion_lora.unlearn import TrainEvent, UnlearnConfig
 
@@ -251,7 +252,7 @@ def build_demo(lab: MotionLab) -> gr.Blocks:
                             dice = gr.Button("🎲", elem_id="dice", scale=0, min_width=52)
                         length = gr.Slider(2, 9.8, value=5.0, step=0.2, label="Length (s)")
                         with gr.Row():
-                            steps = gr.Slider(1, 100, value=30, step=1, label="Sampling steps")
+                            steps = gr.Slider(1, 100, value=DEFAULT_STEPS, step=1, label="Sampling steps")
                             guidance = gr.Slider(0, 10, value=2.5, step=0.1, label="Guidance")
                         with gr.Accordion("Advanced", open=False):
                             start_step = gr.Slider(0, 100, value=0, step=1, label="Start step", info="the adapter is off for the first N sampling steps (keeps the overall layout, edits details)")

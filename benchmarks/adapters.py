@@ -17,6 +17,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from motion_lora.evaluation import forget_set, retain_set  # noqa: E402
+from motion_lora.sampler import DEFAULT_STEPS  # noqa: E402
 from motion_lora.service import MotionLab  # noqa: E402
 
 SCALES = (-0.5, 0.0, 0.25, 0.5, 0.75, 1.0, 1.5)
@@ -28,7 +29,7 @@ def main() -> int:
     p.add_argument("--combine", default="kick,punch")
     p.add_argument("--keep", default="walk,jump")
     p.add_argument("--per_kind", type=int, default=16)
-    p.add_argument("--steps", type=int, default=30)
+    p.add_argument("--steps", type=int, default=DEFAULT_STEPS)
     args = p.parse_args()
     lab = MotionLab()
 

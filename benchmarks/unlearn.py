@@ -61,7 +61,7 @@ def quick_eval(lab: MotionLab, model, concept: str) -> dict:
     """Forget presence and retain accuracy of `model` on small prompt sets (one repeat)."""
     out = {}
     for set_name, prompts in (("forget", forget_set(concept, per_kind=8)), ("retain", retain_set(concept, per_concept=2))):
-        opts = SampleOptions(frames=120, steps=30).validated()
+        opts = SampleOptions(frames=120).validated()
         feats = []
         for i in range(0, len(prompts), 16):
             chunk = prompts[i : i + 16]

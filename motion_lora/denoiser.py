@@ -45,7 +45,6 @@ class DenoiserConfig:
     text_dim: int = 384  # MiniLM hidden size
     mlp_ratio: float = 4.0
     dropout: float = 0.1
-    use_text_tokens: bool = True  # False: condition on the pooled sentence vector only (ignore token states)
 
     @property
     def max_tokens(self) -> int:
@@ -160,8 +159,6 @@ class MotionDenoiser(nn.Module):
         h = self.patch_in(x.reshape(B, n, p * x.shape[-1])) + self.pos[:, :n]
         x_mask = token_mask(lengths, n, p)  # (B, n)
         cond = self.time_mlp(timestep_embedding(t, self.cfg.d_model)) + self.text_pool(text_pooled)
-        if not self.cfg.use_text_tokens:
-            text_mask = torch.zeros_like(text_mask)
         text = torch.cat([self.null_token.expand(B, -1, -1), self.text_proj(text_tokens)], dim=1)
         text_mask = torch.cat([torch.ones(B, 1, dtype=torch.bool, device=x.device), text_mask], dim=1)
         for block in self.blocks:

@@ -24,6 +24,7 @@ from .data.dataset import MotionDataset, read_label
 from .evaluation import Judge
 from .evaluator import embed_dataset, evaluation_metrics
 from .generator import MotionGenerator, SampleOptions
+from .sampler import DEFAULT_STEPS
 
 BATCH = 16
 
@@ -64,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--ckpt", default="motionbank_base")
     p.add_argument("--evaluator", default="evaluator")
     p.add_argument("--repeats", type=int, default=2)
-    p.add_argument("--steps", type=int, default=30)
+    p.add_argument("--steps", type=int, default=DEFAULT_STEPS)
     p.add_argument("--out", type=Path, default=None)
     args = p.parse_args(argv)
     started = time.perf_counter()

@@ -43,7 +43,6 @@ class TrainConfig:
     weight_decay: float = 0.01
     warmup: int = 500
     cond_drop: float = 0.1  # caption dropout for classifier-free guidance
-    token_drop: float = 0.0  # share of captioned rows that see only the pooled sentence vector, no token states
     ema: float = 0.999
     grad_clip: float = 1.0
     min_snr: float = 5.0  # gamma of the loss weighting
@@ -61,13 +60,9 @@ def lr_at(step: int, cfg: TrainConfig) -> float:
     return cfg.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress)))
 
 
-def drop_captions(text, keep: torch.Tensor, tokens_kept: torch.Tensor | None = None):
-    """Blank the text of rows where keep is False (no real tokens, zero pooled vector: the unconditional
-    branch of guidance); hide only the token states where tokens_kept is False (the sentence vector, which
-    generalises to unseen phrasings, must then carry the meaning)."""
+def drop_captions(text, keep: torch.Tensor):
+    """Blank the text of rows where keep is False: no real tokens, zero pooled vector."""
     mask = text.mask & keep[:, None]
-    if tokens_kept is not None:
-        mask = mask & tokens_kept[:, None]
     pooled = text.pooled * keep[:, None].to(text.pooled.dtype)
     return text.tokens, mask, pooled
 
@@ -80,8 +75,7 @@ def training_loss(model, schedule: Schedule, batch: dict, text, cfg: TrainConfig
     t = torch.randint(0, schedule.num_steps, (B,), generator=generator).to(device)
     noise = torch.randn(x0.shape, generator=generator).to(device)
     keep = (torch.rand(B, generator=generator) >= cfg.cond_drop).to(device)
-    tokens_kept = (torch.rand(B, generator=generator) >= cfg.token_drop).to(device) if cfg.token_drop > 0 else None
-    tokens, mask, pooled = drop_captions(text, keep, tokens_kept)
+    tokens, mask, pooled = drop_captions(text, keep)
     x_t = schedule.add_noise(x0, noise, t)
     with torch.autocast(device.type, dtype=torch.bfloat16, enabled=cfg.bf16):
         v = model(x_t, t, tokens, mask, pooled, lengths)

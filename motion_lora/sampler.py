@@ -13,7 +13,7 @@ import torch
 
 from .diffusion import Schedule
 
-DEFAULT_STEPS = 30
+DEFAULT_STEPS = 20  # measured: proxy concept accuracy 0.633 at 20 vs 0.648 at 30 steps (128 prompts), 1.5x faster
 MAX_STEPS = 200
 
 PredictV = Callable[[torch.Tensor, torch.Tensor, int], torch.Tensor]

@@ -26,6 +26,7 @@ from .data.clip import CONCEPT_INDEX
 from .denoiser import MotionDenoiser
 from .evaluation import EvalPrompt, Judge, forget_set, present, retain_set, set_metrics
 from .generator import MotionGenerator, SampleOptions, check_prompts
+from .sampler import DEFAULT_STEPS
 from .train import adapter_folder_name, remove_stale_staging, unlearn_to_folder
 from .unlearn import TrainEvent, UnlearnConfig
 
@@ -181,7 +182,7 @@ class MotionLab:
 
             return self.generator.sample([prompt, prompt], [seed, seed], opts, denoise=denoise)
 
-    def compare(self, prompt: str, adapters: list[str] | str, *, scale: float = 1.0, weights: list[float] | None = None, seed: int = 0, frames: int = 120, steps: int = 30, guidance: float = 2.5, start_step: int = 0) -> Comparison:
+    def compare(self, prompt: str, adapters: list[str] | str, *, scale: float = 1.0, weights: list[float] | None = None, seed: int = 0, frames: int = 120, steps: int = DEFAULT_STEPS, guidance: float = 2.5, start_step: int = 0) -> Comparison:
         prompt = check_prompts([prompt])[0]
         seed = check_seed(seed)
         opts = self._options(frames, steps, guidance)
@@ -197,7 +198,7 @@ class MotionLab:
         concepts = self.concepts(feats)
         return Comparison(prompt, seed, opts.frames, w, float(scale), joints[0], joints[1], concepts[0], concepts[1], time.perf_counter() - started)
 
-    def warm_up(self, frames: int = 100, steps: int = 30) -> float:
+    def warm_up(self, frames: int = 100, steps: int = DEFAULT_STEPS) -> float:
         """Generate once at the app's default size so the first user request does not pay for lazy
         initialisation (thread pools, allocator, kernel selection). Returns the seconds it took."""
         started = time.perf_counter()
@@ -216,7 +217,7 @@ class MotionLab:
     def _unnormalise(self, normalised: torch.Tensor) -> np.ndarray:
         return normalised.cpu().numpy() * self.generator.std + self.generator.mean
 
-    def sweep(self, prompt: str, adapter: str, scales=SWEEP_SCALES, *, seed: int = 0, frames: int = 100, steps: int = 30, guidance: float = 2.5) -> Sweep:
+    def sweep(self, prompt: str, adapter: str, scales=SWEEP_SCALES, *, seed: int = 0, frames: int = 100, steps: int = DEFAULT_STEPS, guidance: float = 2.5) -> Sweep:
         prompt = check_prompts([prompt])[0]
         seed = check_seed(seed)
         opts = self._options(frames, steps, guidance)
@@ -270,7 +271,7 @@ class MotionLab:
 
     # ------------------------------------------------------------------ evaluation
 
-    def evaluate(self, adapter: str, *, per_kind: int = 16, per_concept: int = 4, repeats: int = 3, steps: int = 30, frames: int = 120, progress: Callable[[float, str], None] | None = None) -> dict:
+    def evaluate(self, adapter: str, *, per_kind: int = 16, per_concept: int = 4, repeats: int = 3, steps: int = DEFAULT_STEPS, frames: int = 120, progress: Callable[[float, str], None] | None = None) -> dict:
         """Base vs adapter on the forget and retain sets: metrics with 95% intervals."""
         if self.judge is None:
             raise ValueError("evaluation needs the evaluator checkpoint")
@@ -304,7 +305,7 @@ class MotionLab:
                 out.append(self.generator.sample([p.text for p in chunk], [seed + i + j for j in range(len(chunk))], opts, denoise=denoise))
         return self._unnormalise(torch.cat(out))
 
-    def presence(self, prompts: list[EvalPrompt], weights: dict[str, float], scale: float = 1.0, *, steps: int = 30, frames: int = 120, seed: int = 0) -> np.ndarray:
+    def presence(self, prompts: list[EvalPrompt], weights: dict[str, float], scale: float = 1.0, *, steps: int = DEFAULT_STEPS, frames: int = 120, seed: int = 0) -> np.ndarray:
         """(N,) bool: is each prompt's concept present in its motion under this adapter mix (evaluator)."""
         if self.judge is None:
             raise ValueError("presence needs the evaluator checkpoint")

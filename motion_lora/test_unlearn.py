@@ -18,6 +18,7 @@ from pathlib import Path
 import torch
 
 from .checkpoints import DATASET_NAME, check_name, checkpoint_root
+from .sampler import DEFAULT_STEPS
 from .service import MotionLab
 from .unlearn import concept_key
 
@@ -76,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--per_kind", type=int, default=16, help="forget prompts per kind (train / held-out / composite)")
     p.add_argument("--per_concept", type=int, default=4, help="retain prompts per other concept")
-    p.add_argument("--steps", type=int, default=30)
+    p.add_argument("--steps", type=int, default=DEFAULT_STEPS)
     p.add_argument("--device", default="cpu")
     args = p.parse_args(argv)
     try:

@@ -7,7 +7,7 @@ import torch
 
 from motion_lora.adapters import BASE, PRESETS, AdapterSet, LoraSpec, base_state_hash
 from motion_lora.denoiser import DenoiserConfig, MotionDenoiser
-from motion_lora.unlearn import Unlearner, UnlearnConfig, concept_key, concept_prompts
+from motion_lora.unlearn import UnlearnConfig, Unlearner, concept_key, concept_prompts
 
 TINY = DenoiserConfig(d_model=32, n_layers=2, n_heads=2, max_frames=48, dropout=0.0)
 

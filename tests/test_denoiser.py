@@ -61,30 +61,6 @@ def test_text_changes_output_and_unconditional_ignores_tokens():
     assert torch.allclose(model(x, t, tok_a, none, zeros, L), model(x, t, tok_b, none, zeros, L))
 
 
-def test_pooled_only_model_ignores_token_states():
-    model = randomised(MotionDenoiser(TINY))
-    pooled_only = randomised(MotionDenoiser(DenoiserConfig(**{**TINY.__dict__, "use_text_tokens": False})))
-    pooled_only.load_state_dict(model.state_dict())
-    x, t, L = torch.randn(1, 48, 263), torch.tensor([300]), torch.tensor([48])
-    tok_a, mask, pooled = text_batch(1, seed=1)
-    tok_b, _, other = text_batch(1, seed=2)
-    assert torch.allclose(pooled_only(x, t, tok_a, mask, pooled, L), pooled_only(x, t, tok_b, mask, pooled, L))
-    assert torch.allclose(pooled_only(x, t, tok_a, mask, pooled, L), model(x, t, tok_a, torch.zeros_like(mask), pooled, L))
-    assert not torch.allclose(pooled_only(x, t, tok_a, mask, pooled, L), pooled_only(x, t, tok_a, mask, other, L))
-
-
-def test_caption_and_token_dropout():
-    from types import SimpleNamespace
-
-    from motion_lora.pretrain import drop_captions
-
-    tokens, mask, pooled = text_batch(3)
-    text = SimpleNamespace(tokens=tokens, mask=mask, pooled=pooled)
-    _, m, p = drop_captions(text, keep=torch.tensor([True, False, True]), tokens_kept=torch.tensor([True, True, False]))
-    assert m[0].all() and not m[1].any() and not m[2].any()  # row 1 unconditional, row 2 sentence vector only
-    assert torch.equal(p[0], pooled[0]) and not p[1].any() and torch.equal(p[2], pooled[2])
-
-
 def test_bad_frame_count_is_a_clear_error():
     model = MotionDenoiser(TINY)
     with pytest.raises(ValueError, match="multiple of 4"):

@@ -5,8 +5,8 @@ import json
 import numpy as np
 import pytest
 import torch
-
 from conftest import TINY_DENOISER as TINY
+
 from motion_lora import generate as generate_cli
 from motion_lora import test_unlearn as test_unlearn_cli
 from motion_lora import train as train_cli
