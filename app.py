@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import random
 import sys
-import threading
 
 import gradio as gr
 import pandas as pd
@@ -378,12 +377,14 @@ def main() -> int:
         print(f"error: cannot load the models: {err}", file=sys.stderr)
         return 2
     demo = build_demo(lab)
-    threading.Thread(target=lab.warm_up, daemon=True).start()  # the first click then runs at full speed
     demo.queue(default_concurrency_limit=1).launch(
         server_name=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"),
         server_port=int(os.environ.get("GRADIO_SERVER_PORT", "7860")),
+        prevent_thread_lock=True,
         **launch_options(),
     )
+    lab.warm_up()  # once the page is served, so the first click runs at full speed
+    demo.block_thread()
     return 0
 
 

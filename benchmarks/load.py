@@ -84,7 +84,7 @@ def run(users: int, seconds: float) -> dict:
                 while time.time() < stop_at:
                     t0 = time.perf_counter()
                     try:
-                        client.predict(PROMPTS[(k + n) % len(PROMPTS)], ["kick"], 1.0, 1000 * k + n, 5.0, 30, 2.5, 0, "", api_name="/generate")
+                        client.predict(PROMPTS[(k + n) % len(PROMPTS)], ["kick"], 1.0, 1000 * k + n, 5.0, DEFAULT_STEPS, 2.5, 0, "", api_name="/generate")
                         latencies.append(time.perf_counter() - t0)
                     except Exception as err:  # noqa: BLE001 - counted and reported
                         errors.append(repr(err)[:200])
@@ -125,7 +125,7 @@ def main() -> int:
     p.add_argument("--json", type=Path, default=None)
     args = p.parse_args()
     rows = [run(n, args.seconds) for n in args.users]
-    print(f"load: default generations (5 s, 30 steps, kick adapter) for {args.seconds:.0f} s while an in-app training ({TRAIN[5]} iterations) runs; {os.cpu_count()} CPU cores")
+    print(f"load: default generations (5 s, {DEFAULT_STEPS} steps, kick adapter) for {args.seconds:.0f} s while an in-app training ({TRAIN[5]} iterations) runs; {os.cpu_count()} CPU cores")
     print("| users | requests | errors | p50 (s) | p95 (s) | app RSS after warm-up -> end (max), MB | training |")
     print("|---|---|---|---|---|---|---|")
     for r in rows:

@@ -85,6 +85,8 @@ class AdapterSet:
         self.base = base
         self.peft: PeftModel | None = None
         self.specs: dict[str, LoraSpec] = {}
+        self._row_mask: torch.Tensor | None = None  # (B,) True = adapter row, during a mixed forward
+        self._hooked: set[int] = set()  # ids of lora_A modules that carry the row-mask hook
 
     @property
     def model(self) -> torch.nn.Module:
@@ -237,14 +239,43 @@ class AdapterSet:
 
     @contextlib.contextmanager
     def mixed(self, weights: dict[str, float], scale: float = 1.0):
-        """Yield (model, name) for a mixed batch: rows given adapter name BASE run the base network, rows
-        given `name` run the adapter mix, all in one forward (`model(..., adapter_names=[...])`)."""
+        """Yield (model, name) for a mixed batch: `model(..., adapter_names=rows)` runs the rows named BASE
+        through the base network and the rows named `name` through the adapter mix, in one forward.
+
+        PEFT's own mixed-batch path re-registers hooks on every module at every forward, a third of the
+        side-by-side time on a CPU. Instead the adapter runs on every row and its input is zeroed on the
+        base rows, where the LoRA delta B·A·0 is then exactly 0."""
         name = self.resolve(weights, scale)
         if name == BASE or self.peft is None:
             with self.disabled():
                 yield self.model, BASE
             return
-        yield self.peft, name
+        self.peft.base_model.set_adapter(name)
+        self._freeze_all()
+        self._hook_rows(name)
+
+        def model(*args, adapter_names: list[str], **kwargs):
+            self._row_mask = torch.tensor([n != BASE for n in adapter_names])
+            try:
+                return self.peft(*args, **kwargs)
+            finally:
+                self._row_mask = None
+
+        yield model, name
+
+    def _hook_rows(self, name: str) -> None:
+        """Give every lora_A of adapter `name` the pre-hook that zeroes the base rows of a mixed batch."""
+        for module in self.peft.modules():
+            if isinstance(module, LoraLayer) and name in module.lora_A and id(module.lora_A[name]) not in self._hooked:
+                module.lora_A[name].register_forward_pre_hook(self._mask_rows)
+                self._hooked.add(id(module.lora_A[name]))
+
+    def _mask_rows(self, module, args):
+        mask = self._row_mask
+        if mask is None:
+            return None
+        x = args[0]
+        return (x * mask.to(x.device, x.dtype).view(-1, *[1] * (x.dim() - 1)), *args[1:])
 
     @contextlib.contextmanager
     def disabled(self):

@@ -121,8 +121,9 @@ def test_weighted_combination_sums_deltas():
     assert torch.allclose(both, 2.0 * (0.7 * dk + 1.5 * dp), atol=1e-5)
 
 
-def test_mixed_batch_equals_two_separate_runs():
-    adapters = with_trained_looking_adapter(AdapterSet(tiny_base()), "kick")
+@pytest.mark.parametrize("preset", ["attn", "all-linear"])  # all-linear also adapts 2-d inputs (the AdaLN layers)
+def test_mixed_batch_equals_two_separate_runs(preset):
+    adapters = with_trained_looking_adapter(AdapterSet(tiny_base()), "kick", LoraSpec(preset=preset))
     args = inputs()
     with adapters.disabled() as model:
         base_out = model(*args)
@@ -132,6 +133,7 @@ def test_mixed_batch_equals_two_separate_runs():
         out = model(*doubled, adapter_names=[BASE, BASE, name, name])
     assert close(out[:2], base_out)
     assert close(out[2:], steered)
+    assert close(run(adapters, "kick", scale=1.5), steered)  # the row mask is gone after the mixed forward
 
 
 def test_save_load_round_trip_keeps_rank_and_alpha(tmp_path):
