@@ -79,7 +79,7 @@ CSS = """
 .motion-placeholder { min-height: 300px; display: flex; align-items: center; justify-content: center;
   border: 1px dashed color-mix(in srgb, currentColor 25%, transparent); border-radius: 8px; opacity: 0.7; padding: 16px; text-align: center; }
 #seed-row { align-items: end; }
-#dice { max-width: 52px; min-width: 52px; }
+#dice { max-width: 90px; min-width: 90px; }
 .concept-labels .output-class { font-size: 18px !important; }
 .motion-player .mp-reset, .motion-player .mp-play { font-size: 13px; font-weight: 500; padding: 3px 10px; box-shadow: none; }
 """
@@ -248,7 +248,7 @@ def build_demo(lab: MotionLab) -> gr.Blocks:
                         strength = gr.Slider(-1, 2, value=1.0, step=0.1, label="Strength", info="0 = base model · 1 = trained strength · negative = amplify the concept")
                         with gr.Row(elem_id="seed-row"):
                             seed = gr.Number(0, label="Seed", minimum=0, maximum=2**31 - 1, scale=4)
-                            dice = gr.Button("🎲", elem_id="dice", scale=0, min_width=52)
+                            dice = gr.Button("Random", elem_id="dice", scale=0, min_width=90)  # text: emoji fonts are not everywhere
                         length = gr.Slider(2, 9.8, value=5.0, step=0.2, label="Length (s)")
                         with gr.Row():
                             steps = gr.Slider(1, 100, value=DEFAULT_STEPS, step=1, label="Sampling steps")

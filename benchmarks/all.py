@@ -3,7 +3,8 @@ machine, in its own process) and collects what they measured.
 
     python benchmarks/all.py [--load_seconds 120] [--skip load unlearn ...] [--out benchmarks/results]
 
-Each script also runs on its own and prints its detailed table; their JSON lands in --out.
+Each script also runs on its own and prints its detailed table; their JSON lands in --out. Skipped scripts
+contribute the figures of their last run stored there.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ SCRIPTS = {
 
 def run_script(name: str, out: Path, extra: list[str]) -> dict | list | None:
     path = out / f"{name}.json"
+    path.unlink(missing_ok=True)  # a failed run must not leave the previous figures in place
     cmd = [sys.executable, str(HERE / SCRIPTS[name][0]), *SCRIPTS[name][1:], *extra, "--json", str(path)]
     started = time.perf_counter()
     done = subprocess.run(cmd, cwd=HERE.parent, env={**os.environ, "HF_HUB_OFFLINE": "1"}, capture_output=True, text=True)
@@ -84,6 +86,8 @@ def main() -> int:
     for name in SCRIPTS:
         if name not in args.skip:
             results[name] = run_script(name, args.out, ["--seconds", str(args.load_seconds)] if name == "load" else [])
+        elif (args.out / f"{name}.json").exists():
+            results[name] = json.loads((args.out / f"{name}.json").read_text())
     import torch
 
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPU cores, {round(os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30)} GiB, "

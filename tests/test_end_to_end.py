@@ -30,6 +30,18 @@ def test_pretraining_loss_falls_and_resumes(tiny_root, quick_bank):
     assert (tiny_root / "t2m" / "tiny_base" / "model.safetensors").read_bytes() == before
 
 
+def test_pretraining_can_start_from_a_checkpoint(tiny_root, quick_bank, tmp_path):
+    """--init: a new run (fresh optimiser) from shipped weights; its config is the checkpoint's, and with a
+    vanishing learning rate the weights stay where they started."""
+    init = tiny_root / "t2m" / "tiny_base"
+    other = type(TINY)(d_model=16, n_layers=1, n_heads=1)  # ignored: the checkpoint's config wins
+    out = pretrain(quick_bank[0], tmp_path / "ft", other, TrainConfig(steps=3, batch_size=8, lr=1e-12, warmup=1, ckpt_every=3), device="cpu", init=init, log=lambda *_: None)
+    start, tuned = MotionDenoiser.load(init), MotionDenoiser.load(out)
+    assert tuned.cfg == start.cfg
+    for (name, a), b in zip(start.state_dict().items(), tuned.state_dict().values()):
+        assert torch.allclose(a, b, atol=1e-6), name
+
+
 def test_generate_cli_shapes_and_determinism(checkpoints, tmp_path):
     out = tmp_path / "m.npz"
     assert generate_cli.main(["--ckpt", "tiny_base", "--prompt", "a person kicks", "a person waves", "--num_seeds", "2", "--frames", "40", "--steps", "4", "--out", str(out)]) == 0
