@@ -51,15 +51,31 @@ def checkpoints(tiny_root, monkeypatch):
     return tiny_root
 
 
-@pytest.fixture
-def private_root(tiny_root, tmp_path, monkeypatch):
-    """A copy of the tiny base and evaluator with no adapters, as the process's checkpoint root: for tests
-    that count adapters (other tests add theirs to tiny_root)."""
+def copy_without_adapters(tiny_root, root):
+    """root/t2m/tiny_base and root/evaluator copied from tiny_root: a checkpoint root with no adapters,
+    for tests that count adapters (other tests add theirs to tiny_root)."""
     import shutil
 
-    root = tmp_path / "checkpoints"
     shutil.copytree(tiny_root / "t2m" / "tiny_base", root / "t2m" / "tiny_base")
     shutil.copytree(tiny_root / "evaluator", root / "evaluator")
+    return root
+
+
+def files_under(*roots) -> set[str]:
+    """Every file below the roots (caches and test artifacts left out): to prove nothing else was written."""
+    skip = {".git", "__pycache__", ".pytest_cache", ".ruff_cache", "test-artifacts"}
+    out = set()
+    for top in roots:
+        for folder, dirs, files in os.walk(top):
+            dirs[:] = [d for d in dirs if d not in skip]
+            out.update(os.path.join(folder, f) for f in files)
+    return out
+
+
+@pytest.fixture
+def private_root(tiny_root, tmp_path, monkeypatch):
+    """copy_without_adapters as the process's checkpoint root."""
+    root = copy_without_adapters(tiny_root, tmp_path / "checkpoints")
     monkeypatch.setenv("MOTION_LORA_CHECKPOINTS", str(root))
     monkeypatch.delenv("MOTION_LORA_HUB_REPO", raising=False)
     return root

@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import numpy as np
 import pytest
-from conftest import running_app
+from conftest import files_under, running_app
 
 REPO = Path(__file__).resolve().parent.parent
 FAST = dict(seconds=2.0, steps=4, guidance=2.5)
@@ -25,12 +25,7 @@ TRAIN_ARGS = ["kick", "attn", 4, 4.0, 3e-4, 8, 1.0, "", 0.0, "", 2, 2.4, 3]
 
 
 def repo_files() -> set[str]:
-    skip = {".git", "__pycache__", ".pytest_cache", "test-artifacts"}
-    out = set()
-    for root, dirs, files in os.walk(REPO):
-        dirs[:] = [d for d in dirs if d not in skip]
-        out.update(os.path.join(root, f) for f in files)
-    return out
+    return files_under(REPO)
 
 
 @pytest.fixture(scope="module")

@@ -8,13 +8,11 @@ Requests go as raw JSON (NaN, wrong types and all: gradio_client would refuse to
 from __future__ import annotations
 
 import json
-import os
-import shutil
 from pathlib import Path
 
 import httpx
 import pytest
-from conftest import running_app
+from conftest import copy_without_adapters, files_under, running_app
 
 REPO = Path(__file__).resolve().parent.parent
 NAN, INF = float("nan"), float("inf")
@@ -139,16 +137,6 @@ def error_message(url: str, api: str, data: list) -> str:
     return payload
 
 
-def all_files(*roots: Path) -> set[str]:
-    skip = {".git", "__pycache__", ".pytest_cache", "test-artifacts", ".ruff_cache"}
-    out = set()
-    for root in roots:
-        for r, dirs, files in os.walk(root):
-            dirs[:] = [d for d in dirs if d not in skip]
-            out.update(os.path.join(r, f) for f in files)
-    return out
-
-
 @pytest.fixture(scope="module")
 def app(tiny_root, tmp_path_factory):
     """The app with one tiny kick adapter; yields (url, tmp, files of the repo and tmp before the calls)."""
@@ -157,13 +145,11 @@ def app(tiny_root, tmp_path_factory):
     from motion_lora.unlearn import UnlearnConfig
 
     tmp = tmp_path_factory.mktemp("bad_input")
-    root = tmp / "checkpoints"  # base and evaluator only: other tests add adapters to tiny_root
-    shutil.copytree(tiny_root / "t2m" / "tiny_base", root / "t2m" / "tiny_base")
-    shutil.copytree(tiny_root / "evaluator", root / "evaluator")
+    root = copy_without_adapters(tiny_root, tmp / "checkpoints")
     with running_app(root, tmp, tmp / "user", MOTION_LORA_MAX_ITERATIONS="500") as (url, lab, _demo):
         cfg = UnlearnConfig(concept="kick", iterations=2, batch_size=1, frames=40, rollout_steps=2, paraphrases=2)
         assert lab.unlearn(cfg, threading.Event()) is not None
-        yield url, tmp, all_files(REPO, root)
+        yield url, tmp, files_under(REPO, root)
 
 
 def test_there_are_at_least_fifty_cases():
@@ -218,7 +204,7 @@ def test_server_still_serves_and_wrote_nothing_outside_its_folders(app):
     r = httpx.post(f"{url}gradio_api/call/generate", json={"data": GEN}, timeout=30)
     stream = httpx.get(f"{url}gradio_api/call/generate/{r.json()['event_id']}", timeout=120).text
     assert "event: complete" in stream
-    assert all_files(REPO) == {f for f in before if f.startswith(str(REPO))}
+    assert files_under(REPO) == {f for f in before if f.startswith(str(REPO))}
     gradio_temp = (tmp / "gradio").resolve()
     assert not [p for p in tmp.parent.rglob("*evil*") if not p.resolve().is_relative_to(gradio_temp)]
     user = tmp / "user" / "t2m"
