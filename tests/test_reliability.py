@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import free_port, running_app
+from conftest import copy_without_adapters, free_port, running_app
 
 from motion_lora.adapters import LoraSpec
 from motion_lora.unlearn import UnlearnConfig
@@ -172,18 +172,23 @@ def test_corrupt_adapters_are_reported_and_the_rest_keeps_serving(lab):
     compare_works(fresh)  # a failed request leaves the adapter state clean
 
 
-@pytest.mark.parametrize("file, how", [("model.safetensors", "truncate"), ("model.safetensors", "garbage"), ("config.json", "garbage"), ("model.safetensors", "delete")])
-def test_corrupt_base_is_a_clear_error(tiny_root, tmp_path, monkeypatch, file, how):
+@pytest.mark.parametrize(
+    "folder, file, how",
+    [("t2m/tiny_base", "model.safetensors", "truncate"), ("t2m/tiny_base", "model.safetensors", "garbage"), ("t2m/tiny_base", "config.json", "garbage"),
+     ("t2m/tiny_base", "model.safetensors", "delete"), ("evaluator", "model.safetensors", "truncate"), ("evaluator", "reference.safetensors", "garbage"),
+     ("evaluator", "config.json", "truncate")],
+)
+def test_corrupt_base_or_evaluator_is_a_clear_error(tiny_root, tmp_path, monkeypatch, folder, file, how):
     from motion_lora.service import MotionLab
 
-    root = tmp_path / "ckpt"
-    shutil.copytree(tiny_root, root)
-    corrupt(root / "t2m" / "tiny_base" / file, how)
+    root = copy_without_adapters(tiny_root, tmp_path / "ckpt")
+    corrupt(root / folder / file, how)
     monkeypatch.setenv("MOTION_LORA_CHECKPOINTS", str(root))
     monkeypatch.delenv("MOTION_LORA_HUB_REPO", raising=False)
-    expected = {"truncate": "corrupt or truncated", "garbage": "corrupt or truncated" if file.endswith("safetensors") else "not valid JSON", "delete": "no model.safetensors"}[how]
-    with pytest.raises((ValueError, FileNotFoundError), match=expected):
+    expected = "no model.safetensors" if how == "delete" else "corrupt or truncated" if file.endswith("safetensors") else "not valid JSON"
+    with pytest.raises((ValueError, FileNotFoundError), match=expected) as err:
         MotionLab(base="tiny_base")
+    assert how == "delete" or file in str(err.value)  # the message names the file
 
 
 def test_app_with_a_corrupt_base_exits_with_a_message(tiny_root, tmp_path):
