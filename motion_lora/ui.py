@@ -349,7 +349,7 @@ def eval_rows(result: dict) -> list[list]:
 
 
 def _r(v):
-    return None if v is None or not isinstance(v, (int, float)) or not math.isfinite(v) else round(float(v), 4)
+    return None if v is None or not isinstance(v, (int, float)) or not math.isfinite(v) else round(float(v), 3)
 
 
 def presence_figure(result: dict):
