@@ -8,7 +8,6 @@ model access goes through `self.lock`.
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import threading
@@ -21,7 +20,15 @@ import numpy as np
 import torch
 
 from .adapters import BASE, AdapterSet
-from .checkpoints import DATASET_NAME, DEFAULT_BASE, check_name, checkpoint_root, resolve_base, resolve_evaluator
+from .checkpoints import (
+    DATASET_NAME,
+    DEFAULT_BASE,
+    check_name,
+    checkpoint_root,
+    read_json,
+    resolve_base,
+    resolve_evaluator,
+)
 from .data.clip import CONCEPT_INDEX
 from .denoiser import MotionDenoiser
 from .evaluation import EvalPrompt, Judge, forget_set, present, retain_set, set_metrics
@@ -126,7 +133,7 @@ class MotionLab:
     def _load_adapter(self, folder: Path) -> None:
         """Load one adapter folder; a broken one is remembered in load_errors and skipped, never fatal."""
         try:
-            meta = json.loads((folder / "adapter.json").read_text())
+            meta = read_json(folder / "adapter.json")
             self.adapters.load(folder.name, folder / "model")
             self.infos[folder.name] = AdapterInfo(folder.name, meta.get("concept", folder.name), folder, meta)
         except Exception as err:  # corrupt json or weights, truncated files, wrong shapes: the rest keeps serving
