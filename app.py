@@ -21,7 +21,10 @@ from motion_lora.adapters import PRESETS, LoraSpec
 from motion_lora.generator import MAX_PROMPT_CHARS
 from motion_lora.sampler import DEFAULT_STEPS
 from motion_lora.service import SWEEP_SCALES, MotionLab, default_lab, iterate_training, seconds_to_frames
+from motion_lora.skeleton import FPS
 from motion_lora.unlearn import TrainEvent, UnlearnConfig
+
+TRAIN_DEFAULTS = UnlearnConfig()  # the Unlearn tab starts from the train CLI's defaults (the shipped adapters' settings)
 
 EXAMPLES = [
     "a person kicks with the right leg",
@@ -53,8 +56,10 @@ adapters disabled) predicts *v<sub>c</sub>* (conditional) and *v<sub>u</sub>* (u
 
   **v\* = v<sub>u</sub> − η (v<sub>c</sub> − v<sub>u</sub>)**,  loss = ‖v<sub>student</sub>(x<sub>t</sub>, c) − v\*‖²
 
-optionally plus λ‖v<sub>student</sub>(x<sub>r</sub>, r) − v<sub>teacher</sub>(x<sub>r</sub>, r)‖² on retain prompts *r*
-(the "preservation weight"). Since ε is affine in v at fixed x<sub>t</sub>, this is ESD's ε-space target up to a
+plus λ‖v<sub>student</sub>(x<sub>r</sub>, r) − v<sub>teacher</sub>(x<sub>r</sub>, r)‖² on retain prompts *r* (the
+"preservation weight", 1 by default, 0 = plain ESD). Unless you give your own, the retain prompts are the other
+concepts' captions that read most like the concept (for kick: walking "on foot"), because that is where plain ESD
+does its collateral damage. Since ε is affine in v at fixed x<sub>t</sub>, this is ESD's ε-space target up to a
 per-timestep weight.
 
 ## Data and models
@@ -302,22 +307,22 @@ def build_demo(lab: MotionLab) -> gr.Blocks:
                 with gr.Row(equal_height=False):
                     with gr.Column(scale=2, min_width=320):
                         tr_concept = gr.Textbox(label="Concept to erase", value="kick", max_length=60, info="a MotionBank concept (kick, punch, wave, jump, …) or your own words")
-                        tr_preset = gr.Dropdown(list(PRESETS), value="attn", label="LoRA targets", info="attn: all attention projections · xattn: cross-attention · xattn-kv: text keys/values · all-linear")
+                        tr_preset = gr.Dropdown(list(PRESETS), value=TRAIN_DEFAULTS.lora.preset, label="LoRA targets", info="attn: all attention projections · xattn: cross-attention · xattn-kv: text keys/values · all-linear")
                         with gr.Row():
-                            tr_rank = gr.Slider(1, 64, value=8, step=1, label="Rank")
-                            tr_alpha = gr.Number(8.0, label="Alpha", minimum=0.01)
+                            tr_rank = gr.Slider(1, 64, value=TRAIN_DEFAULTS.lora.rank, step=1, label="Rank")
+                            tr_alpha = gr.Number(TRAIN_DEFAULTS.lora.alpha, label="Alpha", minimum=0.01)
                         with gr.Row():
-                            tr_lr = gr.Number(3e-4, label="Learning rate")
-                            tr_eta = gr.Slider(0, 4, value=1.0, step=0.1, label="η (negative guidance)")
-                        tr_iter = gr.Slider(1, cap, value=min(100, cap), step=1, label="Iterations", info=f"at most {cap} on this server")
-                        tr_retain = gr.Textbox(label="Retain prompts (one per line)", lines=3, placeholder="empty = one paraphrase of every other concept")
-                        tr_preserve = gr.Slider(0, 10, value=0.0, step=0.1, label="Preservation weight λ", info="0 = plain ESD")
+                            tr_lr = gr.Number(TRAIN_DEFAULTS.lr, label="Learning rate")
+                            tr_eta = gr.Slider(0, 4, value=TRAIN_DEFAULTS.negative_guidance, step=0.1, label="η (negative guidance)")
+                        tr_iter = gr.Slider(1, cap, value=min(TRAIN_DEFAULTS.iterations, cap), step=1, label="Iterations", info=f"at most {cap} on this server")
+                        tr_retain = gr.Textbox(label="Retain prompts (one per line)", lines=3, placeholder="empty = the other concepts' captions nearest to the concept")
+                        tr_preserve = gr.Slider(0, 10, value=TRAIN_DEFAULTS.preserve_weight, step=0.1, label="Preservation weight λ", info="0 = plain ESD")
                         with gr.Accordion("Advanced", open=False):
                             tr_extra = gr.Textbox(label="Extra prompts describing the concept (one per line)", lines=2)
                             with gr.Row():
-                                tr_batch = gr.Slider(1, 16, value=4, step=1, label="Batch size")
-                                tr_seconds = gr.Slider(1, 9.8, value=6.0, step=0.2, label="Clip length (s)")
-                                tr_rollout = gr.Slider(2, 50, value=20, step=1, label="Rollout steps")
+                                tr_batch = gr.Slider(1, 16, value=TRAIN_DEFAULTS.batch_size, step=1, label="Batch size")
+                                tr_seconds = gr.Slider(1, 9.8, value=TRAIN_DEFAULTS.frames / FPS, step=0.2, label="Clip length (s)")
+                                tr_rollout = gr.Slider(2, 50, value=TRAIN_DEFAULTS.rollout_steps, step=1, label="Rollout steps")
                         with gr.Row():
                             tr_start = gr.Button("Start", variant="primary", interactive=not training_off)
                             tr_stop = gr.Button("Stop", variant="stop", interactive=not training_off)

@@ -1,6 +1,6 @@
 """LoRA-ESD vs full fine-tuning ESD, and plain ESD vs ESD + preservation, on the shipped base model.
 
-    python benchmarks/unlearn.py [--concept kick] [--iterations 200]
+    python benchmarks/unlearn.py [--concept kick] [--iterations 300]
 
 Each variant trains in its own process (same base, iterations, seed), then a quick forget/retain evaluation
 runs on the result. Prints one table: seconds per iteration, peak extra memory while training, trainable
@@ -31,9 +31,9 @@ from motion_lora.generator import SampleOptions  # noqa: E402
 from motion_lora.service import MotionLab  # noqa: E402
 from motion_lora.unlearn import UnlearnConfig, Unlearner  # noqa: E402
 
-VARIANTS = {
-    "lora": dict(method="lora"),
-    "full": dict(method="full"),
+VARIANTS = {  # plain ESD for the LoRA / full comparison; preservation (lambda 1, nearest retain prompts) is the default
+    "lora": dict(method="lora", preserve_weight=0.0),
+    "full": dict(method="full", preserve_weight=0.0),
     "lora+preserve": dict(method="lora", preserve_weight=1.0),
 }
 
@@ -131,7 +131,7 @@ def time_to_bar(concept: str, iterations: int, every: int = 25, bar: float = 0.0
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--concept", default="kick")
-    p.add_argument("--iterations", type=int, default=200)
+    p.add_argument("--iterations", type=int, default=300)
     p.add_argument("--bar_iterations", type=int, default=400, help="longest run when timing the kick bar")
     p.add_argument("--child", choices=[*VARIANTS, "to_bar"])
     p.add_argument("--json", type=Path, default=None, help="also write the figures here")

@@ -45,6 +45,7 @@ from pathlib import Path
 import numpy as np
 
 from .skeleton import (
+    FPS,
     JOINT,
     JOINT_NAMES,
     KINEMATIC_CHAINS,
@@ -57,7 +58,6 @@ from .skeleton import (
     check_joints,
 )
 
-FPS = 20
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 
 CHILDREN: tuple[tuple[int, ...], ...] = tuple(tuple(int(c) for c in np.flatnonzero(PARENTS == j)) for j in range(NUM_JOINTS))

@@ -34,10 +34,10 @@ from .denoiser import MotionDenoiser
 from .evaluation import EvalPrompt, Judge, forget_set, present, retain_set, set_metrics
 from .generator import MotionGenerator, SampleOptions, check_prompts
 from .sampler import DEFAULT_STEPS
+from .skeleton import FPS
 from .train import adapter_folder_name, remove_stale_staging, unlearn_to_folder
 from .unlearn import TrainEvent, UnlearnConfig
 
-FPS = 20
 MAX_ADAPTERS_COMBINED = 4
 SWEEP_SCALES = (-0.5, 0.0, 0.5, 1.0, 1.5)
 RETAIN_PROBES = ("a person walks forward", "someone jumps up in place")

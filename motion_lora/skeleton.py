@@ -15,6 +15,8 @@ import numpy as np
 
 from .quaternion import IDENTITY, qbetween, qinv, qmul, qnormalize, qrot
 
+FPS = 20  # HumanML3D frame rate
+
 JOINT_NAMES = (
     "pelvis", "left_hip", "right_hip", "spine1", "left_knee", "right_knee", "spine2",
     "left_ankle", "right_ankle", "spine3", "left_foot", "right_foot", "neck", "left_collar",

@@ -1,7 +1,7 @@
 """Erase a concept from the base denoiser with a LoRA adapter (ESD objective).
 
     python -m motion_lora.train --name motionbank_base --dataset_name t2m --target_concept kick \\
-        --lora_rank 16 --lora_alpha 16.0 --unlearn_lr 1e-4 --unlearn_epochs 40 --negative_guidance 1.0
+        --lora_rank 16 --lora_alpha 16.0 --unlearn_lr 1e-4 --unlearn_epochs 60 --negative_guidance 1.0
 
 Arguments and defaults follow the research code this project descends from; an "epoch" here is one pass
 over the concept prompt set (the concept plus its paraphrases) in batches of --batch_size prompts.
@@ -38,7 +38,7 @@ from .denoiser import MotionDenoiser
 from .text_encoder import TextEncoder
 from .unlearn import TrainEvent, UnlearnConfig, Unlearner, concept_key, concept_prompts, lora_state
 
-DEFAULT_EPOCHS = 40
+DEFAULT_EPOCHS = 60
 FORMAT_VERSION = 1
 
 
@@ -160,7 +160,7 @@ def unlearn_to_folder(
     try:
         unlearner = Unlearner(adapters, text_encoder, config, name, stop=stop)
         log.write(f"base {base_name} ({base_dir}), concept {config.concept!r}, method {config.method}\n")
-        log.write(f"config {json.dumps(dataclasses.asdict(config))}\nprompts {json.dumps(unlearner.prompts)}\n")
+        log.write(f"config {json.dumps(dataclasses.asdict(config))}\nprompts {json.dumps(unlearner.prompts)}\nretain {json.dumps(unlearner.retain)}\n")
         started = time.perf_counter()
         for event in unlearner:
             log.write(json.dumps(dataclasses.asdict(event)) + "\n")
@@ -231,8 +231,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--iterations", type=int, default=None, help="overrides --unlearn_epochs")
     p.add_argument("--batch_size", type=int, default=4)
     p.add_argument("--prompts", nargs="*", default=[], help="extra prompts describing the concept")
-    p.add_argument("--retain_prompts", nargs="*", default=[], help="prompts to preserve (default: every other concept)")
-    p.add_argument("--preserve_weight", type=float, default=0.0, help="lambda of the preservation loss (0 = plain ESD)")
+    p.add_argument("--retain_prompts", nargs="*", default=[], help="prompts to preserve (default: the other concepts' captions nearest to the concept prompts)")
+    p.add_argument("--preserve_weight", type=float, default=1.0, help="lambda of the preservation loss (0 = plain ESD)")
     p.add_argument("--method", default="lora", choices=["lora", "full"])
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default="cpu")

@@ -42,15 +42,15 @@ class UnlearnConfig:
     paraphrases: int = 16
     negative_guidance: float = 1.0  # eta
     lr: float = 1e-4
-    iterations: int = 200
+    iterations: int = 300
     batch_size: int = 4
     method: str = "lora"
     lora: LoraSpec = field(default_factory=LoraSpec)
-    retain_prompts: tuple[str, ...] = ()  # empty = one paraphrase of every other known concept
-    preserve_weight: float = 0.0  # lambda
+    retain_prompts: tuple[str, ...] = ()  # empty = the other concepts' captions nearest to the concept prompts
+    preserve_weight: float = 1.0  # lambda; 0 = plain ESD
     rollout_steps: int = 20  # DDIM steps of the teacher rollouts that provide x_t
     rollout_guidance: float = 3.0
-    pool_refresh: int = 10  # iterations between fresh rollouts
+    pool_refresh: int = 20  # iterations between fresh rollouts
     frames: int = 120
     seed: int = 0
 
@@ -120,10 +120,38 @@ def concept_prompts(concept: str, extra: tuple[str, ...] = (), n: int = 16) -> l
     return list(dict.fromkeys(prompts))
 
 
-def default_retain_prompts(concept: str) -> list[str]:
-    """One training-grammar caption of every other known concept."""
+def nearest_retain_prompts(concept: str, prompts: list[str], text_encoder: TextEncoder, n: int = 12, per_concept: int = 3) -> list[str]:
+    """Captions of *other* concepts that read most like the concept prompts (cosine of pooled sentence vectors).
+
+    ESD's collateral damage follows shared words: erasing "kicks with the right foot" turned "a woman moves on
+    foot" into side steps. Preserving exactly these near neighbours protects what the adapter would otherwise
+    hit; at most `per_concept` captions per concept keep several neighbours in the set.
+    """
     key = concept_key(concept)
-    return [concept_paraphrases(c, np.random.default_rng(1), n=1)[0] for c in CONCEPTS if c != key]
+    candidates = [(c, p) for c in CONCEPTS if c != key for p in concept_paraphrases(c, np.random.default_rng(1), n=16)]
+    a = torch.nn.functional.normalize(text_encoder.encode(prompts).pooled, dim=-1)  # (P, 384)
+    b = torch.nn.functional.normalize(text_encoder.encode([p for _, p in candidates]).pooled, dim=-1)  # (N, 384)
+    similarity = (b @ a.T).max(dim=1).values  # (N,) closeness to the nearest concept prompt
+    chosen, taken = [], {}
+    for i in similarity.argsort(descending=True).tolist():
+        c, p = candidates[i]
+        if taken.get(c, 0) < per_concept and p not in chosen:
+            chosen.append(p)
+            taken[c] = taken.get(c, 0) + 1
+        if len(chosen) == n:
+            break
+    return chosen
+
+
+def unconditional(text: tuple, n: int | None = None) -> tuple:
+    """The null condition for the first n rows of (tokens, mask, pooled): no tokens attended, zero pooled vector."""
+    tokens, mask, pooled = (a[:n] for a in text)
+    return tokens, torch.zeros_like(mask), torch.zeros_like(pooled)
+
+
+def cat_text(a: tuple, b: tuple) -> tuple:
+    """Row-concatenate two (tokens, mask, pooled) triples from one encoder batch (same token length)."""
+    return tuple(torch.cat([x, y]) for x, y in zip(a, b))
 
 
 class Pool:
@@ -136,6 +164,11 @@ class Pool:
         i = torch.randint(0, len(self.ts), (k,), generator=g)
         return self.xs[i], self.ts[i], self.prompt_idx[i]
 
+    def split(self, n: int) -> tuple["Pool", "Pool"]:
+        """(prompts [0, n), prompts [n, ...)) of one rollout, each indexed from 0."""
+        first = self.prompt_idx < n
+        return Pool(self.xs[first], self.ts[first], self.prompt_idx[first]), Pool(self.xs[~first], self.ts[~first], self.prompt_idx[~first] - n)
+
 
 class Unlearner:
     """Iterate to train: `for event in Unlearner(...): ...`. Results are in `adapters` (LoRA) or `student` (full)."""
@@ -146,7 +179,7 @@ class Unlearner:
         self.stop = stop or threading.Event()
         self.schedule = Schedule()
         self.prompts = concept_prompts(config.concept, config.extra_prompts, config.paraphrases)
-        self.retain = list(config.retain_prompts) or (default_retain_prompts(config.concept) if config.preserve_weight > 0 else [])
+        self.retain = list(config.retain_prompts) or (nearest_retain_prompts(config.concept, self.prompts, text_encoder) if config.preserve_weight > 0 else [])
         self.g = torch.Generator().manual_seed(config.seed)
         torch.manual_seed(config.seed)
         base = adapters.base
@@ -165,24 +198,24 @@ class Unlearner:
 
     # ----------------------------------------------------------------- networks
 
-    def teacher(self, x, t, text, lengths, cond: bool) -> torch.Tensor:
-        tokens, mask, pooled = text
-        if not cond:
-            mask, pooled = torch.zeros_like(mask), torch.zeros_like(pooled)
+    def teacher(self, x, t, text, lengths) -> torch.Tensor:
         with torch.no_grad(), self.adapters.disabled() as model:
-            return model(x, t, tokens, mask, pooled, lengths)
+            return model(x, t, *text, lengths)
 
     def _text(self, prompts: list[str]):
         b = self.text_encoder.encode(prompts)
         return b.tokens.to(self.device), b.mask.to(self.device), b.pooled.to(self.device)
 
+    def _lengths(self, n: int) -> torch.Tensor:
+        return torch.full((n,), self.cfg.frames, device=self.device)
+
     @torch.no_grad()
     def rollout(self, prompts: list[str]) -> Pool:
         """Teacher DDIM with CFG from fresh noise; keep x at every step (the x_t ESD trains on)."""
         B, T = len(prompts), self.cfg.frames
-        tokens, mask, pooled = self._text(prompts)
-        both = (torch.cat([tokens, tokens]), torch.cat([mask, torch.zeros_like(mask)]), torch.cat([pooled, torch.zeros_like(pooled)]))
-        lengths = torch.full((2 * B,), T, device=self.device)
+        text = self._text(prompts)
+        both = cat_text(text, unconditional(text))
+        lengths = self._lengths(2 * B)
         sampler = DDIMSampler(self.schedule, self.cfg.rollout_steps)
         x = torch.randn(B, T, FEATURE_DIM, generator=self.g).to(self.device)
         xs, ts = [], []
@@ -190,8 +223,7 @@ class Unlearner:
             tt = torch.full((B,), t, device=self.device, dtype=torch.long)
             xs.append(x)
             ts.append(tt)
-            with self.adapters.disabled() as model:
-                v = model(torch.cat([x, x]), torch.cat([tt, tt]), *both, lengths)
+            v = self.teacher(torch.cat([x, x]), torch.cat([tt, tt]), both, lengths)
             v = v[B:] + self.cfg.rollout_guidance * (v[:B] - v[B:])
             x = sampler.step(v, i, x).prev_sample
         idx = torch.arange(B).repeat(len(xs))
@@ -204,22 +236,25 @@ class Unlearner:
     # ----------------------------------------------------------------- training
 
     def losses(self, pool: Pool, pool_prompts: list[str], retain_pool: Pool | None, retain_prompts: list[str]):
-        cfg = self.cfg
-        x, t, pi = pool.draw(cfg.batch_size, self.g)
+        """(ESD loss, preservation loss). Concept and retain rows share one student and one teacher forward."""
+        cfg, B = self.cfg, self.cfg.batch_size
+        x, t, pi = pool.draw(B, self.g)
         prompts = [pool_prompts[i] for i in pi.tolist()]
-        text = self._text(prompts)
-        lengths = torch.full((len(prompts),), cfg.frames, device=self.device)
-        v_c = self.teacher(x, t, text, lengths, cond=True)
-        v_u = self.teacher(x, t, text, lengths, cond=False)
+        preserving = retain_pool is not None and cfg.preserve_weight > 0
+        if preserving:
+            xr, tr, ri = retain_pool.draw(B, self.g)
+            x, t = torch.cat([x, xr]), torch.cat([t, tr])
+            prompts += [retain_prompts[i] for i in ri.tolist()]
+        text = self._text(prompts)  # concept rows [0, B), retain rows [B, 2B)
+        n = len(prompts)
+        # teacher rows: every prompt conditioned, then the concept rows unconditioned
+        v_teacher = self.teacher(torch.cat([x, x[:B]]), torch.cat([t, t[:B]]), cat_text(text, unconditional(text, B)), self._lengths(n + B))
+        v_c, v_u = v_teacher[:B], v_teacher[n:]
         target = v_u - cfg.negative_guidance * (v_c - v_u)
-        v = self.student(x, t, *text, lengths)
-        mask = torch.ones(x.shape[:2], dtype=torch.bool, device=self.device)
-        esd = masked_mse(v, target, mask)
-        preserve = torch.zeros((), device=self.device)
-        if retain_pool is not None and cfg.preserve_weight > 0:
-            xr, tr, ri = retain_pool.draw(cfg.batch_size, self.g)
-            rtext = self._text([retain_prompts[i] for i in ri.tolist()])
-            preserve = masked_mse(self.student(xr, tr, *rtext, lengths), self.teacher(xr, tr, rtext, lengths, cond=True), mask)
+        v = self.student(x, t, *text, self._lengths(n))
+        mask = torch.ones(B, cfg.frames, dtype=torch.bool, device=self.device)
+        esd = masked_mse(v[:B], target, mask)
+        preserve = masked_mse(v[B:], v_teacher[B:n], mask) if preserving else torch.zeros((), device=self.device)
         return esd, preserve
 
     def __iter__(self) -> Iterator[TrainEvent]:
@@ -229,14 +264,11 @@ class Unlearner:
         for self.step in range(1, cfg.iterations + 1):
             if self.stop.is_set():
                 return
-            if (self.step - 1) % cfg.pool_refresh == 0:
+            if (self.step - 1) % cfg.pool_refresh == 0:  # one batched rollout for concept and retain prompts
                 pool_prompts = self._sample_prompts(self.prompts, cfg.batch_size)
-                pool = self.rollout(pool_prompts)
-                if self.retain and cfg.preserve_weight > 0:
-                    retain_prompts = self._sample_prompts(self.retain, cfg.batch_size)
-                    retain_pool = self.rollout(retain_prompts)
-                else:
-                    retain_prompts = []
+                retain_prompts = self._sample_prompts(self.retain, cfg.batch_size) if self.retain and cfg.preserve_weight > 0 else []
+                pool, retain_pool = self.rollout(pool_prompts + retain_prompts).split(len(pool_prompts))
+                retain_pool = retain_pool if retain_prompts else None
             esd, preserve = self.losses(pool, pool_prompts, retain_pool, retain_prompts)
             loss = esd + cfg.preserve_weight * preserve
             self.optimizer.zero_grad(set_to_none=True)

@@ -25,9 +25,8 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from .features import FEATURE_DIM, recover_joints
-from .skeleton import JOINT, KINEMATIC_CHAINS, LEFT_JOINTS, NUM_JOINTS, RIGHT_JOINTS, check_joints
+from .skeleton import FPS, JOINT, KINEMATIC_CHAINS, LEFT_JOINTS, NUM_JOINTS, RIGHT_JOINTS, check_joints
 
-FPS = 20
 DEFAULT_DATA = "data/motionbank"
 SUPPORTED_OUTPUTS = (".html", ".png")
 VIEWS = ("side", "front", "both")

@@ -7,7 +7,15 @@ import torch
 
 from motion_lora.adapters import BASE, PRESETS, AdapterSet, LoraSpec, base_state_hash
 from motion_lora.denoiser import DenoiserConfig, MotionDenoiser
-from motion_lora.unlearn import UnlearnConfig, Unlearner, concept_key, concept_prompts
+from motion_lora.diffusion import masked_mse
+from motion_lora.unlearn import (
+    UnlearnConfig,
+    Unlearner,
+    concept_key,
+    concept_prompts,
+    nearest_retain_prompts,
+    unconditional,
+)
 
 TINY = DenoiserConfig(d_model=32, n_layers=2, n_heads=2, max_frames=48, dropout=0.0)
 
@@ -200,12 +208,49 @@ def test_teacher_is_frozen_and_targets_are_v_space():
     x = torch.randn(2, 48, 263)
     t = torch.tensor([100, 700])
     L = torch.full((2,), 48)
-    v_c_before = u.teacher(x, t, text, L, cond=True)
+    v_c_before = u.teacher(x, t, text, L)
     u.run()
-    assert torch.equal(u.teacher(x, t, text, L, cond=True), v_c_before)
+    assert torch.equal(u.teacher(x, t, text, L), v_c_before)
     # ... and equals the plain base network's v prediction (not the student's, not epsilon)
     plain = tiny_base()
     assert close(plain(x, t, *text, L), v_c_before)
+
+
+def test_batched_losses_equal_separate_forwards():
+    """Concept and retain rows share one teacher and one student forward; the losses are the per-set ones."""
+    adapters = AdapterSet(tiny_base())
+    retain = ["a person walks", "someone claps"]
+    u = unlearner(adapters, preserve_weight=1.0, retain_prompts=tuple(retain))
+    u.run()  # a trained adapter, so student and teacher differ
+    concept = ["a person kicks", "someone kicks"]
+    pool, rpool = u.rollout(concept + retain).split(2)
+    assert len(pool.ts) == len(rpool.ts) == 2 * 4 and set(pool.prompt_idx.tolist()) == set(rpool.prompt_idx.tolist()) == {0, 1}
+    state = u.g.get_state()
+    esd, preserve = u.losses(pool, concept, rpool, retain)
+    u.g.set_state(state)
+    x, t, i = pool.draw(2, u.g)
+    xr, tr, ir = rpool.draw(2, u.g)
+    L = torch.full((2,), 48)
+    text, rtext = u._text([concept[k] for k in i.tolist()]), u._text([retain[k] for k in ir.tolist()])
+    v_c, v_u = u.teacher(x, t, text, L), u.teacher(x, t, unconditional(text), L)
+    target = v_u - 1.0 * (v_c - v_u)
+    mask = torch.ones(2, 48, dtype=torch.bool)
+    with torch.no_grad():
+        assert close(esd, masked_mse(u.student(x, t, *text, L), target, mask))
+        assert close(preserve, masked_mse(u.student(xr, tr, *rtext, L), u.teacher(xr, tr, rtext, L), mask))
+    assert preserve > 0
+
+
+def test_default_retain_prompts_are_the_nearest_other_concepts():
+    """Preservation targets the captions that read most like the concept: for kick, walking "on foot"."""
+    from motion_lora.data.captions import heldout_markers
+    from motion_lora.text_encoder import TextEncoder
+
+    chosen = nearest_retain_prompts("kick", concept_prompts("kick"), TextEncoder(), n=12, per_concept=3)
+    assert len(chosen) == len(set(chosen)) == 12
+    assert not any("kick" in p for p in chosen) and not any(m in p for p in chosen for m in heldout_markers("kick"))
+    assert any("on foot" in p for p in chosen[:3])  # walk captions come first (measured collateral damage of kick)
+    assert sum("on foot" in p for p in chosen) <= 3  # per-concept cap keeps several neighbours
 
 
 def test_noise_and_rollout_shapes():

@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 
 from motion_lora.data import deepmimic as dm
-from motion_lora.data.clip import CONCEPTS, FPS, Motion
+from motion_lora.data.clip import CONCEPTS, Motion
 from motion_lora.features import extract_features, process_joints, recover_joints
-from motion_lora.skeleton import JOINT
+from motion_lora.skeleton import FPS, JOINT
 
 pytest.importorskip("pybullet_data")
 

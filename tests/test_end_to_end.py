@@ -81,6 +81,10 @@ def test_train_then_test_unlearn(checkpoints, capsys):
         assert (folder / rel).is_file(), rel
     payload = torch.load(folder / "model" / "latest.tar", weights_only=True)
     assert payload["config"]["rank"] == 4 and payload["config"]["alpha"] == 4.0 and payload["config"]["base_hash"] == base_hash
+    summary = json.loads((folder / "adapter.json").read_text())  # preservation is on by default, on derived neighbours
+    assert summary["preserve_weight"] == 1.0 and len(summary["retain_prompts"]) == 12
+    assert not any("kick" in p for p in summary["retain_prompts"])
+    assert f"retain {json.dumps(summary['retain_prompts'])}" in (folder / "logs" / "train_lora.log").read_text()
     assert not [p for p in (checkpoints / "t2m").iterdir() if p.name.startswith(".")]  # no staging left
     # a mismatching rank is refused, never silently rescaled
     assert test_unlearn_cli.main(["--name", "tiny_base_LoRA_kick", "--lora_rank", "16"]) == 2

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from motion_lora.data import procedural
-from motion_lora.data.clip import CONCEPTS, FPS, Motion
-from motion_lora.skeleton import FOOT_JOINTS, JOINT, REFERENCE_OFFSETS, bone_lengths
+from motion_lora.data.clip import CONCEPTS, Motion
+from motion_lora.skeleton import FOOT_JOINTS, FPS, JOINT, REFERENCE_OFFSETS, bone_lengths
 
 REQUIRED = (
     "walk", "run", "jump", "kick", "punch", "wave", "clap", "raise_arms", "squat", "bow",

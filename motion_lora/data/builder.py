@@ -18,9 +18,10 @@ from pathlib import Path
 import numpy as np
 
 from ..features import extract_features, feature_statistics, recover_joints
+from ..skeleton import FPS
 from . import augment, deepmimic, procedural
 from .captions import caption_segments, format_text_line
-from .clip import CONCEPTS, FPS, Motion, Segment
+from .clip import CONCEPTS, Motion, Segment
 
 MIN_JOINT_FRAMES = augment.MIN_FRAMES + 1  # features drop one frame: 41 joint frames -> 40 feature rows
 MAX_JOINT_FRAMES = augment.MAX_FRAMES + 1

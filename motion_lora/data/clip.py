@@ -11,8 +11,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-FPS = 20
-
 # Coarse concepts, the classifier's classes. Order is fixed: it is the label index on disk.
 CONCEPTS = (
     "walk", "run", "jump", "kick", "punch", "wave", "clap", "raise_arms", "squat", "bow",

@@ -20,8 +20,9 @@ import torch
 from torch.utils.data import Dataset
 
 from ..features import FEATURE_DIM, normalize
+from ..skeleton import FPS
 from .captions import parse_text_line
-from .clip import CONCEPT_INDEX, FPS
+from .clip import CONCEPT_INDEX
 
 MIN_LEN, MAX_LEN, UNIT = 40, 196, 4
 SPLITS = ("train", "val", "test")

@@ -20,8 +20,8 @@ from typing import Callable
 import numpy as np
 
 from ..quaternion import qfrom_axis_angle, qinv, qmul, qrot
-from ..skeleton import BONE_LENGTHS, JOINT, REFERENCE_OFFSETS, pose_joints, rest_quats
-from .clip import FPS, Motion, Segment
+from ..skeleton import BONE_LENGTHS, FPS, JOINT, REFERENCE_OFFSETS, pose_joints, rest_quats
+from .clip import Motion, Segment
 
 # --------------------------------------------------------------------------------------------------
 # Skeleton constants, per side (index 0 = left, 1 = right)
