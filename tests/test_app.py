@@ -21,7 +21,7 @@ from conftest import files_under, running_app
 REPO = Path(__file__).resolve().parent.parent
 FAST = dict(seconds=2.0, steps=4, guidance=2.5)
 # concept, preset, rank, alpha, lr, iterations, eta, retain, preserve, extra, batch, seconds, rollout steps
-TRAIN_ARGS = ["kick", "attn", 4, 4.0, 3e-4, 8, 1.0, "", 0.0, "", 2, 2.4, 3]
+TRAIN_ARGS = ["kick", "attn", 4, 4.0, 3e-4, 8, 1.0, "", 1.0, "", 2, 2.4, 3]  # preservation on, as by default
 
 
 def repo_files() -> set[str]:
@@ -82,7 +82,9 @@ def test_training_streams_loss_and_publishes_adapter(trained, client, server):
     final = trained[-1]
     assert final[-1]["status"] == "done" and final[-1]["concept"] == "kick"
     plot = final[1]
-    assert len(plot["data"]) == 8 and plot["columns"] == ["step", "loss", "series"]
+    assert plot["columns"] == ["step", "loss", "series"]
+    series = [row[2] for row in plot["data"]]
+    assert series.count("total") == 8 and "ESD" in series and "preserve" in series
     assert final[2].endswith(".zip") and Path(final[2]).stat().st_size > 0
     assert "kick" in [c[0] for c in final[3]["choices"]]  # the pickers got the new adapter
     listed = client.predict(api_name="/list_adapters")
