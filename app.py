@@ -185,7 +185,7 @@ def build_demo(lab: MotionLab) -> gr.Blocks:
             a, b, c = dropdowns()
             info = {"status": "done", "name": result.name, "concept": result.concept, "steps": len(events), "final_loss": events[-1].loss if events else None}
             yield (f"✅ Done: adapter **{result.concept}** (`{result.name}`) is ready in every adapter picker. "
-                   f"Final loss {info['final_loss']:.4f}."), pd.DataFrame(ui.loss_rows(events)), archive, a, b, c, info
+                   f"Final loss {info['final_loss']:.4f}.{ui.preserved_note(result.meta)}"), pd.DataFrame(ui.loss_rows(events)), archive, a, b, c, info
         finally:
             stop.set()  # a cancelled request stops the training thread at its next step
             ui.TRAINING.release()

@@ -390,6 +390,15 @@ def sweep_figure(s: Sweep, concept: str):
     return fig
 
 
+def preserved_note(meta: dict) -> str:
+    """' Preserved N retain prompts: "a", "b", … (λ w).' for a training summary; empty without preservation."""
+    retain, weight = meta.get("retain_prompts") or [], meta.get("preserve_weight") or 0
+    if not retain or not weight:
+        return ""
+    shown = ", ".join(f"*{p}*" for p in retain[:3]) + (", …" if len(retain) > 3 else "")
+    return f" Preserved {len(retain)} retain prompts ({shown}; λ {weight:g})."
+
+
 def loss_rows(events: list) -> list[dict]:
     rows = []
     for e in events:

@@ -81,6 +81,7 @@ def test_training_streams_loss_and_publishes_adapter(trained, client, server):
     assert sum("loss" in s for s in statuses) >= 5, statuses
     final = trained[-1]
     assert final[-1]["status"] == "done" and final[-1]["concept"] == "kick"
+    assert "Preserved 12 retain prompts" in final[0] and "λ 1" in final[0]  # the derived neighbours are named
     plot = final[1]
     assert plot["columns"] == ["step", "loss", "series"]
     series = [row[2] for row in plot["data"]]
