@@ -5,6 +5,9 @@ For a concept prompt c and a noisy motion x_t drawn from the *frozen teacher's* 
     loss = || v_student(x_t, c) - v* ||^2  [+ lambda * || v_student(x_r, r) - v_teacher(x_r, r) ||^2 on retain prompts r]
 The student is the same network with a trainable LoRA adapter (method "lora") or a fully trainable copy
 (method "full", for comparison); the teacher is the network with adapters disabled, under no_grad.
+Unless given, the retain prompts are the other concepts' captions nearest to the concept prompts
+(`nearest_retain_prompts`), where plain ESD does its collateral damage; concept and retain rows share one
+teacher rollout and one forward per network.
 
 The CLI (`python -m motion_lora.train`) and the app both consume `Unlearner` events; stopping between steps
 is done by setting `stop` (a threading.Event).
