@@ -39,6 +39,7 @@ from .text_encoder import TextEncoder
 from .unlearn import TrainEvent, UnlearnConfig, Unlearner, concept_key, concept_prompts, lora_state
 
 DEFAULT_EPOCHS = 60
+DEFAULTS = UnlearnConfig()  # our own options (not the research code's) default to the library's config
 FORMAT_VERSION = 1
 
 
@@ -226,15 +227,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--unlearn_lr", type=float, default=1e-4)
     p.add_argument("--unlearn_epochs", type=int, default=DEFAULT_EPOCHS, help="passes over the concept prompt set")
     p.add_argument("--negative_guidance", type=float, default=1.0, help="eta of the ESD target")
-    p.add_argument("--targets", default="attn", choices=list(PRESETS), help="which linear layers get LoRA")
-    p.add_argument("--lora_dropout", type=float, default=0.0)
+    p.add_argument("--targets", default=DEFAULTS.lora.preset, choices=list(PRESETS), help="which linear layers get LoRA")
+    p.add_argument("--lora_dropout", type=float, default=DEFAULTS.lora.dropout)
     p.add_argument("--iterations", type=int, default=None, help="overrides --unlearn_epochs")
-    p.add_argument("--batch_size", type=int, default=4)
+    p.add_argument("--batch_size", type=int, default=DEFAULTS.batch_size)
     p.add_argument("--prompts", nargs="*", default=[], help="extra prompts describing the concept")
     p.add_argument("--retain_prompts", nargs="*", default=[], help="prompts to preserve (default: the other concepts' captions nearest to the concept prompts)")
-    p.add_argument("--preserve_weight", type=float, default=1.0, help="lambda of the preservation loss (0 = plain ESD)")
-    p.add_argument("--method", default="lora", choices=["lora", "full"])
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--preserve_weight", type=float, default=DEFAULTS.preserve_weight, help="lambda of the preservation loss (0 = plain ESD)")
+    p.add_argument("--method", default=DEFAULTS.method, choices=["lora", "full"])
+    p.add_argument("--seed", type=int, default=DEFAULTS.seed)
     p.add_argument("--device", default="cpu")
     p.add_argument("--save_full", action="store_true", help="also store the frozen base weights in latest.tar")
     p.add_argument("--out_root", type=Path, default=None, help="checkpoint root (default: checkpoints/)")

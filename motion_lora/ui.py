@@ -391,7 +391,7 @@ def sweep_figure(s: Sweep, concept: str):
 
 
 def preserved_note(meta: dict) -> str:
-    """' Preserved N retain prompts: "a", "b", … (λ w).' for a training summary; empty without preservation."""
+    """' Preserved N retain prompts (*a*, *b*, *c*, …; λ w).' for a training summary; empty without preservation."""
     retain, weight = meta.get("retain_prompts") or [], meta.get("preserve_weight") or 0
     if not retain or not weight:
         return ""
