@@ -158,6 +158,17 @@ TRAIN_PHRASES = {
         directions=("left", "right"), counts=True,
         train=("spins", "spins around", "does a spin", "spins in place", "does a full spin"),
     ),
+    "slash": dict(
+        limb="arm", sides=("left", "right", "both"), counts=True,
+        train=("slashes", "slashes with a sword", "swings a sword", "makes a slashing cut"),
+    ),
+    "gesture": dict(
+        limb="arm", sides=("left", "right", "both"),
+        train=("gestures", "points the way", "gestures with {limb:hand}", "beckons someone over"),
+    ),
+    "stand": dict(
+        train=("stands still", "stands in place", "stands idle", "waits standing"),
+    ),
 }
 
 # Held-out phrasings and the markers that identify them. Every held-out phrase contains a marker of its
@@ -214,6 +225,12 @@ HELDOUT_PHRASES = {
              ("tumbles", "tumbling", "over and over")),
     "spin": (("twirls", "pirouettes", "whirls around"),
              ("twirls", "twirling", "pirouettes", "pirouetting", "whirls", "whirling")),
+    "slash": (("cuts through the air with a blade", "hacks with a blade"),
+              ("blade", "hacks", "hacking")),
+    "gesture": (("motions someone to come closer", "indicates a direction with {limb:hand}"),
+                ("motions", "motioning", "indicates", "indicating")),
+    "stand": (("remains motionless", "stays put without moving"),
+              ("motionless", "stays put", "staying put")),
 }
 
 # Modifier phrases. Left/right are kept as the literal words so mirroring is a word swap.

@@ -16,6 +16,7 @@ CONCEPTS = (
     "walk", "run", "jump", "kick", "punch", "wave", "clap", "raise_arms", "squat", "bow",
     "jumping_jacks", "side_step", "turn_around", "march", "throw", "stretch",
     "backflip", "cartwheel", "crawl", "dance", "get_up", "roll", "spin",
+    "slash", "gesture", "stand",
 )
 CONCEPT_INDEX = {c: i for i, c in enumerate(CONCEPTS)}
 
