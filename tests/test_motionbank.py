@@ -10,7 +10,7 @@ import pytest
 from motion_lora import features as F
 from motion_lora.data import augment, builder, procedural
 from motion_lora.data.captions import caption_segments, heldout_markers, parse_text_line
-from motion_lora.data.clip import CONCEPTS
+from motion_lora.data.clip import BANDAI_ONLY_CONCEPTS, CONCEPTS, Motion, Segment
 from motion_lora.data.dataset import MotionDataset, collate
 from motion_lora.skeleton import BONE_LENGTHS, bone_lengths
 
@@ -51,8 +51,41 @@ def test_summary_and_layout(quick_bank):
 
 
 def test_every_concept_present(quick_bank):
+    """Without the Bandai dataset every concept but the Bandai-only ones has clips."""
     _, summary = quick_bank
-    assert all(summary["clips_per_concept"][c] > 0 for c in CONCEPTS)
+    missing = [c for c in CONCEPTS if summary["clips_per_concept"][c] == 0]
+    assert missing and set(missing) <= set(BANDAI_ONLY_CONCEPTS)  # quick_bank is built without Bandai
+
+
+def test_summary_counts_real_and_procedural_frames(quick_bank):
+    _, summary = quick_bank
+    per_concept = summary["frames_per_concept"]
+    assert sum(f["real"] for f in per_concept.values()) == summary["real_frames"] > 0
+    assert per_concept["backflip"]["procedural"] == 0 < per_concept["backflip"]["real"]  # DeepMimic only
+    assert per_concept["clap"]["real"] == 0 < per_concept["clap"]["procedural"]  # procedural only
+    assert "motion capture" in builder.format_summary({**summary, "seconds": 1.0})
+
+
+def test_real_take_splits_hold_out_every_concept_with_two_takes():
+    config = builder.BuildConfig()
+    takes = [("deepmimic_kick", "kick"), ("deepmimic_spinkick", "kick"), ("bandai_kick_1", "kick"),
+             ("bandai_punch_1", "punch"), ("bandai_punch_2", "punch"), ("deepmimic_roll", "roll")]
+    takes += [(f"bandai_walk_{i}", "walk") for i in range(30)]
+    splits = builder.real_take_splits(takes, config, np.random.default_rng(0))
+    by = lambda concept: [splits[t] for t, c in takes if c == concept]  # noqa: E731
+    assert splits["deepmimic_roll"] == "train"  # a single take cannot be held out
+    assert sorted(by("punch")) == ["test", "train"]
+    assert sorted(by("kick")) == ["test", "train", "train"] and splits["bandai_kick_1"] == "test"  # DeepMimic stays in train
+    walk = by("walk")
+    assert walk.count("test") >= 2 and walk.count("val") >= 2 and walk.count("train") >= 20
+
+
+def test_cap_takes_keeps_whole_takes():
+    seg = lambda fine: [Segment(concept="wave", fine=fine, start=0, end=41)]  # noqa: E731
+    pieces = [Motion(joints=np.zeros((41, 22, 3)), segments=seg("wave_left"), source=f"take{i // 2}", real=True)
+              for i in range(20)]
+    kept = builder.cap_takes(pieces, 3, seed=0)
+    assert len({m.source for m in kept}) == 3 and len(kept) == 6  # both pieces of each kept take
 
 
 def test_bone_lengths_exact_in_written_joints(quick_bank):

@@ -16,8 +16,10 @@ def main(argv: list[str] | None = None) -> int:
     b.add_argument("--out", default="data/motionbank", help="output folder (replaced if it exists)")
     b.add_argument("--seed", type=int, default=0)
     b.add_argument("--quick", action="store_true", help="a small build for tests (a few hundred clips)")
+    b.add_argument("--bandai", default=None, metavar="PATH",
+                   help="the Bandai Namco Research Motion dataset (unpacked folder or its .tar.xz; CC BY-NC 4.0)")
     args = parser.parse_args(argv)
-    config = dataclasses.replace(QUICK if args.quick else BuildConfig(), seed=args.seed)
+    config = dataclasses.replace(QUICK if args.quick else BuildConfig(), seed=args.seed, bandai=args.bandai)
     try:
         build(args.out, config)
     except (RuntimeError, ValueError, OSError) as err:

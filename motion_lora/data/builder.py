@@ -1,8 +1,10 @@
-"""Build MotionBank: real DeepMimic clips + procedural motions + composites, written in the HumanML3D layout.
+"""Build MotionBank: real motion capture + procedural motions + composites, written in the HumanML3D layout.
 
-Every source motion becomes a few augmented variants, and every variant is written twice: as `<id>` and
-as its mirror image `M<id>` (HumanML3D's convention), with left/right swapped in labels and captions.
-All copies of one source land in the same split. The build is deterministic for a seed.
+Real motion comes from the 15 DeepMimic clips in the pybullet wheel and, when a path is given, from the
+Bandai Namco Research Motion dataset (CC BY-NC 4.0; read at build time, never committed). Every source motion
+becomes a few augmented variants, and every variant is written twice: as `<id>` and as its mirror image
+`M<id>` (HumanML3D's convention), with left/right swapped in labels and captions. All copies of one source
+take land in the same split, so no take straddles splits. The build is deterministic for a seed.
 """
 
 from __future__ import annotations
@@ -39,6 +41,11 @@ class BuildConfig:
     test_fraction: float = 0.1
     captions_per_clip: int = 3
     heldout_captions: int = 2  # extra held-out-phrasing captions on every test clip
+    bandai: str | None = None  # path to the Bandai Namco dataset (folder or .tar.xz); None builds without it
+    bandai_variants: int = 1  # augmented copies of each Bandai piece (each is also mirrored)
+    # Bandai part 2 holds ~430 takes of each raise/wave content; capping takes per content keeps the concept
+    # balance close to the procedural part while still making mocap the larger share of frames.
+    bandai_takes_per_content: int = 80
 
 
 QUICK = BuildConfig(sources_per_concept=3, variants_per_source=1, real_variants=1, composites=12, val_fraction=0.2, test_fraction=0.3)
@@ -55,8 +62,27 @@ class Clip:
 # ----------------------------------------------------------------------------- sources and variants
 
 
-def real_sources() -> list[Motion]:
-    return deepmimic.load_all()
+def real_sources(config: BuildConfig) -> list[tuple[Motion, int]]:
+    """(motion, number of augmented variants) for every real clip: DeepMimic, then Bandai if a path is given."""
+    out = [(m, config.real_variants) for m in deepmimic.load_all()]
+    if config.bandai:
+        from . import bandai  # needs the BVH reader; only a build with the dataset pays for importing it
+
+        pieces = cap_takes(bandai.load_bandai(config.bandai), config.bandai_takes_per_content, config.seed)
+        out += [(m, config.bandai_variants) for m in pieces]
+    return out
+
+
+def cap_takes(pieces: list[Motion], per_label: int, seed: int) -> list[Motion]:
+    """Keep the pieces of at most `per_label` takes (sources) per fine label, chosen in a seeded order."""
+    takes: dict[str, list[str]] = {}
+    for m in pieces:
+        names = takes.setdefault(m.fine, [])
+        if m.source not in names:
+            names.append(m.source)
+    rng = np.random.default_rng(seed)
+    keep = {t for names in takes.values() for t in (names if len(names) <= per_label else rng.choice(names, per_label, replace=False))}
+    return [m for m in pieces if m.source in keep]
 
 
 def procedural_sources(config: BuildConfig, rng: np.random.Generator) -> list[Motion]:
@@ -97,23 +123,48 @@ def make_variant(motion: Motion, rng: np.random.Generator, first: bool) -> Motio
     return augment.crop(motion, MAX_JOINT_FRAMES, rng)
 
 
-def assign_split(source: Motion, config: BuildConfig, rng: np.random.Generator) -> str:
-    """Mocap goes to train (one real clip per concept is too few to hold out); the rest is drawn."""
-    if source.real:
-        return "train"
+def draw_split(config: BuildConfig, rng: np.random.Generator) -> str:
     u = rng.uniform()
     return "test" if u < config.test_fraction else "val" if u < config.test_fraction + config.val_fraction else "train"
+
+
+def real_take_splits(takes: list[tuple[str, str]], config: BuildConfig, rng: np.random.Generator) -> dict[str, str]:
+    """{take: split} for real takes given as (take, concept), stratified per concept.
+
+    Real takes are few for some concepts (one Bandai kick, two punches), so a plain draw would leave whole
+    concepts without real clips in val/test or in train. Per concept, in a seeded order: a single take goes
+    to train; with two or more at least one goes to test, with three or more at least one to val too,
+    and the rest follow the configured fractions. The DeepMimic clips (one per motion) are kept in train
+    when a concept has other real takes to hold out.
+    """
+    by_concept: dict[str, list[str]] = {}
+    for take, concept in takes:
+        by_concept.setdefault(concept, [])
+        if take not in by_concept[concept]:
+            by_concept[concept].append(take)
+    splits: dict[str, str] = {}
+    for concept in sorted(by_concept):
+        names = [t for t in by_concept[concept] if t not in splits]
+        names = [names[i] for i in rng.permutation(len(names))]
+        names.sort(key=lambda t: t.startswith("deepmimic"))  # stable: DeepMimic takes last, i.e. into train
+        n = len(names)
+        n_test = 0 if n < 2 else max(1, int(round(n * config.test_fraction)))
+        n_val = 0 if n < 3 else max(1, int(round(n * config.val_fraction)))
+        for i, take in enumerate(names):
+            splits[take] = "test" if i < n_test else "val" if i < n_test + n_val else "train"
+    return splits
 
 
 def plan_clips(config: BuildConfig) -> list[Clip]:
     """All clips of the build, in a fixed order, each with its split and a seed for its captions."""
     rng = np.random.default_rng(config.seed)
-    real = [(m, config.real_variants) for m in real_sources()]
+    real = real_sources(config)
     proc = [(m, config.variants_per_source) for m in procedural_sources(config, rng)]
     comp = [(m, 1) for m in composite_sources(config, rng)]
+    real_splits = real_take_splits([(m.source, m.concept) for m, _ in real], config, rng)
     clips: list[Clip] = []
     for source, n_variants in real + proc + comp:
-        split = assign_split(source, config, rng)
+        split = real_splits[source.source] if source.real else draw_split(config, rng)
         for v in range(n_variants):
             variant = make_variant(source, rng, first=v == 0)
             caption_seed = int(rng.integers(2**31))
@@ -180,11 +231,18 @@ def build(out: str | Path, config: BuildConfig = BuildConfig(), log=print) -> di
         (root / sub).mkdir(parents=True)
     train_features, n_captions, frames = [], 0, 0
     per_concept: Counter = Counter()
+    frames_by_source: dict[str, Counter] = {"real": Counter(), "procedural": Counter()}
+    real_by_split: Counter = Counter()
     for clip in clips:
         features, captions = write_clip(root, clip, config)
         n_captions += len(captions)
         frames += len(features)
         per_concept.update({s.concept for s in clip.motion.segments})
+        kind = "real" if clip.motion.real else "procedural"
+        for segment in clip.motion.segments:  # frames of a composite count for each of its concepts
+            frames_by_source[kind][segment.concept] += min(segment.end, len(features)) - min(segment.start, len(features))
+        if clip.motion.real:
+            real_by_split[clip.split] += 1
         if clip.split == "train":
             train_features.append(features)
     mean, std = feature_statistics(train_features)
@@ -202,6 +260,9 @@ def build(out: str | Path, config: BuildConfig = BuildConfig(), log=print) -> di
         "splits": dict(Counter(c.split for c in clips)),
         "clips_per_concept": {c: per_concept.get(c, 0) for c in CONCEPTS},
         "real_clips": sum(c.motion.real for c in clips),
+        "real_clips_per_split": {k: real_by_split.get(k, 0) for k in ("train", "val", "test")},
+        "real_frames": sum(frames_by_source["real"].values()),
+        "frames_per_concept": {c: {k: frames_by_source[k].get(c, 0) for k in ("real", "procedural")} for c in CONCEPTS},
         "composites": sum(c.motion.is_composite for c in clips),
         "seconds": round(time.perf_counter() - started, 1),
     }
@@ -211,11 +272,16 @@ def build(out: str | Path, config: BuildConfig = BuildConfig(), log=print) -> di
 
 
 def format_summary(summary: dict) -> str:
+    share = summary["real_frames"] / max(summary["frames"], 1)
     lines = [
         f"MotionBank: {summary['clips']} clips, {summary['frames']} frames ({summary['hours']:.2f} h at {FPS} fps), "
-        f"{summary['captions']} captions; splits {summary['splits']}; {summary['real_clips']} from motion capture, "
-        f"{summary['composites']} composites; built in {summary['seconds']} s",
-        "clips per concept (a composite counts for each concept in it):",
+        f"{summary['captions']} captions; splits {summary['splits']}; {summary['composites']} composites; "
+        f"built in {summary['seconds']} s",
+        f"motion capture: {summary['real_clips']} clips, {summary['real_frames']} frames ({share:.1%} of all frames); "
+        f"real clips per split {summary['real_clips_per_split']}",
+        "per concept (a composite counts for each concept in it):   clips | real frames | procedural frames",
     ]
-    lines += [f"  {c:<14} {n}" for c, n in summary["clips_per_concept"].items()]
+    for c, n in summary["clips_per_concept"].items():
+        f = summary["frames_per_concept"][c]
+        lines.append(f"  {c:<14} {n:>6} | {f['real']:>9} | {f['procedural']:>9}")
     return "\n".join(lines)

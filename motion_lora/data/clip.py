@@ -19,6 +19,9 @@ CONCEPTS = (
     "slash", "gesture", "stand",
 )
 CONCEPT_INDEX = {c: i for i, c in enumerate(CONCEPTS)}
+# Concepts that only the Bandai Namco mocap shows (no procedural generator, no DeepMimic clip): a build
+# without that dataset has no clips of them.
+BANDAI_ONLY_CONCEPTS = ("slash", "gesture")
 
 SIDES = ("left", "right", "both")
 SPEEDS = ("slow", "normal", "fast")
