@@ -576,57 +576,85 @@ def _dedupe(keys):
     return out
 
 
+def _hip_position(root: np.ndarray, pelvis: np.ndarray, i: int) -> np.ndarray:
+    """(T, 3) root, (T, 3) pelvis angles -> (T, 3) body-frame position of hip joint i."""
+    return root + qrot(_euler(pelvis), np.broadcast_to(REFERENCE_OFFSETS[HIP[i]], root.shape))
+
+
 def _kick(rng, attrs):
-    sp = _speed(rng, attrs)
+    # Calibrated on real kicks (benchmarks/calibration.py): the foot leaves the floor for ~0.6-1 s, the leg
+    # folds (chamber), snaps out to a nearly straight leg (knee ~165 deg) in ~0.15 s with the ankle at
+    # 6-11 m/s, and comes back down in ~0.3-0.4 s. Speed words change a kick's tempo less than a walk's.
+    sp = _speed(rng, attrs) ** 0.5
     i = SIDE_NAMES.index(attrs["side"])
     s = SIGN[i]
     side_kick = attrs["style"] == "side"
     count = attrs["count"]
     t = rng.uniform(0.3, 0.5)
     shift_in = t
-    b0 = np.array([s * FOOT_X[i], ANKLE_HEIGHT, 0.0])  # the kicking foot's planted position
-    keys_a = [(0.0, b0)]
-    keys_pitch, keys_roll, keys_yaw = [(0.0, FOOT_PITCH[i])], [(0.0, 0.0)], [(0.0, s * TOE_OUT)]
-    keys_lean = [(0.0, 0.0)]
     t += 0.35 / sp  # shift weight onto the support leg first
-    height = rng.uniform(0.55, 0.85) if side_kick else rng.uniform(0.6, 0.95)
+    kicks = []  # per kick: (lift-off, chamber, extension, hold end, retracted, touch-down), elevation, reach
     for _ in range(count):
-        if side_kick:
-            chamber = np.array([s * 0.3, 0.5, 0.12])
-            extend = np.array([s * 0.75, height, 0.05])
-        else:
-            chamber = np.array([s * 0.12, 0.5, 0.28])
-            extend = np.array([s * 0.08, height, 0.68])
-        t_ch, t_ex = t + 0.3 / sp, t + 0.3 / sp + 0.18 / sp
-        t_hold, t_re, t_down = t_ex + 0.08, t_ex + 0.08 + 0.2 / sp, t_ex + 0.08 + 0.2 / sp + 0.3 / sp
-        keys_a += [(t, b0), (t_ch, chamber), (t_ex, extend), (t_hold, extend), (t_re, chamber), (t_down, b0)]
-        pitch_ex = _deg(5.0) if side_kick else _deg(-15.0)
-        keys_pitch += [(t, FOOT_PITCH[i]), (t_ch, _deg(40.0)), (t_ex, pitch_ex), (t_hold, pitch_ex), (t_re, _deg(40.0)),
-                       (t_down, FOOT_PITCH[i])]
-        roll = _deg(70.0) if side_kick else 0.0
-        keys_roll += [(t, 0.0), (t_ch, roll), (t_re, roll), (t_down, 0.0)]
-        yaw_ex = -s * _deg(50.0) if side_kick else s * TOE_OUT
-        keys_yaw += [(t, s * TOE_OUT), (t_ch, yaw_ex), (t_re, yaw_ex), (t_down, s * TOE_OUT)]
-        lean = _deg(22.0) if side_kick else _deg(-8.0)
-        keys_lean += [(t, 0.0), (t_ex, lean), (t_hold, lean), (t_down, 0.0)]
+        t_ch = t + rng.uniform(0.18, 0.26) / sp
+        t_ex = t_ch + rng.uniform(0.1, 0.14) / sp
+        t_hold = t_ex + rng.uniform(0.03, 0.08)
+        t_re = t_hold + rng.uniform(0.12, 0.16) / sp
+        t_down = t_re + rng.uniform(0.16, 0.22) / sp
+        elevation = rng.uniform(62.0, 85.0) if side_kick else rng.uniform(68.0, 100.0)
+        kicks.append(((t, t_ch, t_ex, t_hold, t_re, t_down), _deg(elevation), rng.uniform(0.985, 0.995)))
         t = t_down + rng.uniform(0.05, 0.3)
     shift_out = t
     b = _Body.rest(_frames(t + 0.35 / sp + rng.uniform(0.1, 0.4)))
-    b.ankle[:, i] = _keys(b.t, _dedupe(keys_a))
-    b.foot_pitch[:, i] = _keys(b.t, _dedupe(keys_pitch))
-    b.knee_roll[:, i] = _keys(b.t, _dedupe(keys_roll))
-    b.foot_yaw[:, i] = _keys(b.t, _dedupe(keys_yaw))
+
+    # Trunk first: the extension targets are placed from where the hip is at the moment of extension.
+    keys_lean = [(0.0, 0.0)]
+    for (t0, t_ch, t_ex, t_hold, t_re, t_down), elev, _ in kicks:
+        high = (elev - _deg(68.0)) / _deg(32.0)  # 0 for a waist-high kick, 1 for a head-high one
+        lean = _deg(22.0) if side_kick else -_deg(6.0 + 14.0 * max(high, 0.0))  # side: tip away; front: lean back
+        keys_lean += [(t0, 0.0), (t_ex, lean), (t_hold, lean), (t_down, 0.0)]
     lean = _keys(b.t, _dedupe(keys_lean))
-    # Weight over the support foot during the kicks.
     shift = _keys(b.t, [(shift_in, 0.0), (shift_in + 0.35 / sp, 1.0), (shift_out, 1.0), (shift_out + 0.35 / sp, 0.0)])
-    b.root[:, 0] = -s * 0.08 * shift
+    b.root[:, 0] = -s * 0.08 * shift  # weight over the support foot during the kicks
     b.root[:, 1] = STAND_HEIGHT - 0.03 * shift
     if side_kick:
         b.pelvis[:, 2] = s * lean  # the kicking hip rises and the trunk tips away from the kick
         b.spine[:, 2] = s * 0.3 * lean
         b.pelvis[:, 0] = -s * 0.6 * lean  # hips open toward the kick
     else:
-        b.pelvis[:, 1] = lean  # lean back a little for a front kick
+        b.pelvis[:, 1] = lean
+        b.spine[:, 1] += 0.3 * lean
+    hip = _hip_position(b.root, b.pelvis, i)  # (T, 3)
+
+    b0 = np.array([s * FOOT_X[i], ANKLE_HEIGHT, 0.0])  # the kicking foot's planted position
+    keys_a = [(0.0, b0)]
+    keys_pitch, keys_roll, keys_yaw = [(0.0, FOOT_PITCH[i])], [(0.0, 0.0)], [(0.0, s * TOE_OUT)]
+    leg = THIGH[i] + SHIN[i]
+    for (t0, t_ch, t_ex, t_hold, t_re, t_down), elev, reach in kicks:
+        h_ex = hip[min(np.searchsorted(b.t, t_ex), b.T - 1)]
+        # The kick swings in a vertical plane through the hip: straight ahead, or out to the side.
+        azimuth = _deg(70.0) if side_kick else _deg(5.0)
+        ahead = np.array([s * np.sin(azimuth), 0.0, np.cos(azimuth)])
+        swing = lambda e: -np.cos(e) * Y_AXIS + np.sin(e) * ahead  # noqa: E731 - leg direction at elevation e
+        direction = swing(elev)
+        # Chamber: the thigh raised most of the way, the shin folded back under it (knee ~80 deg).
+        knee_up = 0.85 * min(elev, _deg(90.0))
+        chamber = h_ex + THIGH[i] * swing(knee_up) + SHIN[i] * swing(knee_up - _deg(100.0))
+        extend = h_ex + reach * leg * _unit(direction)
+        settle = extend - np.array([0.0, 0.03, 0.0])  # the foot sinks a little while held, so the peak is the snap
+        # The ankle keeps moving through the chamber, so the snap out is one fast continuous motion.
+        v_ch = 0.7 * (extend - chamber) / (t_ex - t_ch)
+        keys_a += [(t0, b0), (t_ch, chamber, v_ch), (t_ex, extend), (t_hold, settle), (t_re, chamber), (t_down, b0)]
+        pitch_ex = _deg(5.0) if side_kick else _deg(-15.0)
+        keys_pitch += [(t0, FOOT_PITCH[i]), (t_ch, _deg(40.0)), (t_ex, pitch_ex), (t_hold, pitch_ex), (t_re, _deg(40.0)),
+                       (t_down, FOOT_PITCH[i])]
+        roll = _deg(70.0) if side_kick else 0.0
+        keys_roll += [(t0, 0.0), (t_ch, roll), (t_re, roll), (t_down, 0.0)]
+        yaw_ex = -s * _deg(50.0) if side_kick else s * TOE_OUT
+        keys_yaw += [(t0, s * TOE_OUT), (t_ch, yaw_ex), (t_re, yaw_ex), (t_down, s * TOE_OUT)]
+    b.ankle[:, i] = _keys(b.t, _dedupe(keys_a))
+    b.foot_pitch[:, i] = _keys(b.t, _dedupe(keys_pitch))
+    b.knee_roll[:, i] = _keys(b.t, _dedupe(keys_roll))
+    b.foot_yaw[:, i] = _keys(b.t, _dedupe(keys_yaw))
     # Guard: fists up in front of the chest.
     guard = _deg(35.0, 25.0, 0.0, 110.0)
     b.arm[:] = REST_ARM + (guard - REST_ARM) * shift[:, None, None]
