@@ -34,6 +34,7 @@ from tqdm import tqdm
 
 from . import metrics
 from .checkpoints import read_json, read_weights
+from .pretrain import save_atomic
 from .data.clip import CONCEPTS
 
 CONFIG_FILE = "config.json"
@@ -290,9 +291,14 @@ def train_evaluator(
     log_every: int = 500,
     val_limit: int = 1024,
     log=print,
+    state_path: Path | None = None,
+    ckpt_every: int = 500,
 ) -> Evaluator:
     """Train on any Dataset whose items are dicts with motion (T, 263), length, caption and concept.
-    Deterministic for a seed on CPU. Returns the model in eval mode with gradients off."""
+    Deterministic for a seed on CPU. Returns the model in eval mode with gradients off.
+
+    With `state_path`, the model, optimiser and step are saved there every `ckpt_every` steps and a run
+    finds and resumes them (the batch order is replayed, so a resumed run sees the same batches)."""
     if len(dataset_train) == 0:
         raise ValueError("the training set is empty")
     if text_encoder is None:
@@ -309,8 +315,17 @@ def train_evaluator(
         [{"params": decay, "weight_decay": config.weight_decay}, {"params": no_decay, "weight_decay": 0.0}], lr=lr
     )
     batches = random_batches(len(dataset_train), batch_size, torch.Generator().manual_seed(seed))
+    first = 0
+    if state_path is not None and Path(state_path).is_file():
+        state = torch.load(state_path, map_location=device, weights_only=True)
+        model.load_state_dict(state["model"])
+        opt.load_state_dict(state["optimizer"])
+        first = int(state["step"])
+        for _ in range(first):
+            next(batches)
+        log(f"resumed from {state_path} at step {first}")
     running: dict[str, float] = {}
-    bar = tqdm(range(steps), desc="evaluator", dynamic_ncols=True, mininterval=1.0)
+    bar = tqdm(range(first, steps), desc="evaluator", dynamic_ncols=True, mininterval=1.0, initial=first, total=steps)
     for step in bar:
         for group in opt.param_groups:
             group["lr"] = lr_at(step, steps, lr, config.warmup_frac)
@@ -339,10 +354,22 @@ def train_evaluator(
             m = evaluation_metrics(val_emb, seed=seed, shuffles=3)
             shown = " ".join(f"{k} {v:.4f}" for k, v in m.items() if k != "num_items")
             log(f"step {step + 1}: train loss {running['loss']:.4f} | val {shown}")
+        if state_path is not None and ckpt_every and (step + 1) % ckpt_every == 0 and step + 1 < steps:
+            save_atomic({"model": model.state_dict(), "optimizer": opt.state_dict(), "step": step + 1}, Path(state_path))
     return model.eval().requires_grad_(False)
 
 
 # --- CLI -----------------------------------------------------------------------------------------------------
+STATE_FILE = "train_state.pt"  # ignored by git
+
+
+def _state_path(out: str | Path, resume: bool) -> Path:
+    path = Path(out) / STATE_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not resume:
+        path.unlink(missing_ok=True)
+    return path
+
 def load_splits(root: str | Path, seed: int):
     """train (random caption and crop per item), val and test (every caption its own item, no crop)."""
     from .data.dataset import MotionDataset
@@ -364,6 +391,7 @@ def main(argv: list[str] | None = None, *, splits=None, text_encoder=None, confi
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default="cpu")
     p.add_argument("--log-every", type=int, default=500)
+    p.add_argument("--no-resume", dest="resume", action="store_false", help=f"start over even if {STATE_FILE} exists in --out")
     args = p.parse_args(argv)
 
     started = time.time()
@@ -375,8 +403,10 @@ def main(argv: list[str] | None = None, *, splits=None, text_encoder=None, confi
     model = train_evaluator(
         train, val, config=config, steps=args.steps, batch_size=args.batch_size, lr=args.lr, seed=args.seed,
         device=args.device, text_encoder=text_encoder, log_every=args.log_every,
+        state_path=_state_path(args.out, args.resume),
     )
     out = model.save(args.out)
+    (out / STATE_FILE).unlink(missing_ok=True)  # finished: the state file only serves an interrupted run
     if splits is None:  # the normaliser and the real-motion reference for FID travel with the evaluator
         import shutil
 

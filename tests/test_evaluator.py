@@ -14,6 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import Dataset
 
+from motion_lora.data.clip import CONCEPTS
 from motion_lora.evaluator import (
     Evaluator,
     EvaluatorConfig,
@@ -79,7 +80,7 @@ def test_shapes_and_unit_norm():
     assert m.shape == (3, 32) and t.shape == (3, 32)
     torch.testing.assert_close(m.norm(dim=-1), torch.ones(3))
     torch.testing.assert_close(t.norm(dim=-1), torch.ones(3))
-    assert model.concept_logits(motion, lengths).shape == (3, 23)
+    assert model.concept_logits(motion, lengths).shape == (3, len(CONCEPTS))
 
 
 def test_default_size():
@@ -172,6 +173,21 @@ def test_training_is_deterministic(data):
         assert torch.equal(a, b), k
     other = train_evaluator(train, None, config=TINY, steps=8, batch_size=16, lr=1e-3, seed=4, text_encoder=FakeTextEncoder(), log_every=0)
     assert not torch.equal(other.text_head[0].weight, runs[0].text_head[0].weight)
+
+
+def test_training_resumes_from_its_state_file(data, tmp_path):
+    """An interrupted run picks up at its last saved step and ends where an uninterrupted run ends."""
+    train, _ = data
+    kwargs = dict(config=TINY, steps=8, batch_size=16, lr=1e-3, seed=3, text_encoder=FakeTextEncoder(), log_every=0)
+    whole = train_evaluator(train, None, **kwargs)
+    state = tmp_path / "train_state.pt"
+    train_evaluator(train, None, state_path=state, ckpt_every=4, **kwargs)  # leaves the step-4 state behind
+    assert torch.load(state, weights_only=True)["step"] == 4
+    logs = []
+    resumed = train_evaluator(train, None, state_path=state, ckpt_every=4, log=logs.append, **kwargs)
+    assert logs == [f"resumed from {state} at step 4"]
+    for (k, a), (_, b) in zip(whole.state_dict().items(), resumed.state_dict().items()):
+        assert torch.allclose(a, b, atol=1e-6), k
 
 
 def test_unknown_concepts_are_ignored():
