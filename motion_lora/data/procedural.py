@@ -582,9 +582,9 @@ def _hip_position(root: np.ndarray, pelvis: np.ndarray, i: int) -> np.ndarray:
 
 
 def _kick(rng, attrs):
-    # Calibrated on real kicks (benchmarks/calibration.py): the foot leaves the floor for ~0.6-1 s, the leg
-    # folds (chamber), snaps out to a nearly straight leg (knee ~165 deg) in ~0.15 s with the ankle at
-    # 6-11 m/s, and comes back down in ~0.3-0.4 s. Speed words change a kick's tempo less than a walk's.
+    # Calibrated on real kicks (benchmarks/calibration.py): the foot leaves the floor for ~0.6-0.95 s, the
+    # leg folds (chamber, knee ~80 deg), snaps out to a nearly straight leg (knee 165-180 deg) with the ankle
+    # at 1-1.7 m and 7-11 m/s in ~0.15-0.2 s, and comes back down in ~0.3-0.55 s. Speed words change a kick's tempo less than a walk's.
     sp = _speed(rng, attrs) ** 0.5
     i = SIDE_NAMES.index(attrs["side"])
     s = SIGN[i]
@@ -595,13 +595,13 @@ def _kick(rng, attrs):
     t += 0.35 / sp  # shift weight onto the support leg first
     kicks = []  # per kick: (lift-off, chamber, extension, hold end, retracted, touch-down), elevation, reach
     for _ in range(count):
-        t_ch = t + rng.uniform(0.18, 0.26) / sp
-        t_ex = t_ch + rng.uniform(0.1, 0.14) / sp
-        t_hold = t_ex + rng.uniform(0.03, 0.08)
+        t_ch = t + rng.uniform(0.24, 0.32) / sp
+        t_ex = t_ch + rng.uniform(0.15, 0.19) / sp
+        t_hold = t_ex + rng.uniform(0.06, 0.14)
         t_re = t_hold + rng.uniform(0.12, 0.16) / sp
-        t_down = t_re + rng.uniform(0.16, 0.22) / sp
-        elevation = rng.uniform(62.0, 85.0) if side_kick else rng.uniform(68.0, 100.0)
-        kicks.append(((t, t_ch, t_ex, t_hold, t_re, t_down), _deg(elevation), rng.uniform(0.985, 0.995)))
+        t_down = t_re + rng.uniform(0.2, 0.28) / sp
+        elevation = rng.uniform(96.0, 110.0) if side_kick else rng.uniform(95.0, 118.0)
+        kicks.append(((t, t_ch, t_ex, t_hold, t_re, t_down), _deg(elevation), rng.uniform(0.993, 0.999)))
         t = t_down + rng.uniform(0.05, 0.3)
     shift_out = t
     b = _Body.rest(_frames(t + 0.35 / sp + rng.uniform(0.1, 0.4)))
@@ -609,8 +609,8 @@ def _kick(rng, attrs):
     # Trunk first: the extension targets are placed from where the hip is at the moment of extension.
     keys_lean = [(0.0, 0.0)]
     for (t0, t_ch, t_ex, t_hold, t_re, t_down), elev, _ in kicks:
-        high = (elev - _deg(68.0)) / _deg(32.0)  # 0 for a waist-high kick, 1 for a head-high one
-        lean = _deg(22.0) if side_kick else -_deg(6.0 + 14.0 * max(high, 0.0))  # side: tip away; front: lean back
+        high = (elev - _deg(95.0)) / _deg(23.0)  # 0 for a waist-high kick, 1 for a head-high one
+        lean = _deg(22.0) if side_kick else -_deg(8.0 + 12.0 * max(high, 0.0))  # side: tip away; front: lean back
         keys_lean += [(t0, 0.0), (t_ex, lean), (t_hold, lean), (t_down, 0.0)]
     lean = _keys(b.t, _dedupe(keys_lean))
     shift = _keys(b.t, [(shift_in, 0.0), (shift_in + 0.35 / sp, 1.0), (shift_out, 1.0), (shift_out + 0.35 / sp, 0.0)])
@@ -638,11 +638,12 @@ def _kick(rng, attrs):
         direction = swing(elev)
         # Chamber: the thigh raised most of the way, the shin folded back under it (knee ~80 deg).
         knee_up = 0.85 * min(elev, _deg(90.0))
-        chamber = h_ex + THIGH[i] * swing(knee_up) + SHIN[i] * swing(knee_up - _deg(100.0))
+        chamber = h_ex + THIGH[i] * swing(knee_up) + SHIN[i] * swing(knee_up - _deg(95.0))
         extend = h_ex + reach * leg * _unit(direction)
-        settle = extend - np.array([0.0, 0.03, 0.0])  # the foot sinks a little while held, so the peak is the snap
+        # While held the straight leg sinks a few degrees, so the highest foot is the snap itself.
+        settle = h_ex + reach * leg * swing(elev - _deg(4.0))
         # The ankle keeps moving through the chamber, so the snap out is one fast continuous motion.
-        v_ch = 0.7 * (extend - chamber) / (t_ex - t_ch)
+        v_ch = 0.4 * (extend - chamber) / (t_ex - t_ch)
         keys_a += [(t0, b0), (t_ch, chamber, v_ch), (t_ex, extend), (t_hold, settle), (t_re, chamber), (t_down, b0)]
         pitch_ex = _deg(5.0) if side_kick else _deg(-15.0)
         keys_pitch += [(t0, FOOT_PITCH[i]), (t_ch, _deg(40.0)), (t_ex, pitch_ex), (t_hold, pitch_ex), (t_re, _deg(40.0)),
@@ -675,7 +676,9 @@ def _guard_hand(root_y, s):
 
 
 def _punch(rng, attrs):
-    sp = _speed(rng, attrs)
+    # Calibrated on real punches (benchmarks/calibration.py): the fist draws back, drives out at 3.5-7 m/s, the
+    # arm ends straight or nearly (elbow 160-180 deg), is held a moment and pulled back to the guard.
+    sp = _speed(rng, attrs) ** 0.5
     i = SIDE_NAMES.index(attrs["side"])
     s = SIGN[i]
     cross = attrs["style"] == "cross"
@@ -687,26 +690,41 @@ def _punch(rng, attrs):
     keys_h = [[(0.0, rest_hand[k]), (t, rest_hand[k]), (t_guard, _guard_hand(h, SIGN[k]))] for k in range(2)]
     keys_twist = [(0.0, 0.0), (t_guard, 0.0)]
     t = t_guard + rng.uniform(0.1, 0.3)
-    reach = rng.uniform(0.6, 0.68)  # a little beyond the arm: the IK straightens it fully
+    hits = []  # (start, hit, hold end, back at guard, aim point, fraction of the arm's length reached)
     for _ in range(count):
-        t_hit = t + 0.16 / sp
-        t_back = t_hit + 0.06 + 0.22 / sp
-        target = np.array([s * (0.02 if cross else 0.1), h + rng.uniform(0.36, 0.42), reach])
-        keys_h[i] += [(t, _guard_hand(h, s)), (t_hit, target), (t_hit + 0.06, target), (t_back, _guard_hand(h, s))]
+        t_cock = t + 0.1 / sp  # the fist draws back a little first, so the strike has room to speed up
+        t_hit = t_cock + rng.uniform(0.15, 0.17) / sp
+        t_hold = t_hit + rng.uniform(0.04, 0.2)
+        t_back = t_hold + rng.uniform(0.18, 0.24) / sp
+        aim = np.array([s * (0.02 if cross else 0.1), h + rng.uniform(0.36, 0.42), 0.65])
+        hits.append((t, t_cock, t_hit, t_hold, t_back, aim, rng.uniform(0.985, 0.998)))
         twist = -s * _deg(35.0 if cross else 12.0)  # the punching shoulder drives forward
-        keys_twist += [(t, 0.0), (t_hit, twist), (t_hit + 0.06, twist), (t_back, 0.0)]
+        keys_twist += [(t, 0.0), (t_cock, -0.2 * twist), (t_hit, twist), (t_hold, twist), (t_back, 0.0)]
         t = t_back + rng.uniform(0.05, 0.35) / sp
     t_end = t + 0.1
-    for k in range(2):
-        keys_h[k] += [(t_end, _guard_hand(h, SIGN[k]))]
     b = _Body.rest(_frames(t_end + rng.uniform(0.2, 0.5)))
-    for k in range(2):
-        b.hand[:, k] = _keys(b.t, _dedupe(keys_h[k]))
-        b.elbow_pole[:, k] = [SIGN[k] * 0.3, -1.0, -0.5]
     twist = _keys(b.t, _dedupe(keys_twist))
     b.pelvis[:, 0] = 0.4 * twist
     b.spine[:, 0] = 0.6 * twist
     b.root[:, 1] = _keys(b.t, [(0.0, STAND_HEIGHT), (t_guard, h)])
+    # The fist stops just short of a straight arm: aim from where the shoulder is at the hit (the trunk twist
+    # moves it), at a fraction of the arm's length. The trunk does not depend on the hands, so one pass of
+    # the assembly with any hands gives the shoulder.
+    shoulder = _assemble(b)[:, SHOULDER[i]]  # (T, 3)
+    arm = UPPER_ARM[i] + FOREARM[i]
+    for t0, t_cock, t_hit, t_hold, t_back, aim, frac in hits:
+        sh = shoulder[min(np.searchsorted(b.t, t_hit), b.T - 1)]
+        target = sh + frac * arm * _unit(aim - sh)
+        cocked = _guard_hand(h, s) + np.array([s * 0.02, -0.07, -0.12])
+        # Halfway out the fist is at full speed (1.9x the mean, like a minimum-jerk reach): a faster strike
+        # for the same peak acceleration than easing in and out of the two ends.
+        mid = (0.5 * (t_cock + t_hit), 0.5 * (cocked + target), 1.9 * (target - cocked) / (t_hit - t_cock))
+        keys_h[i] += [(t0, _guard_hand(h, s)), (t_cock, cocked), mid, (t_hit, target), (t_hold, target),
+                      (t_back, _guard_hand(h, s))]
+    for k in range(2):
+        keys_h[k] += [(t_end, _guard_hand(h, SIGN[k]))]
+        b.hand[:, k] = _keys(b.t, _dedupe(keys_h[k]))
+        b.elbow_pole[:, k] = [SIGN[k] * 0.3, -1.0, -0.5]
     return b, f"punch_{attrs['style']}_{attrs['side']}", {"style": attrs["style"], "side": attrs["side"],
                                                           "count": count, "speed": attrs["speed"]}, False
 
@@ -899,6 +917,36 @@ def _stretch(rng, attrs):
     return b, fine, attrs_out, False
 
 
+def _stand(rng, attrs):
+    """Standing idle: weight drifting from foot to foot, breathing (added by `_add_idle`), maybe a glance
+    around or one small shuffle of a foot. Always "normal" speed: "stands still quickly" means nothing."""
+    sp = _speed(rng, attrs)
+    b = _Body.rest(_frames(rng.uniform(3.0, 8.0)))
+    duration = b.T / FPS
+    # Weight shift: the pelvis drifts over one foot and back, with the hip of the loaded leg rising a little.
+    shift_period = rng.uniform(3.0, 6.0) / sp
+    shift = rng.uniform(0.015, 0.04) * np.sin(2 * np.pi * b.t / shift_period + rng.uniform(0, 2 * np.pi))
+    b.root[:, 0] += shift
+    b.pelvis[:, 2] = -_deg(60.0) * shift  # loaded hip up: the pelvis rolls toward the free leg
+    b.spine[:, 2] = _deg(35.0) * shift  # the trunk rebalances over the hips
+    b.root[:, 1] = STAND_HEIGHT - 0.005 - 0.2 * np.abs(shift)
+    glance = attrs["style"] in ("glance", "shuffle_glance")
+    shuffle = attrs["style"] in ("shuffle", "shuffle_glance")
+    if glance:
+        t0 = rng.uniform(0.5, max(0.6, duration - 2.0))
+        look = rng.choice([-1.0, 1.0]) * _deg(rng.uniform(25.0, 50.0))
+        hold = rng.uniform(0.4, 1.0)
+        b.neck[:, 0] = _keys(b.t, [(t0, 0.0), (t0 + 0.5 / sp, look), (t0 + 0.5 / sp + hold, look),
+                                   (t0 + 1.1 / sp + hold, 0.0)])
+        b.spine[:, 0] = 0.25 * b.neck[:, 0]  # the shoulders follow the head a little
+    if shuffle:
+        i = int(rng.integers(2))
+        t0 = rng.uniform(0.5, max(0.6, duration - 1.2))
+        to = np.array([SIGN[i] * (FOOT_X[i] + rng.uniform(-0.03, 0.06)), rng.uniform(-0.08, 0.08)])
+        _step(b, i, t0, t0 + rng.uniform(0.45, 0.7), to, lift=rng.uniform(0.02, 0.04))
+    return b, "stand_idle", {"style": attrs["style"], "speed": attrs["speed"]}, False
+
+
 # --------------------------------------------------------------------------------------------------
 # Registry and public API
 # --------------------------------------------------------------------------------------------------
@@ -930,7 +978,10 @@ _SPECS = {
     "throw": _Spec(_throw, {"side": _LR, "style": ("overarm",), "speed": SPEEDS}),
     "stretch": _Spec(_stretch, {"style": ("overhead", "side_bend"), "side": ("left", "right", "both"),
                                 "speed": SPEEDS}),
+    "stand": _Spec(_stand, {"style": ("still", "glance", "shuffle", "shuffle_glance"), "speed": ("normal",)}),
 }
+# Concepts in CONCEPTS without a generator here (e.g. slash, gesture, the DeepMimic-only ones) come from
+# motion capture only; callers iterate PROCEDURAL_CONCEPTS, never CONCEPTS.
 # Cyclic generators pick their own cycle count to fit the clip-length limits unless one is forced.
 _OWN_COUNT = {"walk", "run", "wave", "clap", "jumping_jacks", "side_step", "march"}
 
