@@ -256,9 +256,9 @@ def punch_events(joints: np.ndarray) -> list[PunchStats]:
 
 @dataclass(frozen=True, kw_only=True)
 class GaitStats:
-    speed_mps: float  # pelvis travel over the clip (horizontal, straight-line distance / time)
+    speed_mps: float  # pelvis travel (horizontal, straight line) from the first to the last touch-down, per second
     cadence_spm: float  # steps (touch-downs of either foot) per minute
-    stride_m: float  # distance between successive touch-downs of the same foot
+    stride_m: float  # distance between successive touch-downs of the same foot (NaN if no foot lands twice)
     pelvis_height_m: float  # mean pelvis height above the floor
     pelvis_bob_m: float  # vertical pelvis oscillation, 5th to 95th percentile
     flight_fraction: float  # share of frames with neither foot on the floor (0 for a walk)
@@ -293,7 +293,8 @@ def gait_stats(joints: np.ndarray) -> GaitStats:
                for i in range(2) for a, b in zip(downs[i][:-1], downs[i][1:])]
     contact = foot_contact(joints)
     return GaitStats(
-        speed_mps=float(np.linalg.norm(pelvis[-1, [0, 2]] - pelvis[0, [0, 2]]) / ((T - 1) / FPS)),
+        # Between the first and last touch-down: real takes start and end standing, which is not walking speed.
+        speed_mps=float(np.linalg.norm(pelvis[steps[-1], [0, 2]] - pelvis[steps[0], [0, 2]]) / ((steps[-1] - steps[0]) / FPS)),
         cadence_spm=float(cadence),
         stride_m=float(np.median(strides)) if strides else float("nan"),
         pelvis_height_m=float(h.mean()),

@@ -45,7 +45,16 @@ SHIN = BONE_LENGTHS[list(ANKLE)]
 FOOT_LEN = BONE_LENGTHS[list(FOOT)]
 UPPER_ARM = BONE_LENGTHS[list(ELBOW)]
 FOREARM = BONE_LENGTHS[list(WRIST)]
-HIP_X = np.abs(REFERENCE_OFFSETS[list(HIP), 0])  # (2,) lateral hip offsets from the pelvis
+# The hip joints sit below the pelvis joint in real capture (Bandai Namco, retargeted to the reference skeleton:
+# 3.4 cm below, median over walks and bows), not level with it as the rest directions say. Same bone lengths,
+# the hip offset tilted down, so a standing pelvis is as high as a real one (0.93 m rather than 0.89 m).
+HIP_DROP_M = 0.034
+PROC_OFFSETS = REFERENCE_OFFSETS.copy()  # (22, 3) our FK offsets: the reference ones with the hips tilted down
+for _j in HIP:
+    _length = np.linalg.norm(REFERENCE_OFFSETS[_j])
+    _drop = min(HIP_DROP_M, 0.9 * _length)
+    PROC_OFFSETS[_j] = [np.sign(REFERENCE_OFFSETS[_j, 0]) * np.sqrt(_length**2 - _drop**2), -_drop, 0.0]
+HIP_X = np.abs(PROC_OFFSETS[list(HIP), 0])  # (2,) lateral hip offsets from the pelvis
 
 ANKLE_HEIGHT = 0.08  # ankle above the floor when the foot is flat
 FOOT_PITCH = np.arcsin(ANKLE_HEIGHT / FOOT_LEN)  # (2,) tilt of ankle->foot so the foot joint sits on the floor
@@ -53,7 +62,7 @@ FOOT_X = HIP_X + 0.02  # feet a little wider than the hips
 TOE_OUT = np.deg2rad(6.0)
 REACH = 0.995  # standing legs stop just short of straight, so knees stay soft
 # Standing pelvis height: the highest root for which both rest ankles are reachable.
-STAND_HEIGHT = float(np.min(ANKLE_HEIGHT + np.sqrt((REACH * (THIGH + SHIN)) ** 2 - (FOOT_X - HIP_X) ** 2)))
+STAND_HEIGHT = float(np.min(ANKLE_HEIGHT + HIP_DROP_M + np.sqrt((REACH * (THIGH + SHIN)) ** 2 - (FOOT_X - HIP_X) ** 2)))
 
 # In the rest pose the collar->shoulder bone hangs down; swing it out and slightly up (rotation about z),
 # and tilt the neck->head bone (which points forward at rest) up so the head sits above the neck.
@@ -284,7 +293,7 @@ def _fit_root_height(root: np.ndarray, pelvis_q: np.ndarray, ankle: np.ndarray) 
     """(T,) root heights lowered, where needed, so that each hip can reach its ankle target with soft knees."""
     y = root[:, 1].copy()
     for i in range(2):
-        hip_off = qrot(pelvis_q, np.broadcast_to(REFERENCE_OFFSETS[HIP[i]], root.shape))
+        hip_off = qrot(pelvis_q, np.broadcast_to(PROC_OFFSETS[HIP[i]], root.shape))
         horiz = np.linalg.norm(ankle[:, i, [0, 2]] - (root[:, [0, 2]] + hip_off[:, [0, 2]]), axis=-1)
         reach = REACH * (THIGH[i] + SHIN[i])
         y_max = ankle[:, i, 1] + np.sqrt(np.maximum(reach**2 - horiz**2, 0.0)) - hip_off[:, 1]
@@ -308,7 +317,7 @@ def _assemble(b: _Body) -> np.ndarray:
 
     # Arms: angle-driven by default; frames with a hand target are solved by IK in the chest frame.
     chest = _chest_frame(q)
-    spine3 = pose_joints(root, q)[:, JOINT["spine3"]]
+    spine3 = pose_joints(root, q, PROC_OFFSETS)[:, JOINT["spine3"]]
     for i in range(2):
         upper = _arm_quat(b.arm[:, i], SIGN[i])
         elbow = b.arm[:, i, 3].copy()
@@ -325,7 +334,7 @@ def _assemble(b: _Body) -> np.ndarray:
         q[:, SHOULDER[i]] = qmul(qinv(q[:, COLLAR[i]]), upper)
         q[:, ELBOW[i]] = _qx(-elbow)
 
-    joints = pose_joints(root, q)
+    joints = pose_joints(root, q, PROC_OFFSETS)
     for i in range(2):
         # Knee hinge axis: the foot's lateral axis, optionally rolled (side kicks) — the knee bends forward.
         hinge = qrot(_qy(b.foot_yaw[:, i]), qrot(_qz(SIGN[i] * b.knee_roll[:, i]), np.broadcast_to(X_AXIS, (T, 3))))
@@ -578,14 +587,14 @@ def _dedupe(keys):
 
 def _hip_position(root: np.ndarray, pelvis: np.ndarray, i: int) -> np.ndarray:
     """(T, 3) root, (T, 3) pelvis angles -> (T, 3) body-frame position of hip joint i."""
-    return root + qrot(_euler(pelvis), np.broadcast_to(REFERENCE_OFFSETS[HIP[i]], root.shape))
+    return root + qrot(_euler(pelvis), np.broadcast_to(PROC_OFFSETS[HIP[i]], root.shape))
 
 
 def _kick(rng, attrs):
     # Calibrated on real kicks (benchmarks/calibration.py): the foot leaves the floor for ~0.6-0.95 s, the
     # leg folds (chamber, knee ~80 deg), snaps out to a nearly straight leg (knee 165-180 deg) with the ankle
     # at 1-1.7 m and 7-11 m/s in ~0.15-0.2 s, and comes back down in ~0.3-0.55 s. Speed words change a kick's tempo less than a walk's.
-    sp = _speed(rng, attrs) ** 0.5
+    sp = _speed(rng, attrs) ** 0.4
     i = SIDE_NAMES.index(attrs["side"])
     s = SIGN[i]
     side_kick = attrs["style"] == "side"
@@ -596,12 +605,12 @@ def _kick(rng, attrs):
     kicks = []  # per kick: (lift-off, chamber, extension, hold end, retracted, touch-down), elevation, reach
     for _ in range(count):
         t_ch = t + rng.uniform(0.24, 0.32) / sp
-        t_ex = t_ch + rng.uniform(0.15, 0.19) / sp
+        t_ex = t_ch + rng.uniform(0.19, 0.23) / sp
         t_hold = t_ex + rng.uniform(0.06, 0.14)
         t_re = t_hold + rng.uniform(0.12, 0.16) / sp
-        t_down = t_re + rng.uniform(0.2, 0.28) / sp
-        elevation = rng.uniform(96.0, 110.0) if side_kick else rng.uniform(95.0, 118.0)
-        kicks.append(((t, t_ch, t_ex, t_hold, t_re, t_down), _deg(elevation), rng.uniform(0.993, 0.999)))
+        t_down = t_re + rng.uniform(0.18, 0.26) / sp
+        elevation = rng.uniform(96.0, 110.0) if side_kick else rng.uniform(100.0, 120.0)
+        kicks.append(((t, t_ch, t_ex, t_hold, t_re, t_down), _deg(elevation), rng.uniform(0.997, 1.0)))
         t = t_down + rng.uniform(0.05, 0.3)
     shift_out = t
     b = _Body.rest(_frames(t + 0.35 / sp + rng.uniform(0.1, 0.4)))
@@ -609,7 +618,7 @@ def _kick(rng, attrs):
     # Trunk first: the extension targets are placed from where the hip is at the moment of extension.
     keys_lean = [(0.0, 0.0)]
     for (t0, t_ch, t_ex, t_hold, t_re, t_down), elev, _ in kicks:
-        high = (elev - _deg(95.0)) / _deg(23.0)  # 0 for a waist-high kick, 1 for a head-high one
+        high = (elev - _deg(100.0)) / _deg(20.0)  # 0 for a waist-high kick, 1 for a head-high one
         lean = _deg(22.0) if side_kick else -_deg(8.0 + 12.0 * max(high, 0.0))  # side: tip away; front: lean back
         keys_lean += [(t0, 0.0), (t_ex, lean), (t_hold, lean), (t_down, 0.0)]
     lean = _keys(b.t, _dedupe(keys_lean))
@@ -638,12 +647,12 @@ def _kick(rng, attrs):
         direction = swing(elev)
         # Chamber: the thigh raised most of the way, the shin folded back under it (knee ~80 deg).
         knee_up = 0.85 * min(elev, _deg(90.0))
-        chamber = h_ex + THIGH[i] * swing(knee_up) + SHIN[i] * swing(knee_up - _deg(95.0))
+        chamber = h_ex + THIGH[i] * swing(knee_up) + SHIN[i] * swing(knee_up - _deg(88.0))
         extend = h_ex + reach * leg * _unit(direction)
-        # While held the straight leg sinks a few degrees, so the highest foot is the snap itself.
-        settle = h_ex + reach * leg * swing(elev - _deg(4.0))
+        # While held the straight leg sinks a little, so the highest foot is the snap itself.
+        settle = h_ex + reach * leg * swing(elev - _deg(1.5))
         # The ankle keeps moving through the chamber, so the snap out is one fast continuous motion.
-        v_ch = 0.4 * (extend - chamber) / (t_ex - t_ch)
+        v_ch = 0.3 * (extend - chamber) / (t_ex - t_ch)
         keys_a += [(t0, b0), (t_ch, chamber, v_ch), (t_ex, extend), (t_hold, settle), (t_re, chamber), (t_down, b0)]
         pitch_ex = _deg(5.0) if side_kick else _deg(-15.0)
         keys_pitch += [(t0, FOOT_PITCH[i]), (t_ch, _deg(40.0)), (t_ex, pitch_ex), (t_hold, pitch_ex), (t_re, _deg(40.0)),
@@ -697,7 +706,7 @@ def _punch(rng, attrs):
         t_hold = t_hit + rng.uniform(0.04, 0.2)
         t_back = t_hold + rng.uniform(0.18, 0.24) / sp
         aim = np.array([s * (0.02 if cross else 0.1), h + rng.uniform(0.36, 0.42), 0.65])
-        hits.append((t, t_cock, t_hit, t_hold, t_back, aim, rng.uniform(0.985, 0.998)))
+        hits.append((t, t_cock, t_hit, t_hold, t_back, aim, rng.uniform(0.992, 1.0)))
         twist = -s * _deg(35.0 if cross else 12.0)  # the punching shoulder drives forward
         keys_twist += [(t, 0.0), (t_cock, -0.2 * twist), (t_hit, twist), (t_hold, twist), (t_back, 0.0)]
         t = t_back + rng.uniform(0.05, 0.35) / sp
