@@ -305,3 +305,48 @@ def gait_stats(joints: np.ndarray) -> GaitStats:
 
 def as_dict(stats) -> dict:
     return asdict(stats)
+
+
+# --------------------------------------------------------------------------------------------------
+# Real reference ranges: (min, max) of each measure over real motion capture, retargeted to the reference
+# skeleton. Measured by `python benchmarks/calibration.py` (--takes 3) on the DeepMimic clips of the pybullet
+# wheel (kick, spinkick, punch, walk, run) and the Bandai Namco Research Motion dataset (kick: 1 take, 3 kicks;
+# punch: 2 takes, 10 punches; walk: 49 takes, run: 35 takes, up to 3 per style and part). Only these summary
+# numbers are kept here, rounded outward; no data.
+# --------------------------------------------------------------------------------------------------
+
+REFERENCE_RANGES: dict[str, dict[str, tuple[float, float]]] = {
+    "kick": {
+        "duration_s": (0.60, 0.95),
+        "chamber_knee_deg": (75.5, 96.0),
+        "chamber_knee_height_m": (0.65, 1.15),
+        "extension_s": (0.15, 0.20),
+        "retraction_s": (0.30, 0.55),
+        "peak_foot_height_m": (1.00, 1.75),
+        "knee_at_peak_deg": (163.5, 180.0),
+        "hip_at_peak_deg": (52.0, 114.0),
+        "peak_foot_speed_mps": (6.8, 10.9),
+    },
+    "punch": {
+        "duration_s": (0.20, 0.90),
+        "peak_wrist_speed_mps": (3.35, 6.85),
+        "reach": (0.985, 1.0),
+        "elbow_at_peak_deg": (161.5, 180.0),
+    },
+    "walk": {
+        "speed_mps": (0.38, 1.95),
+        "cadence_spm": (61.0, 152.0),
+        "stride_m": (0.73, 1.74),
+        "pelvis_height_m": (0.84, 0.935),
+        "pelvis_bob_m": (0.017, 0.112),
+        "flight_fraction": (0.0, 0.012),
+    },
+    "run": {
+        "speed_mps": (1.21, 3.88),
+        "cadence_spm": (126.0, 200.0),
+        "stride_m": (1.07, 3.46),
+        "pelvis_height_m": (0.81, 0.936),
+        "pelvis_bob_m": (0.046, 0.212),
+        "flight_fraction": (0.0, 0.62),
+    },
+}
