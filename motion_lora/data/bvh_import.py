@@ -203,6 +203,13 @@ def _check_channels(joints, path) -> int:
     return total
 
 
+def _bvhio_read(path: Path, frames: bool):
+    try:
+        return bvhio.readAsBvh(str(path), loadKeyFrames=frames)
+    except (SyntaxError, ValueError, IndexError, TypeError) as err:
+        raise _error(path, f"malformed BVH hierarchy or motion data: {err.args[0] if err.args else err}") from None
+
+
 def _parse(path: Path):
     """(joint names, parent indices (J,), local translations (N, J, 3), local rotations wxyz (N, J, 4), frame time)."""
     try:
@@ -210,16 +217,14 @@ def _parse(path: Path):
     except OSError as err:
         raise _error(path, f"cannot read: {err.strerror or err}") from None
     declared, lines = _check_motion_section(text, path)
-    try:
-        container = bvhio.readAsBvh(str(path))
-    except (SyntaxError, ValueError, IndexError, TypeError) as err:
-        raise _error(path, f"malformed BVH hierarchy or motion data: {err.args[0] if err.args else err}") from None
-    joints = _joints_depth_first(container.Root)
-    width = _check_channels(joints, path)
+    # The hierarchy alone first: bvhio reads frames without checking their width, so it is checked here.
+    width = _check_channels(_joints_depth_first(_bvhio_read(path, frames=False).Root), path)
     bad = next((i for i, line in enumerate(lines) if len(line.split()) != width), None)
     if bad is not None:
         raise _error(path, f"frame {bad} has {len(lines[bad].split())} values, the hierarchy declares {width} channels"
                      + (" (truncated file?)" if bad == len(lines) - 1 else ""))
+    container = _bvhio_read(path, frames=True)
+    joints = _joints_depth_first(container.Root)
     names = [j.Name for j, _ in joints]
     parents = np.array([p for _, p in joints])
     # bvhio holds poses as float32 glm values; the numbers are carried on in float64.
@@ -331,21 +336,33 @@ def detect_up(joints: np.ndarray) -> str:
     return sign + "xyz"[axis]
 
 
-def check_handedness(joints: np.ndarray, path="<bvh>") -> None:
-    """y-up joints (T, 22, 3): the feet must point where the hips' left-right axis says forward is.
+def front_score(joints: np.ndarray) -> float:
+    """y-up joints (T, 22, 3) -> how far (m, mean over frames) the toes and bent knees point along the forward
+    direction that the hips' and shoulders' left-right axis gives. Positive for a body whose names match its sides.
 
-    A left-handed file (or one with left/right names swapped) gives a body whose left joints are on its right:
-    its forward from the across vector points backwards, against the feet. We do not guess which of the two
-    happened (one fix mirrors the motion, the other does not), so it is an error.
+    Toes alone are not enough: a sprinter's feet point down, even slightly back; knees bend forward then.
     """
     across = joints[:, JOINT["right_hip"]] - joints[:, JOINT["left_hip"]]
     across = across + joints[:, JOINT["right_shoulder"]] - joints[:, JOINT["left_shoulder"]]
     forward = forward_direction(across)  # up x across
-    feet = (joints[:, [JOINT["left_foot"], JOINT["right_foot"]]] - joints[:, [JOINT["left_ankle"], JOINT["right_ankle"]]]).mean(1)
-    feet[:, 1] = 0.0
-    if np.median((forward * feet).sum(-1)) < 0:
-        raise _error(path, "left and right are mirrored: the feet point backwards relative to the left-right axis "
-                     "of the hips and shoulders (a left-handed file, or left/right joint names swapped)")
+    cue = np.zeros_like(forward)
+    for hip, knee, ankle, foot in (("left_hip", "left_knee", "left_ankle", "left_foot"), ("right_hip", "right_knee", "right_ankle", "right_foot")):
+        h, k, a, f = (joints[:, JOINT[n]] for n in (hip, knee, ankle, foot))
+        cue += (f - a) + (k - (h + a) / 2)
+    cue[:, 1] = 0.0
+    return float((forward * cue).sum(-1).mean())
+
+
+def check_handedness(joints: np.ndarray, path="<bvh>") -> None:
+    """Raise when the body's left joints are on its right (`front_score` < 0).
+
+    A left-handed file, or one with left/right names swapped, gives such a body: its forward from the across
+    vector points backwards, against its toes and knees. We do not guess which of the two happened (one fix
+    mirrors the motion, the other does not), so it is an error.
+    """
+    if front_score(joints) < 0:
+        raise _error(path, "left and right are mirrored: the toes and knees point backwards relative to the left-right "
+                     "axis of the hips and shoulders (a left-handed file, or left/right joint names swapped)")
 
 
 # ----------------------------------------------------------------------------- public API
@@ -388,3 +405,87 @@ def read_bvh(path, *, fps_in: float | None = None, scale: float | None = None, u
 def bvh_to_joints(path, *, fps_in: float | None = None, scale: float | None = None, up: str | None = None) -> np.ndarray:
     """A BVH file -> joints (T, 22, 3) float64, metres, 20 fps, y up, on the floor."""
     return read_bvh(path, fps_in=fps_in, scale=scale, up=up).joints
+
+
+# ----------------------------------------------------------------------------- HumanML3D layout writer
+
+
+def bvh_files(inputs) -> list[Path]:
+    """Files and folders (searched recursively for *.bvh, any case) -> BVH paths, sorted within a folder."""
+    out: list[Path] = []
+    for item in map(Path, inputs):
+        if item.is_dir():
+            out += sorted(p for p in item.rglob("*") if p.is_file() and p.suffix.lower() == ".bvh")
+        elif item.is_file():
+            out.append(item)
+        else:
+            raise BvhImportError(f"{item}: no such file or folder")
+    return out
+
+
+def caption_from_stem(stem: str) -> str:
+    """'dataset-2_walk-turn-left_normal_001' -> 'dataset walk turn left normal': the letters of a file name."""
+    words = re.findall(r"[a-z]+", re.sub(r"([a-z])([A-Z])", r"\1 \2", stem).lower())
+    return " ".join(words) or "a person moves"
+
+
+def _clip_id(stem: str, taken: set[str]) -> str:
+    base = re.sub(r"[^A-Za-z0-9_-]+", "_", stem).strip("_") or "clip"
+    clip_id, n = base, 1
+    while clip_id in taken:
+        n += 1
+        clip_id = f"{base}_{n}"
+    taken.add(clip_id)
+    return clip_id
+
+
+def import_bvh_files(inputs, out, *, caption: str | None = None, fps_in: float | None = None,
+                     scale: float | None = None, up: str | None = None, log=print) -> dict:
+    """BVH files/folders -> a HumanML3D-layout folder `out` (new; or existing and empty).
+
+    Writes new_joint_vecs/<id>.npy (T-1, 263), new_joints/<id>.npy (T-1, 22, 3), texts/<id>.txt (one caption:
+    `caption`, or the file name's words), Mean.npy/Std.npy over all clips, all.txt and train.txt (every clip;
+    split them yourself). A file that fails is reported and skipped. Returns a summary dict.
+    """
+    # Imported here: features pulls in scipy, and reading BVH files needs neither it nor the caption grammar.
+    from ..features import extract_features, feature_statistics, recover_joints
+    from .captions import format_text_line
+
+    files = bvh_files(inputs)
+    if not files:
+        raise BvhImportError(f"no .bvh files in {', '.join(map(str, inputs))}")
+    root = Path(out)
+    if root.exists() and (not root.is_dir() or any(root.iterdir())):
+        raise BvhImportError(f"{root}: output folder exists and is not empty")
+    for sub in ("new_joint_vecs", "new_joints", "texts"):
+        (root / sub).mkdir(parents=True, exist_ok=True)
+    ids, features_all, errors, taken = [], [], [], set()
+    for path in files:
+        try:
+            motion = read_bvh(path, fps_in=fps_in, scale=scale, up=up)
+            features = extract_features(motion.joints).astype(np.float32)  # (T-1, 263)
+        except (BvhImportError, ValueError) as err:
+            errors.append(str(err))
+            log(f"error: {err}")
+            continue
+        clip_id = _clip_id(path.stem, taken)
+        np.save(root / "new_joint_vecs" / f"{clip_id}.npy", features)
+        np.save(root / "new_joints" / f"{clip_id}.npy", recover_joints(features).astype(np.float32))
+        text = caption if caption is not None else caption_from_stem(path.stem)
+        (root / "texts" / f"{clip_id}.txt").write_text(format_text_line(text) + "\n", encoding="utf-8")
+        ids.append(clip_id)
+        features_all.append(features)
+        note = "" if 40 <= len(features) < 200 else " (outside HumanML3D's 40-199 frames: its loaders skip it)"
+        log(f"{path}: {motion.skeleton} skeleton, {motion.frames_in} frames at {motion.fps_in:g} fps, units x{motion.scale:g}, "
+            f"up {motion.up} -> {clip_id}: {len(features)} frames at {FPS} fps ({len(features) / FPS:.1f} s){note}")
+    if features_all:
+        mean, std = feature_statistics(features_all)
+        np.save(root / "Mean.npy", mean.astype(np.float32))
+        np.save(root / "Std.npy", std.astype(np.float32))
+    for name in ("all.txt", "train.txt"):
+        (root / name).write_text("".join(i + "\n" for i in ids))
+    frames = sum(len(f) for f in features_all)
+    summary = {"files": len(files), "imported": len(ids), "failed": len(errors), "frames": frames, "errors": errors}
+    log(f"imported {len(ids)} of {len(files)} BVH files, {frames} frames ({frames / FPS / 60:.1f} min at {FPS} fps) into {root}"
+        + (f"; {len(errors)} failed" if errors else ""))
+    return summary
