@@ -63,25 +63,33 @@ def bandai_folder(path: Path) -> Path | None:
     return twin if twin.is_dir() else None
 
 
+def bandai_takes(folder: Path) -> list[tuple[str, str, str, Path]]:
+    """(part, content, style, bvh path) of every take: through `bandai.find_takes` (labels checked against the
+    JSON) once that module is present, else from the file names."""
+    try:
+        from motion_lora.data.bandai import find_takes
+    except ImportError:
+        pattern = re.compile(r"dataset-(\d)_([a-z-]+)_([a-z-]+)_(\d+)\.bvh$")
+        files = sorted(folder.glob("Bandai-Namco-Research-Motiondataset-*/data/*.bvh"))
+        return [(m[1], m[2], m[3], f) for f in files if (m := pattern.match(f.name))]
+    return [(str(t.part), t.content, t.style, Path(t.bvh)) for t in find_takes(folder)]
+
+
 def bandai_clips(path: Path, takes: int) -> dict[str, list[tuple[str, np.ndarray]]]:
-    """Bandai kick / punch / walk / run takes, read by the project's BVH importer (never hand-parsed here)."""
+    """Bandai kick / punch / walk / run takes, whole (kicks and punches are counted per take), read by the
+    project's BVH importer; `--takes` per part, content and style."""
     from motion_lora.data.bvh_import import bvh_to_joints
 
     folder = bandai_folder(path)
     out = defaultdict(list)
     if folder is None:
         return out
-    pattern = re.compile(r"dataset-(\d)_(kick|punch|walk|run)_([a-z]+)_(\d+)\.bvh$")
     per_style = defaultdict(int)
-    for file in sorted(folder.glob("Bandai-Namco-Research-Motiondataset-*/data/*.bvh")):
-        match = pattern.match(file.name)
-        if not match:
+    for part, content, style, bvh in bandai_takes(folder):
+        if content not in CONCEPTS or per_style[(part, content, style)] >= takes:
             continue
-        part, concept, style, _ = match.groups()
-        if per_style[(part, concept, style)] >= takes:
-            continue
-        per_style[(part, concept, style)] += 1
-        out[concept].append((file.stem, retarget(bvh_to_joints(file))))
+        per_style[(part, content, style)] += 1
+        out[content].append((bvh.stem, retarget(bvh_to_joints(bvh))))
     return out
 
 

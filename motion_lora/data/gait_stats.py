@@ -311,7 +311,7 @@ def as_dict(stats) -> dict:
 # Real reference ranges: (min, max) of each measure over real motion capture, retargeted to the reference
 # skeleton. Measured by `python benchmarks/calibration.py` (--takes 3) on the DeepMimic clips of the pybullet
 # wheel (kick, spinkick, punch, walk, run) and the Bandai Namco Research Motion dataset (kick: 1 take, 3 kicks;
-# punch: 2 takes, 10 punches; walk: 49 takes, run: 35 takes, up to 3 per style and part). Only these summary
+# punch: 2 takes, 10 punches; walk: 51 takes, run: 36 takes, up to 3 per style and part). Only these summary
 # numbers are kept here, rounded outward; no data.
 # --------------------------------------------------------------------------------------------------
 
@@ -336,7 +336,7 @@ REFERENCE_RANGES: dict[str, dict[str, tuple[float, float]]] = {
     "walk": {
         "speed_mps": (0.38, 1.95),
         "cadence_spm": (61.0, 152.0),
-        "stride_m": (0.73, 1.74),
+        "stride_m": (0.69, 1.74),
         "pelvis_height_m": (0.84, 0.935),
         "pelvis_bob_m": (0.017, 0.112),
         "flight_fraction": (0.0, 0.012),

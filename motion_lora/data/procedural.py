@@ -71,6 +71,8 @@ HEAD_TILT = np.deg2rad(72.0)
 # Relaxed arm: [flex (forward), abduction (sideways), external rotation, elbow flexion].
 REST_ARM = np.deg2rad([6.0, 9.0, 0.0, 14.0])
 
+ROLL_PHASE = 0.2  # share of a gait cycle over which the heel lifts before toe-off
+
 SPEED_FACTOR = {"slow": 0.72, "normal": 1.0, "fast": 1.35}
 SPEEDS = tuple(SPEED_FACTOR)
 AIRBORNE_CONCEPTS = ("run", "jump", "jumping_jacks")  # both feet leave the floor at times
@@ -360,13 +362,17 @@ def _foot_direction(ankle_y, yaw, pitch, length):
 # --------------------------------------------------------------------------------------------------
 
 def _gait(b: _Body, period: float, duty: float, root_xz: Callable, yaw: Callable, lift: float,
-          swing_forward: float = 0.0, always_lift: bool = False, lift_peak: float = 0.5):
+          swing_forward: float = 0.0, always_lift: bool = False, lift_peak: float = 0.5, heel_roll: float = 0.0):
     """Plan alternating footsteps for a periodic gait and write them into b.ankle / foot_yaw / foot_pitch.
 
     root_xz(times) -> (N, 2) and yaw(times) -> (N,) describe where the pelvis is at any time (seconds).
     Each foot is planted under its hip at the middle of its stance phase, so it sits still for the whole
     stance while the body passes over it; in swing it travels to the next plant along an eased path with a
     lift. The left foot starts its stance at phase 0, the right at phase 0.5. Returns swing (T, 2) in [0, 1].
+
+    heel_roll (radians) lifts the heel at the end of stance, the foot pivoting on its planted toe (toe-off):
+    the ankle rises and moves toward the toe, so the trailing leg reaches it without the pelvis dropping
+    (real walkers keep the pelvis within ~5 cm of standing height). The roll fades out early in the swing.
     """
     t = b.t
     swing = np.zeros((b.T, 2))
@@ -392,10 +398,18 @@ def _gait(b: _Body, period: float, duty: float, root_xz: Callable, yaw: Callable
         bump = np.sin(np.pi * warped)
         scale = 1.0 if always_lift else np.clip(np.linalg.norm(p1 - p0, axis=-1) / 0.15 + np.abs(y1 - y0) / 0.5, 0, 1)
         xz = xz + swing_forward * bump[:, None] * np.stack([np.sin(fy), np.cos(fy)], -1)
+        # Toe-off: over the last ROLL_PHASE of stance the foot pitches up to heel_roll about the toe; the
+        # ankle's offset from its flat position carries into the swing and fades out over its first 40%.
+        stance_end = np.clip((phase - (duty - ROLL_PHASE)) / ROLL_PHASE, 0.0, 1.0) * (phase < duty)
+        roll = heel_roll * (_smoothstep(stance_end) + (phase >= duty) * (1.0 - _smoothstep(s / 0.4))) * scale
+        pitch = FOOT_PITCH[i] + roll
+        ahead = FOOT_LEN[i] * (np.cos(FOOT_PITCH[i]) - np.cos(pitch))  # ankle moves toward the planted toe
+        rise = FOOT_LEN[i] * (np.sin(pitch) - np.sin(FOOT_PITCH[i]))
+        xz = xz + ahead[:, None] * np.stack([np.sin(y0 + (fy - y0) * (phase >= duty)), np.cos(y0 + (fy - y0) * (phase >= duty))], -1)
         b.ankle[:, i, 0], b.ankle[:, i, 2] = xz[:, 0], xz[:, 1]
-        b.ankle[:, i, 1] = ANKLE_HEIGHT + lift * bump * scale
+        b.ankle[:, i, 1] = ANKLE_HEIGHT + rise + lift * bump * scale
         b.foot_yaw[:, i] = fy
-        b.foot_pitch[:, i] = FOOT_PITCH[i] + _deg(12.0) * bump * scale
+        b.foot_pitch[:, i] = pitch + _deg(12.0) * bump * scale
         swing[:, i] = np.where(phase >= duty, s, 0.0) * (scale > 0)
     return swing
 
@@ -438,14 +452,15 @@ def _speed(rng, attrs) -> float:
 
 
 def _locomotion(rng, attrs, *, period_s, duty, velocity_xz, lift, height_drop, lo, hi, lift_peak=0.5,
-                swing_forward=0.0, always_lift=False):
+                swing_forward=0.0, always_lift=False, heel_roll=0.0):
     """Shared body of walk / run / march / side_step: an integer number of gait cycles (so it loops)."""
     period, n = _cycle_frames(period_s, rng, lo, hi, attrs.get("count"))
     b = _Body.rest(period * n)
     P = period / FPS
     vel = np.asarray(velocity_xz, dtype=np.float64)
     root_xz = lambda tt: np.asarray(tt)[..., None] * vel  # noqa: E731 - straight-line pelvis path
-    swing = _gait(b, P, duty, root_xz, lambda tt: np.zeros_like(tt), lift, swing_forward, always_lift, lift_peak)
+    swing = _gait(b, P, duty, root_xz, lambda tt: np.zeros_like(tt), lift, swing_forward, always_lift, lift_peak,
+                  heel_roll)
     b.root[:, [0, 2]] = root_xz(b.t)
     b.root[:, 1] = STAND_HEIGHT - height_drop
     return b, P, n, swing
@@ -454,10 +469,12 @@ def _locomotion(rng, attrs, *, period_s, duty, velocity_xz, lift, height_drop, l
 def _walk(rng, attrs):
     sp = _speed(rng, attrs)
     backward = attrs["direction"] == "backward"
-    v = 1.1 * sp ** 0.8 * (0.7 if backward else 1.0)
-    period_s = 1.05 / sp ** 0.35
+    # Real walks (Bandai Namco, DeepMimic): ~1.2 m/s, ~107 steps/min, 1.3 m strides at a normal pace.
+    v = 1.15 * sp ** 0.8 * (0.7 if backward else 1.0)
+    period_s = 1.12 / sp ** 0.5  # faster walkers step more often more than they lengthen the stride
     b, P, n, _ = _locomotion(rng, attrs, period_s=period_s, duty=0.6, velocity_xz=(0.0, -v if backward else v),
-                             lift=rng.uniform(0.06, 0.1), height_drop=0.01, lo=2, hi=5)
+                             lift=rng.uniform(0.06, 0.1), height_drop=0.01, lo=2, hi=5,
+                             heel_roll=0.0 if backward else _deg(rng.uniform(20.0, 30.0)))
     phase = 2 * np.pi * b.t / P
     b.root[:, 0] += 0.02 * np.cos(phase - np.pi * 0.6)  # weight shifts over the stance foot
     b.pelvis[:, 0] = -_deg(5.0) * (_body_forward(b, 0) - _body_forward(b, 1)) / 0.6  # hip follows its leg
@@ -470,8 +487,9 @@ def _walk(rng, attrs):
 
 def _run(rng, attrs):
     sp = _speed(rng, attrs)
-    v = 3.0 * sp ** 0.7
-    period_s = 0.7 / sp ** 0.25
+    # Real runs: ~2.7 m/s, ~150 steps/min, 2.2 m strides (median); sprints reach ~3.9 m/s.
+    v = 2.6 * sp ** 0.7
+    period_s = 0.76 / sp ** 0.25
     b, P, n, _ = _locomotion(rng, attrs, period_s=period_s, duty=0.36, velocity_xz=(0.0, v),
                              lift=rng.uniform(0.18, 0.28), height_drop=0.03, lo=3, hi=8, lift_peak=0.4)
     # Pelvis lowest in mid-stance, highest in mid-flight (two steps per cycle).
