@@ -3,7 +3,11 @@ browser, evaluate adapters. Gradio Blocks only; everything shown comes from moti
 
     python app.py            # http://127.0.0.1:7860 (GRADIO_SERVER_NAME / GRADIO_SERVER_PORT override)
 
-Public API (gradio_client): generate, sweep, train, evaluate, list_adapters.
+Public API (gradio_client): generate, compare_video, sweep, sweep_video, train, delete_adapter, evaluate, list_adapters.
+
+Deployment switches (environment): MOTION_LORA_USER_DIR (visitors' adapters), MOTION_LORA_MAX_USER_ADAPTERS /
+MOTION_LORA_MAX_USER_MB (cap, oldest evicted first), MOTION_LORA_REQUIRE_LOGIN=1 (Hugging Face login to train or
+delete), MOTION_LORA_MAX_ITERATIONS, MOTION_LORA_MAX_QUEUED_TRAININGS, MOTION_LORA_DISABLE_TRAINING=1 (see README).
 """
 
 from __future__ import annotations
@@ -101,16 +105,28 @@ def build_demo(lab: MotionLab) -> gr.Blocks:
     outputs = ui.OutputDir(os.environ.get("MOTION_LORA_OUTPUT_DIR"))
     cap = ui.max_iterations()
     training_off = ui.training_disabled()
+    require_login = ui.login_required()
 
-    def concepts() -> list[str]:
-        return [i.concept for i in lab.list_adapters()]
+    def concepts(owner: str | None = None) -> list[tuple[str, str]]:
+        return ui.adapter_choices(lab, owner)
 
     def names() -> dict[str, str]:
-        return {i.name: i.concept for i in lab.list_adapters()}
+        return {i.name: i.short for i in lab.list_adapters()}
 
     def default_pick() -> list[str]:
-        c = concepts()
-        return ["kick"] if "kick" in c else c[:1]
+        shorts = [i.short for i in lab.list_adapters()]
+        return ["kick"] if "kick" in shorts else shorts[:1]
+
+    def who(request: gr.Request | None, profile, required: bool) -> str:
+        """The visitor's owner id; raises NotAllowed (shown as a message) when a login is required and missing."""
+        return ui.visitor(request, profile, require_login=required)
+
+    def viewer(request: gr.Request | None, profile) -> str | None:
+        """The visitor's id for labelling the pickers ('this session'); None when there is no session."""
+        try:
+            return ui.visitor(request, profile)
+        except ValueError:
+            return None
 
     # ------------------------------------------------------------------ handlers
 
@@ -128,7 +144,7 @@ def build_demo(lab: MotionLab) -> gr.Blocks:
         label = ui.steered_label(c, names())
         player = ui.player_html([("base", c.base_joints), (label, c.steered_joints)])
         files = ui.comparison_files(c, outputs.new("compare"), label)
-        return player, dict(c.base_concepts), dict(c.steered_concepts), files, ui.comparison_summary(c, label)
+        return player, dict(c.base_concepts), dict(c.steered_concepts), files, ui.comparison_summary(c, label), ui.comparison_clip(c, label)
 
     @ui.user_errors
     def sweep(prompt, adapter, scales, seed, seconds, steps):
@@ -139,16 +155,27 @@ def build_demo(lab: MotionLab) -> gr.Blocks:
         player = ui.player_html([(f"×{v:g}", j) for v, j in zip(s.scales, s.joints)], layout="grid")
         data = {"prompt": s.prompt, "adapter": s.adapter, "concept": concept, "scales": s.scales, "presence": s.presence,
                 "retain_drift_m": s.retain_drift, "joints_shape": [len(s.joints), int(s.joints[0].shape[0]), 22, 3]}
-        return player, ui.sweep_figure(s, concept), data
-
-    def dropdowns():
-        c = concepts()
-        return gr.Dropdown(choices=c), gr.Dropdown(choices=c), gr.Dropdown(choices=c)
+        return player, ui.sweep_figure(s, concept), data, ui.sweep_clip(s, lab.infos[s.adapter].short, concept)
 
     @ui.user_errors
-    def train(concept, preset, rank, alpha, lr, iterations, eta, retain, preserve, extra, batch_size, seconds, rollout_steps, request: gr.Request):
+    def video(clip):
+        """The last side-by-side or sweep of this session as a labelled MP4."""
+        return str(ui.clip_video(clip, outputs.new("video")))
+
+    def pickers(owner: str | None):
+        c = concepts(owner)
+        return gr.Dropdown(choices=c), gr.Dropdown(choices=c), gr.Dropdown(choices=c)
+
+    def own_pickers(owner: str | None):
+        mine = ui.own_choices(lab, owner)
+        return gr.Dropdown(choices=[("a new adapter", "")] + mine, value=""), gr.Dropdown(choices=mine, value=mine[-1][1] if mine else None)
+
+    @ui.user_errors
+    def train(concept, preset, rank, alpha, lr, iterations, eta, retain, preserve, extra, batch_size, seconds, rollout_steps, replace_adapter,
+              request: gr.Request, profile: gr.OAuthProfile | None = None):
         if training_off:
             raise ValueError("training is disabled on this server (MOTION_LORA_DISABLE_TRAINING=1)")
+        owner = who(request, profile, require_login)
         n_iter = ui.number(iterations, "iterations", 1, cap, whole=True)
         if preset not in PRESETS:
             raise ValueError(f"unknown target preset {preset!r}; choose one of {', '.join(PRESETS)}")
@@ -159,42 +186,67 @@ def build_demo(lab: MotionLab) -> gr.Blocks:
             retain_prompts=ui.lines(retain, "retain prompts"), preserve_weight=ui.number(preserve, "preservation weight", 0, 100),
             frames=seconds_to_frames(ui.number(seconds, "clip length (s)", 1, 9.8)), rollout_steps=ui.number(rollout_steps, "rollout steps", 2, 100, whole=True),
         ).validated()
-        owner = getattr(request, "session_hash", None) or "anonymous"
-        stop = ui.TRAINING.acquire(owner)
-        if stop is None:
-            raise gr.Error("A training is already running, please wait until it finishes and try again.", title="Busy")
+        target = replace_adapter.strip() if isinstance(replace_adapter, str) and replace_adapter.strip() else None
+        if target:
+            lab.refresh_adapters()
+            lab.owned(target, owner, "retrain")  # a clear refusal before queueing
+        try:
+            ticket = ui.TRAINING.join(owner)
+        except ui.AlreadyQueued:
+            raise gr.Error("You already have a training running or waiting (one per visitor). Wait for it to finish, or press Stop, "
+                           "then start again.", title="Already queued") from None
         events: list[TrainEvent] = []
         every = max(1, config.iterations // 40)
         skip = gr.skip()
         try:
-            yield f"Preparing: teacher rollouts for **{config.concept}** …", pd.DataFrame(ui.loss_rows([]) or {"step": [], "loss": [], "series": []}), skip, skip, skip, skip, {"status": "starting"}
+            while (ahead := ui.TRAINING.wait_turn(ticket, 0.5)) > 0:
+                if ticket.stop.is_set():
+                    yield "Stopped before it started — no adapter was saved.", skip, None, skip, skip, skip, skip, skip, {"status": "stopped", "steps": 0}
+                    return
+                yield (f"Waiting: {ahead} training{'s' if ahead > 1 else ''} ahead of yours (one runs at a time) …", skip, skip, skip, skip, skip, skip, skip,
+                       {"status": "waiting", "ahead": ahead})
+            yield f"Preparing: teacher rollouts for **{config.concept}** …", ui.loss_figure([], config.iterations), skip, skip, skip, skip, skip, skip, {"status": "starting"}
             result = None
-            for item in iterate_training(lab, config, stop):
+            for item in iterate_training(lab, config, ticket.stop, owner=owner, replace_adapter=target):
                 if isinstance(item, TrainEvent):
                     events.append(item)
                     if item.step % every == 0 or item.step == item.total:
                         eta_s = item.elapsed / item.step * (item.total - item.step) if item.step else 0
                         text = f"step {item.step}/{item.total} · loss {item.loss:.4f} · {item.elapsed:.1f} s elapsed, ~{eta_s:.0f} s left"
-                        yield text, pd.DataFrame(ui.loss_rows(events)), skip, skip, skip, skip, {"status": "training", "step": item.step, "total": item.total, "loss": item.loss}
+                        yield (text, ui.loss_figure(events, item.total), skip, skip, skip, skip, skip, skip,
+                               {"status": "training", "step": item.step, "total": item.total, "loss": item.loss, "esd_loss": item.esd_loss, "preserve_loss": item.preserve_loss})
                 else:
                     result = item
             if result is None:
-                yield "Stopped — no adapter was saved.", skip, None, skip, skip, skip, {"status": "stopped", "steps": len(events)}
+                yield "Stopped — no adapter was saved.", skip, None, skip, skip, skip, skip, skip, {"status": "stopped", "steps": len(events)}
                 return
             archive = ui.zip_adapter(result, outputs.new("adapter"))
-            a, b, c = dropdowns()
-            info = {"status": "done", "name": result.name, "concept": result.concept, "steps": len(events), "final_loss": events[-1].loss if events else None}
-            yield (f"✅ Done: adapter **{result.concept}** (`{result.name}`) is ready in every adapter picker. "
-                   f"Final loss {info['final_loss']:.4f}.{ui.preserved_note(result.meta)}"), pd.DataFrame(ui.loss_rows(events)), archive, a, b, c, info
+            a, b, c = pickers(owner)
+            mine, delete_pick = own_pickers(owner)
+            info = {"status": "done", "name": result.name, "short": result.short, "concept": result.concept, "steps": len(events),
+                    "final_loss": events[-1].loss if events else None, "replaced": target, "evicted": list(result.evicted)}
+            yield (f"✅ Done: adapter **{result.short}** ({'retrained' if target else 'new'}; concept *{result.concept}*) is ready in every adapter picker. "
+                   f"Final loss {info['final_loss']:.4f}.{ui.preserved_note(result.meta)}{ui.evicted_note(result.evicted, lab)}"), \
+                ui.loss_figure(events, config.iterations), archive, a, b, c, mine, delete_pick, info
         finally:
-            stop.set()  # a cancelled request stops the training thread at its next step
-            ui.TRAINING.release()
+            ui.TRAINING.leave(ticket)  # also stops the training thread at its next step when the request was cancelled
 
-    def stop_training(request: gr.Request):
-        owner = getattr(request, "session_hash", None) or "anonymous"
-        if ui.TRAINING.request_stop(owner):
+    def stop_training(request: gr.Request, profile: gr.OAuthProfile | None = None):
+        owner = viewer(request, profile)
+        if owner and ui.TRAINING.request_stop(owner):
             return "Stopped — no adapter was saved."
         return "No training of yours is running."
+
+    @ui.user_errors
+    def delete_adapter(name, request: gr.Request, profile: gr.OAuthProfile | None = None):
+        owner = who(request, profile, require_login)
+        if not isinstance(name, str) or not name.strip():
+            raise ValueError("choose one of your adapters to delete")
+        lab.refresh_adapters()
+        gone = lab.delete_adapter(name.strip(), owner)
+        a, b, c = pickers(owner)
+        mine, delete_pick = own_pickers(owner)
+        return f"Deleted **{gone.split('_LoRA_', 1)[-1]}**.", a, b, c, mine, delete_pick
 
     @ui.user_errors
     def evaluate(adapter, per_kind, per_concept, repeats, steps, progress=gr.Progress()):
@@ -215,33 +267,42 @@ def build_demo(lab: MotionLab) -> gr.Blocks:
             return "Pick an adapter.", empty, None, None
         result = ui.shipped_eval(info)
         if result is None:
-            return f"No stored evaluation for **{info.concept}** yet — run a quick one below.  \n{info.describe()}", empty, None, None
+            return f"No stored evaluation for **{info.short}** yet — run a quick one below.  \n{info.describe()}", empty, None, None
         return ui.eval_caption(result, "Stored evaluation (eval/metrics.json)"), pd.DataFrame(ui.eval_rows(result), columns=ui.TABLE_HEADERS), ui.presence_figure(result), result
 
-    def list_adapters() -> list[dict]:
+    def list_adapters(request: gr.Request, profile: gr.OAuthProfile | None = None) -> list[dict]:
+        """Every adapter with who made it relative to the caller ('shipped', 'this session', 'another visitor')."""
         lab.refresh_adapters()
+        owner = viewer(request, profile)
         out = []
         for i in lab.list_adapters():
             m = i.meta
-            out.append({"name": i.name, "concept": i.concept, "rank": m.get("rank"), "alpha": m.get("alpha"), "targets": m.get("targets"),
+            out.append({"name": i.name, "short": i.short, "concept": i.concept, "made_by": i.made_by(owner), "created": ui.made_when(i) or None,
+                        "rank": m.get("rank"), "alpha": m.get("alpha"), "targets": m.get("targets"),
                         "eta": m.get("negative_guidance"), "iterations": m.get("iterations"), "has_eval": ui.shipped_eval(i) is not None})
         return out
 
-    def refresh():
+    def refresh(request: gr.Request, profile: gr.OAuthProfile | None = None):
         lab.refresh_adapters()
-        return dropdowns()
+        owner = viewer(request, profile)
+        return (*pickers(owner), *own_pickers(owner))
 
-    def on_load(picked, single_sweep, single_eval):
-        """A new page: current adapter choices, and a default pick where none is made yet."""
+    def on_load(picked, single_sweep, single_eval, request: gr.Request, profile: gr.OAuthProfile | None = None):
+        """A new page: this visitor's adapter choices, and a default pick where none is made yet."""
         lab.refresh_adapters()
-        c, first = concepts(), (default_pick() or [None])[0]
+        owner = viewer(request, profile)
+        c, first = concepts(owner), (default_pick() or [None])[0]
         return (gr.Dropdown(choices=c, value=picked or default_pick()), gr.Dropdown(choices=c, value=single_sweep or first),
-                gr.Dropdown(choices=c, value=single_eval or first))
+                gr.Dropdown(choices=c, value=single_eval or first), *own_pickers(owner))
 
     # ------------------------------------------------------------------ layout
 
     with gr.Blocks(title="Motion LoRA — concept unlearning") as demo:
         gr.Markdown(INTRO)
+        if require_login:
+            with gr.Row():
+                gr.LoginButton(size="sm", scale=0, min_width=220)
+                gr.Markdown("Log in with your Hugging Face account to train adapters; you can delete or retrain only your own.")
         with gr.Tabs():
             # ---------------------------------------------------------- Compare
             with gr.Tab("Compare", id="compare"):
@@ -268,15 +329,20 @@ def build_demo(lab: MotionLab) -> gr.Blocks:
                             base_label = gr.Label(label="base — evaluator's top concepts", num_top_classes=3, show_heading=False, elem_classes="concept-labels")
                             steered_label = gr.Label(label="steered — evaluator's top concepts", num_top_classes=3, show_heading=False, elem_classes="concept-labels")
                         files = gr.File(label="Downloads: joints (.npz, (2, T, 22, 3)), BVH (steered, base), animated HTML", file_count="multiple", interactive=False)
+                        with gr.Row(equal_height=True):
+                            video_btn = gr.Button("Download as video (MP4)", size="sm", scale=0, min_width=220)
+                            video_file = gr.File(label="side-by-side video, labelled (MP4, 20 fps)", interactive=False, height=70, scale=1)
+                        clip_state = gr.State(None)  # this session's last comparison, for the video
                         with gr.Accordion("Details (JSON)", open=False):
                             summary = gr.JSON(label="generation summary")
                 gen_inputs = [prompt, adapters, strength, seed, length, steps, guidance, start_step, weights]
-                gen_outputs = [player, base_label, steered_label, files, summary]
+                gen_outputs = [player, base_label, steered_label, files, summary, clip_state]
                 generate_fn = ui.gpu(generate)
                 go_btn.click(generate_fn, gen_inputs, gen_outputs, api_name="generate", concurrency_limit=1, concurrency_id="model")
                 prompt.submit(generate_fn, gen_inputs, gen_outputs, api_visibility="private", concurrency_limit=1, concurrency_id="model")
                 strength.release(generate_fn, gen_inputs, gen_outputs, api_visibility="private", concurrency_limit=1, concurrency_id="model", trigger_mode="always_last")
                 dice.click(lambda: random.randint(0, 99_999), None, seed, queue=False, api_visibility="private")
+                video_btn.click(video, clip_state, video_file, api_name="compare_video", concurrency_limit=2, concurrency_id="video")
 
             # ---------------------------------------------------------- Sweep
             with gr.Tab("Strength sweep", id="sweep"):
@@ -295,10 +361,15 @@ def build_demo(lab: MotionLab) -> gr.Blocks:
                     with gr.Column(scale=3, min_width=420):
                         sw_player = gr.HTML(label="player", value=ui.placeholder_html("One skeleton per strength, same noise, same camera."), js_on_load=None, min_height=320)
                         sw_plot = gr.Plot(label="Concept presence and retain drift vs strength")
+                        with gr.Row(equal_height=True):
+                            sw_video_btn = gr.Button("Download as video (MP4)", size="sm", scale=0, min_width=220)
+                            sw_video_file = gr.File(label="sweep grid video, labelled (MP4, 20 fps)", interactive=False, height=70, scale=1)
+                        sw_state = gr.State(None)  # this session's last sweep, for the video
                         with gr.Accordion("Details (JSON)", open=False):
                             sw_json = gr.JSON(label="sweep data")
-                sw_btn.click(ui.gpu(sweep), [sw_prompt, sw_adapter, sw_scales, sw_seed, sw_length, sw_steps], [sw_player, sw_plot, sw_json],
+                sw_btn.click(ui.gpu(sweep), [sw_prompt, sw_adapter, sw_scales, sw_seed, sw_length, sw_steps], [sw_player, sw_plot, sw_json, sw_state],
                              api_name="sweep", concurrency_limit=1, concurrency_id="model")
+                sw_video_btn.click(video, sw_state, sw_video_file, api_name="sweep_video", concurrency_limit=2, concurrency_id="video")
 
             # ---------------------------------------------------------- Unlearn
             with gr.Tab("Unlearn", id="unlearn"):
@@ -323,12 +394,21 @@ def build_demo(lab: MotionLab) -> gr.Blocks:
                                 tr_batch = gr.Slider(1, 16, value=TRAIN_DEFAULTS.batch_size, step=1, label="Batch size")
                                 tr_seconds = gr.Slider(1, 9.8, value=TRAIN_DEFAULTS.frames / FPS, step=0.2, label="Clip length (s)")
                                 tr_rollout = gr.Slider(2, 50, value=TRAIN_DEFAULTS.rollout_steps, step=1, label="Rollout steps")
+                        tr_replace = gr.Dropdown([("a new adapter", "")], value="", label="Save as", allow_custom_value=True,
+                                                 info="a new adapter (kick, else kick-2, …: shipped and others' adapters are never replaced), or retrain one of yours")
                         with gr.Row():
                             tr_start = gr.Button("Start", variant="primary", interactive=not training_off)
                             tr_stop = gr.Button("Stop", variant="stop", interactive=not training_off)
+                        with gr.Accordion("Your adapters", open=False):
+                            gr.Markdown(f"Adapters you trained in this session{' (your Hugging Face account)' if require_login else ''}. "
+                                        f"The server keeps at most {lab.max_user_adapters} visitors' adapters ({lab.max_user_bytes / 2**20:.0f} MB); "
+                                        "beyond that the oldest are removed. Shipped adapters are never removed.")
+                            with gr.Row(equal_height=True):
+                                tr_mine = gr.Dropdown([], label="Adapter", allow_custom_value=True, scale=3)
+                                tr_delete = gr.Button("Delete", variant="stop", size="sm", scale=1, min_width=90)
                     with gr.Column(scale=3, min_width=420):
                         tr_status = gr.Markdown(label="status", value="Training is disabled here." if training_off else "Set the options and press **Start**. Loss updates stream live; Stop discards the run.")
-                        tr_plot = gr.LinePlot(x="step", y="loss", color="series", title="ESD loss", height=320, label="loss")
+                        tr_plot = gr.Plot(label="Loss per step: total, ESD and preservation terms", elem_id="loss-plot")
                         tr_file = gr.File(label="Trained adapter (zip of its folder)", interactive=False, height=90)
                         with gr.Accordion("Details (JSON)", open=False):
                             tr_json = gr.JSON(label="training state")
@@ -347,8 +427,8 @@ def build_demo(lab: MotionLab) -> gr.Blocks:
                         ev_caption = gr.Markdown(label="summary")
                     with gr.Column(scale=3, min_width=420):
                         ev_plot = gr.Plot(label="Concept presence")
-                        ev_table = gr.Dataframe(headers=ui.TABLE_HEADERS, label="Base vs unlearned (mean ± 95% interval)", interactive=False, wrap=True,
-                                                column_widths=["9%", "17%", "10%", "11%", "11%", "12%", "30%"])
+                        ev_table = gr.Dataframe(headers=ui.TABLE_HEADERS, label=ui.TABLE_LABEL, interactive=False, wrap=True,
+                                                column_widths=ui.TABLE_WIDTHS, elem_id="eval-table")
                         with gr.Accordion("Raw result (JSON)", open=False):
                             ev_json = gr.JSON(label="result")
                 ev_outputs = [ev_caption, ev_table, ev_plot, ev_json]
@@ -362,14 +442,17 @@ def build_demo(lab: MotionLab) -> gr.Blocks:
         with gr.Row():
             refresh_btn = gr.Button("↻ Reload adapters", size="sm", variant="secondary", scale=0, min_width=160)
 
-        train_inputs = [tr_concept, tr_preset, tr_rank, tr_alpha, tr_lr, tr_iter, tr_eta, tr_retain, tr_preserve, tr_extra, tr_batch, tr_seconds, tr_rollout]
-        train_event = tr_start.click(ui.gpu(train), train_inputs, [tr_status, tr_plot, tr_file, adapters, sw_adapter, ev_adapter, tr_json],
-                                     api_name="train", concurrency_limit=2, concurrency_id="train")  # a 2nd request reaches the slot and is told to wait
+        train_inputs = [tr_concept, tr_preset, tr_rank, tr_alpha, tr_lr, tr_iter, tr_eta, tr_retain, tr_preserve, tr_extra, tr_batch, tr_seconds, tr_rollout, tr_replace]
+        pickers_out = [adapters, sw_adapter, ev_adapter, tr_replace, tr_mine]
+        # Trainings wait inside the handler in arrival order (ui.TRAINING, one per visitor), so the limit is how many may wait at once.
+        train_event = tr_start.click(ui.gpu(train), train_inputs, [tr_status, tr_plot, tr_file, *pickers_out, tr_json],
+                                     api_name="train", concurrency_limit=ui.max_queued_trainings(), concurrency_id="train")
         tr_stop.click(stop_training, None, tr_status, cancels=[train_event], queue=False, api_visibility="private")
-        refresh_btn.click(refresh, None, [adapters, sw_adapter, ev_adapter], api_visibility="private", queue=False).then(
+        tr_delete.click(delete_adapter, tr_mine, [tr_status, *pickers_out], api_name="delete_adapter", queue=False)
+        refresh_btn.click(refresh, None, pickers_out, api_visibility="private", queue=False).then(
             show_shipped, ev_adapter, ev_outputs, api_visibility="private", queue=False)
         gr.api(list_adapters, api_name="list_adapters", queue=False)
-        demo.load(on_load, [adapters, sw_adapter, ev_adapter], [adapters, sw_adapter, ev_adapter], api_visibility="private", queue=False).then(
+        demo.load(on_load, [adapters, sw_adapter, ev_adapter], pickers_out, api_visibility="private", queue=False).then(
             show_shipped, ev_adapter, ev_outputs, api_visibility="private", queue=False)
     demo.outputs_dir = outputs.root  # for tests and cleanup
     return demo

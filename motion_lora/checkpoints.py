@@ -4,6 +4,9 @@ Layout (the research code's): checkpoints/t2m/<base name>/ for the denoiser,
 checkpoints/t2m/<base name>_LoRA_<concept>/ for adapters, checkpoints/evaluator/ for the evaluator.
 Set MOTION_LORA_CHECKPOINTS to use another local root, and MOTION_LORA_HUB_REPO=<user>/<repo> to fetch
 missing checkpoints from the Hub (cached by huggingface_hub; nothing is fetched when HF_HUB_OFFLINE=1).
+
+Adapters trained in the app never go to the checkpoint root: they live in a separate user folder
+(`user_adapter_root`), so the shipped adapters stay read-only to visitors.
 """
 
 from __future__ import annotations
@@ -41,6 +44,17 @@ def read_json(path: Path) -> dict:
 
 def checkpoint_root() -> Path:
     return Path(os.environ.get("MOTION_LORA_CHECKPOINTS", REPO_ROOT / "checkpoints"))
+
+
+def user_adapter_root() -> Path:
+    """Where the app keeps visitors' adapters: MOTION_LORA_USER_DIR, else Spaces' persistent /data when it is
+    writable, else the user's cache folder (XDG_CACHE_HOME or ~/.cache). Never inside the checkpoint root."""
+    if os.environ.get("MOTION_LORA_USER_DIR"):
+        return Path(os.environ["MOTION_LORA_USER_DIR"])
+    if Path("/data").is_dir() and os.access("/data", os.W_OK):
+        return Path("/data/motion_lora")
+    cache = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(cache) / "motion_lora" / "user_adapters"
 
 
 def check_name(name: str, what: str = "checkpoint") -> str:

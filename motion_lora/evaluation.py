@@ -122,16 +122,20 @@ def present(probs: np.ndarray, prompts: list[EvalPrompt]) -> np.ndarray:
 
 
 def set_metrics(judge: Judge, prompts: list[EvalPrompt], runs: list[tuple[np.ndarray, np.ndarray]], seed: int = 0) -> dict:
-    """Metrics of one prompt set over repeated generations. runs: [(features (N, T, 263), lengths (N,))]."""
+    """Metrics of one prompt set over repeated generations. runs: [(features (N, T, 263), lengths (N,))].
+
+    Per-prompt metrics (presence, overall and by concept / kind, and mm_dist) get a 95% bootstrap interval over
+    prompts and repeats (`lo`, `hi`, `n_prompts`, `n_repeats`); set-level ones (R-precision, FID, diversity) the
+    standard error over repeats with its n (`se`, `n`). `ci95` is the bootstrap half-width, nan for set-level ones."""
     text = judge.text([p.text for p in prompts])
     per_run: dict[str, list[float]] = {}
-    by_concept: dict[str, list[float]] = {}
-    by_kind: dict[str, list[float]] = {}
+    hits, dists = [], []  # (R, N) each
     ref = judge.reference({p.concept for p in prompts})
     for r, (features, lengths) in enumerate(runs):
         emb, probs = judge.score(features, lengths)
-        hit = present(probs, prompts)
-        values = {"presence": hit.mean(), "mm_dist": metrics.mm_dist(text, emb)}
+        hits.append(present(probs, prompts).astype(np.float64))
+        dists.append(np.linalg.norm(text - emb, axis=1))
+        values = {}
         if len(prompts) >= metrics.R_PRECISION_BATCH:
             order = np.random.default_rng(seed + r).permutation(len(prompts))
             for k, v in enumerate(metrics.r_precision(text[order], emb[order])):
@@ -142,14 +146,25 @@ def set_metrics(judge: Judge, prompts: list[EvalPrompt], runs: list[tuple[np.nda
             values["fid"] = metrics.fid(ref, emb)
         for k, v in values.items():
             per_run.setdefault(k, []).append(float(v))
-        for c in sorted({p.concept for p in prompts}):
-            idx = [i for i, p in enumerate(prompts) if p.concept == c]
-            by_concept.setdefault(c, []).append(float(hit[idx].mean()))
-        for kind in sorted({p.kind for p in prompts}):
-            idx = [i for i, p in enumerate(prompts) if p.kind == kind]
-            by_kind.setdefault(kind, []).append(float(hit[idx].mean()))
-    summarise = lambda d: {k: dict(zip(("mean", "ci95"), metrics.mean_ci(v))) for k, v in d.items()}  # noqa: E731
-    return {"n_prompts": len(prompts), "repeats": len(runs), "metrics": summarise(per_run), "presence_by_concept": summarise(by_concept), "presence_by_kind": summarise(by_kind)}
+    hits_t, dists_t = np.array(hits).T, np.array(dists).T  # (N, R)
+
+    def boot(table: np.ndarray) -> dict:
+        out = metrics.bootstrap_interval(table, rng=seed)
+        return {**out, "ci95": (out["hi"] - out["lo"]) / 2}
+
+    def groups(key) -> dict:
+        names = sorted({key(p) for p in prompts})
+        return {g: boot(hits_t[[i for i, p in enumerate(prompts) if key(p) == g]]) for g in names}
+
+    summary = {"presence": boot(hits_t), "mm_dist": boot(dists_t)}
+    summary.update({k: {**metrics.mean_se(v), "ci95": float("nan")} for k, v in per_run.items()})
+    def kind_groups(kind: str) -> dict:  # presence by concept within one prompt kind
+        idx = [i for i, p in enumerate(prompts) if p.kind == kind]
+        return {c: boot(hits_t[[i for i in idx if prompts[i].concept == c]]) for c in sorted({prompts[i].concept for i in idx})}
+
+    return {"n_prompts": len(prompts), "repeats": len(runs), "metrics": summary,
+            "presence_by_concept": groups(lambda p: p.concept), "presence_by_kind": groups(lambda p: p.kind),
+            "presence_by_kind_and_concept": {kind: kind_groups(kind) for kind in sorted({p.kind for p in prompts})}}
 
 
 def write_reference(evaluator_dir: str | Path, dataset, text_encoder: TextEncoder) -> Path:

@@ -155,3 +155,47 @@ def mean_ci(values, confidence: float = 0.95) -> tuple[float, float]:
         return mean, float("nan")
     sem = values.std(ddof=1) / np.sqrt(len(values))
     return mean, float(stats.t.ppf(0.5 + confidence / 2, len(values) - 1) * sem)
+
+
+BOOTSTRAP_RESAMPLES = 2000
+
+
+def bootstrap_interval(values, confidence: float = 0.95, resamples: int = BOOTSTRAP_RESAMPLES, rng=0) -> dict:
+    """Mean of a (prompts N, repeats R) table with a percentile bootstrap interval over prompts and repeats.
+
+    Each resample draws N prompts and R repeats with replacement, independently, and takes the mean of the
+    N x R cells they pick: both the prompt set and the sampling seeds vary, as they would in a new evaluation.
+    With R = 1 it is the plain bootstrap over prompts. Returns {"mean", "lo", "hi", "n_prompts", "n_repeats",
+    "method": "bootstrap"}; lo / hi are nan when there are fewer than 2 cells (no spread to resample).
+    """
+    v = np.asarray(values, dtype=np.float64)
+    if v.ndim == 1:
+        v = v[:, None]
+    if v.ndim != 2 or v.size == 0:
+        raise ValueError(f"bootstrap_interval needs a non-empty (prompts, repeats) table, got shape {v.shape}")
+    if not np.isfinite(v).all():
+        raise ValueError("bootstrap_interval got non-finite values")
+    n, r = v.shape
+    out = {"mean": float(v.mean()), "lo": float("nan"), "hi": float("nan"), "n_prompts": n, "n_repeats": r, "method": "bootstrap"}
+    if n * r < 2:
+        return out
+    g = _rng(rng)
+    # counts of how often each prompt / repeat is drawn: (B, N) and (B, R); the resampled mean is w_p^T V w_r / (N R)
+    w_prompt = g.multinomial(n, np.full(n, 1.0 / n), size=resamples)
+    w_repeat = g.multinomial(r, np.full(r, 1.0 / r), size=resamples)
+    means = np.einsum("bn,nr,br->b", w_prompt, v, w_repeat) / (n * r)
+    alpha = (1.0 - confidence) / 2
+    out["lo"], out["hi"] = (float(q) for q in np.quantile(means, [alpha, 1.0 - alpha]))
+    return out
+
+
+def mean_se(values) -> dict:
+    """Mean and standard error of the mean of 1-D values (e.g. a set-level metric per repeat), with its n.
+    For metrics that exist only per whole set (FID, R-precision, diversity) there is nothing per prompt to
+    resample, and with a handful of repeats a t-quantile would be huge and meaningless; the standard error with
+    its n is the honest summary. se is nan for a single value. Returns {"mean", "se", "n", "method": "se"}."""
+    v = np.asarray(values, dtype=np.float64).ravel()
+    if len(v) == 0:
+        raise ValueError("mean_se needs at least one value")
+    se = float(v.std(ddof=1) / np.sqrt(len(v))) if len(v) > 1 else float("nan")
+    return {"mean": float(v.mean()), "se": se, "n": len(v), "method": "se"}

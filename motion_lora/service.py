@@ -4,15 +4,25 @@ It holds the base denoiser with every adapter found on disk, the text encoder an
 offers what the UI shows: side-by-side generation (one mixed batch, identical noise), strength sweeps,
 in-app unlearning and forget/retain evaluation. Adapter selection and scale are module state, so every
 model access goes through `self.lock`.
+
+Adapter library: the shipped adapters (checkpoints/t2m/<base>_LoRA_<concept>) are read-only. Adapters trained
+here go to a separate user folder with an ownership record (`owner.json`: a hash of the owner's id and the
+creation time); a training never replaces an adapter it did not create (a new one gets a free name such as
+`kick-2`), only the owner may delete or retrain one, and a cap on the number and bytes of user adapters
+evicts the oldest user adapters first.
 """
 
 from __future__ import annotations
 
+import hashlib
+import itertools
+import json
 import math
 import os
+import shutil
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -28,11 +38,13 @@ from .checkpoints import (
     read_json,
     resolve_base,
     resolve_evaluator,
+    user_adapter_root,
 )
 from .data.clip import CONCEPT_INDEX
 from .denoiser import MotionDenoiser
-from .evaluation import EvalPrompt, Judge, forget_set, present, retain_set, set_metrics
+from .evaluation import EvalPrompt, Judge, present, prompt_sets, set_metrics
 from .generator import MotionGenerator, SampleOptions, check_prompts
+from . import kinematic_judge
 from .sampler import DEFAULT_STEPS
 from .skeleton import FPS
 from .train import adapter_folder_name, remove_stale_staging, unlearn_to_folder
@@ -41,18 +53,47 @@ from .unlearn import TrainEvent, UnlearnConfig
 MAX_ADAPTERS_COMBINED = 4
 SWEEP_SCALES = (-0.5, 0.0, 0.5, 1.0, 1.5)
 RETAIN_PROBES = ("a person walks forward", "someone jumps up in place")
+OWNER_FILE = "owner.json"  # in a user adapter's folder: who made it and when
+LOCAL_OWNER = "local"  # the owner id of library / CLI callers (not a web visitor)
+DEFAULT_MAX_USER_ADAPTERS = 20
+DEFAULT_MAX_USER_MB = 200.0
+SHIPPED, USER = "shipped", "user"
+
+
+class NotAllowed(ValueError):
+    """A request to change an adapter the caller may not change (a shipped one, or another visitor's)."""
+
+
+def owner_key(owner: str) -> str:
+    """What the ownership record stores: a hash, so the files never hold a visitor's session id or name."""
+    return hashlib.sha256(f"motion-lora-owner:{owner}".encode()).hexdigest()[:32]
 
 
 @dataclass(frozen=True)
 class AdapterInfo:
-    name: str  # folder name, e.g. motionbank_base_LoRA_kick
+    name: str  # folder name, e.g. motionbank_base_LoRA_kick or motionbank_base_LoRA_kick-2
     concept: str
     path: Path
     meta: dict = field(default_factory=dict, compare=False)
+    origin: str = SHIPPED  # SHIPPED (read-only) or USER (trained in the app, has an owner)
+    owner: str | None = None  # owner_key of its creator; None for shipped adapters and lost records
+    created: float | None = None  # unix time the app published it
+    evicted: tuple[str, ...] = field(default=(), compare=False)  # set on a fresh training's result: what the cap removed
+
+    @property
+    def short(self) -> str:
+        """The name without the base prefix: 'kick', 'kick-2' (what pickers and the API use)."""
+        return self.name.split("_LoRA_", 1)[-1]
 
     @property
     def label(self) -> str:
-        return self.concept
+        return self.short
+
+    def made_by(self, owner: str | None) -> str:
+        """'shipped', 'this session' (the caller made it) or 'another visitor'."""
+        if self.origin == SHIPPED:
+            return "shipped"
+        return "this session" if owner is not None and self.owner == owner_key(owner) else "another visitor"
 
     def describe(self) -> str:
         m = self.meta
@@ -96,7 +137,8 @@ def check_seed(seed) -> int:
 
 
 class MotionLab:
-    def __init__(self, base: str = DEFAULT_BASE, device: str = "cpu", user_dir: str | Path | None = None, evaluator: str | None = "evaluator"):
+    def __init__(self, base: str = DEFAULT_BASE, device: str = "cpu", user_dir: str | Path | None = None, evaluator: str | None = "evaluator",
+                 max_user_adapters: int = DEFAULT_MAX_USER_ADAPTERS, max_user_mb: float = DEFAULT_MAX_USER_MB):
         self.base_name = Path(base).name
         self.device = device
         self.generator = MotionGenerator(resolve_base(base), device=device)
@@ -104,7 +146,10 @@ class MotionLab:
         self.lock = threading.RLock()  # the model and its adapter state
         self.training_lock = threading.Lock()
         self.shipped_root = checkpoint_root() / DATASET_NAME
-        self.user_root = Path(user_dir) / DATASET_NAME if user_dir else self.shipped_root
+        self.user_root = Path(user_dir or user_adapter_root()) / DATASET_NAME
+        if max_user_adapters < 1 or not max_user_mb > 0:
+            raise ValueError(f"the user adapter cap must allow at least one adapter, got {max_user_adapters} adapters / {max_user_mb} MB")
+        self.max_user_adapters, self.max_user_bytes = int(max_user_adapters), float(max_user_mb) * 2**20
         self.infos: dict[str, AdapterInfo] = {}
         self.load_errors: dict[str, str] = {}
         self.judge = Judge(resolve_evaluator(evaluator), self.generator.text_encoder, device) if evaluator else None
@@ -113,53 +158,156 @@ class MotionLab:
 
     # ------------------------------------------------------------------ adapter library
 
+    @property
+    def prefix(self) -> str:
+        return f"{self.base_name}_LoRA_"
+
+    def _folders(self, root: Path) -> list[Path]:
+        if not root.is_dir():
+            return []
+        return sorted(p for p in root.iterdir() if p.is_dir() and p.name.startswith(self.prefix))
+
     def _candidates(self) -> list[Path]:
-        roots = list(dict.fromkeys([self.shipped_root, self.user_root]))
-        prefix = f"{self.base_name}_LoRA_"
-        found = []
-        for root in roots:
-            if root.is_dir():
-                found += sorted(p for p in root.iterdir() if p.is_dir() and p.name.startswith(prefix))
-        return found
+        return [f for root in dict.fromkeys([self.shipped_root, self.user_root]) for f in self._folders(root)]
 
     def refresh_adapters(self) -> list[AdapterInfo]:
-        """Load adapter folders that appeared on disk; skip (and remember) broken ones."""
+        """Load adapter folders that appeared on disk; forget ones that were removed; skip (and remember) broken ones."""
         with self.lock:
+            present_names = set()
             for folder in self._candidates():
+                present_names.add(folder.name)
                 if folder.name not in self.infos and folder.name not in self.load_errors:
                     self._load_adapter(folder)
+            for gone in [n for n in self.infos if n not in present_names]:
+                self._unload(gone)
             return self.list_adapters()
+
+    def _ownership(self, folder: Path) -> tuple[str, str | None, float | None]:
+        """(origin, owner key, created) of an adapter folder. A folder with an ownership record, or any folder in a
+        separate user root, is a user adapter; everything else in the checkpoint root is shipped (read-only)."""
+        record = folder / OWNER_FILE
+        if record.is_file():
+            try:
+                data = read_json(record)
+                return USER, str(data.get("owner")), float(data.get("created"))
+            except (ValueError, TypeError):
+                pass  # a damaged record: still a user adapter, with no owner who could claim it
+        if folder.parent != self.shipped_root:
+            return USER, None, folder.stat().st_mtime
+        return SHIPPED, None, None
 
     def _load_adapter(self, folder: Path) -> None:
         """Load one adapter folder; a broken one is remembered in load_errors and skipped, never fatal."""
         try:
             meta = read_json(folder / "adapter.json")
+            origin, owner, created = self._ownership(folder)
             self.adapters.load(folder.name, folder / "model")
-            self.infos[folder.name] = AdapterInfo(folder.name, meta.get("concept", folder.name), folder, meta)
+            self.infos[folder.name] = AdapterInfo(folder.name, meta.get("concept", folder.name), folder, meta, origin, owner, created)
         except Exception as err:  # corrupt json or weights, truncated files, wrong shapes: the rest keeps serving
             if folder.name in self.adapters.specs:
                 self.adapters.delete(folder.name)
             self.load_errors[folder.name] = f"{type(err).__name__}: {err}"
 
+    def _unload(self, name: str) -> None:
+        if name in self.adapters.specs:
+            self.adapters.delete(name)
+        self.infos.pop(name, None)
+        self.load_errors.pop(name, None)
+
     def list_adapters(self) -> list[AdapterInfo]:
-        return sorted(self.infos.values(), key=lambda i: i.name)
+        """Shipped adapters first (by name), then user adapters, oldest first."""
+        return sorted(self.infos.values(), key=lambda i: (i.origin != SHIPPED, i.created or 0.0, i.name))
 
     def adapter_name(self, name: str) -> str:
-        """A concept alias ('kick') or a folder name -> the loaded adapter's folder name."""
+        """A folder name ('motionbank_base_LoRA_kick-2'), a short name ('kick-2') or a concept alias ('kick':
+        the shipped adapter of that concept, else the oldest user one) -> the loaded adapter's folder name."""
         if not isinstance(name, str) or not name.strip():
             raise ValueError("choose an adapter")
         name = name.strip()
         if name in self.infos:
             return name
         check_name(name, "adapter")
-        by_concept = [i.name for i in self.infos.values() if i.concept == name]
+        if self.prefix + name in self.infos:
+            return self.prefix + name
+        by_concept = [i.name for i in self.list_adapters() if i.concept == name]
         if by_concept:
             return by_concept[0]
         for folder, err in self.load_errors.items():
-            if name in (folder, folder.removeprefix(f"{self.base_name}_LoRA_")):
+            if name in (folder, folder.removeprefix(self.prefix)):
                 raise ValueError(f"adapter {folder!r} is broken and was not loaded ({err})")
-        known = ", ".join(sorted({i.concept for i in self.infos.values()})) or "none"
+        known = ", ".join(i.short for i in self.list_adapters()) or "none"
         raise ValueError(f"unknown adapter {name!r}; available: {known}")
+
+    def _free_name(self, concept: str) -> str:
+        """The adapter folder name for a new training: <base>_LoRA_<concept>, or -2, -3, … when that is taken in
+        either root (so a training never lands on an existing adapter)."""
+        stem = adapter_folder_name(self.base_name, concept)
+        taken = set(self.infos) | set(self.load_errors)
+        for root in (self.shipped_root, self.user_root):
+            if root.is_dir():
+                taken |= {p.name for p in root.iterdir()}
+        for k in itertools.chain([None], itertools.count(2)):
+            name = stem if k is None else f"{stem}-{k}"
+            if name not in taken and f".{name}.old" not in taken:
+                return check_name(name, "adapter")
+        raise AssertionError("unreachable")
+
+    def owned(self, name: str, owner: str, action: str) -> AdapterInfo:
+        """The user adapter `name` if `owner` made it, else NotAllowed naming why."""
+        with self.lock:
+            info = self.infos.get(self.adapter_name(name))
+        if info is None:
+            raise ValueError(f"unknown adapter {name!r}")
+        if info.origin == SHIPPED:
+            raise NotAllowed(f"cannot {action} {info.short!r}: shipped adapters are read-only; train a new one instead")
+        if info.owner != owner_key(owner):
+            raise NotAllowed(f"cannot {action} {info.short!r}: it belongs to another visitor; only its creator can {action} it")
+        return info
+
+    def delete_adapter(self, name: str, owner: str = LOCAL_OWNER) -> str:
+        """Delete a user adapter its owner made; returns the folder name. Shipped and others' adapters are refused."""
+        with self.lock:
+            info = self.owned(name, owner, "delete")
+            self._remove(info.name, info.path)
+        return info.name
+
+    def _remove(self, name: str, path: Path) -> None:
+        """Unload and delete an adapter folder; it is first renamed to a staging name, so a crash mid-delete
+        leaves something remove_stale_staging cleans up, never a half-deleted adapter that still lists."""
+        self._unload(name)
+        doomed = path.with_name(f".{path.name}.partial-{os.getpid()}-{threading.get_ident()}")
+        os.replace(path, doomed)
+        shutil.rmtree(doomed, ignore_errors=True)
+
+    def user_usage(self) -> tuple[int, int]:
+        """(number, bytes) of the user adapters on disk."""
+        items = self._user_folders()
+        return len(items), sum(size for _, _, size in items)
+
+    def _user_folders(self) -> list[tuple[float, Path, int]]:
+        """(created, folder, bytes) of every user adapter folder on disk, loaded or broken, oldest first."""
+        out = []
+        for folder in self._folders(self.user_root):
+            origin, _, created = self._ownership(folder)
+            if origin == USER:
+                size = sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())
+                out.append((created or 0.0, folder, size))
+        return sorted(out, key=lambda t: (t[0], t[1].name))
+
+    def _enforce_cap(self, keep: str) -> list[str]:
+        """Evict the oldest user adapters (never shipped ones, never `keep`) until the count and byte caps hold."""
+        items = self._user_folders()
+        count, total = len(items), sum(size for _, _, size in items)
+        evicted = []
+        for _, folder, size in items:
+            if count <= self.max_user_adapters and total <= self.max_user_bytes:
+                break
+            if folder.name == keep:
+                continue
+            self._remove(folder.name, folder)
+            count, total = count - 1, total - size
+            evicted.append(folder.name)
+        return evicted
 
     def adapter_weights(self, names: list[str], weights: list[float] | None) -> dict[str, float]:
         if isinstance(names, str):
@@ -250,15 +398,21 @@ class MotionLab:
 
     # ------------------------------------------------------------------ unlearning
 
-    def unlearn(self, config: UnlearnConfig, stop: threading.Event, on_event: Callable[[TrainEvent], None] | None = None) -> AdapterInfo | None:
+    def unlearn(self, config: UnlearnConfig, stop: threading.Event, on_event: Callable[[TrainEvent], None] | None = None, *,
+                owner: str = LOCAL_OWNER, replace_adapter: str | None = None) -> AdapterInfo | None:
         """Train a new adapter, publish it to the user folder and load it; None when stopped.
 
+        The new adapter gets a free name (`kick`, else `kick-2`, …), so no existing adapter is touched, unless
+        `replace_adapter` names one that `owner` made (retraining it; shipped and others' adapters are refused
+        before any work). Afterwards the cap evicts the oldest user adapters; their names are in `.evicted`.
         Training runs on a private copy of the base model, so generation keeps serving meanwhile; only
         loading the finished adapter takes the model lock. One training at a time per lab.
         """
         config = config.validated()
-        name = adapter_folder_name(self.base_name, config.concept)
+        if replace_adapter:
+            self.owned(replace_adapter, owner, "retrain")  # refuse before the lock: no waiting for a no
         with self.training_lock:
+            name = self.owned(replace_adapter, owner, "retrain").name if replace_adapter else self._free_name(config.concept)
             trainee = AdapterSet(MotionDenoiser.load(self.generator.checkpoint, self.device))
             out = unlearn_to_folder(
                 base_name=str(self.generator.checkpoint), config=config, out_root=self.user_root.parent, device=self.device,
@@ -266,28 +420,31 @@ class MotionLab:
             )
             if out is None:
                 return None
+            record = out / OWNER_FILE
+            record.with_suffix(".tmp").write_text(json.dumps({"owner": owner_key(owner), "created": time.time(), "via": "MotionLab.unlearn"}) + "\n")
+            os.replace(record.with_suffix(".tmp"), record)
             with self.lock:
-                if name in self.infos:  # retraining a concept replaces its adapter
-                    self.adapters.delete(name)
-                    del self.infos[name]
-                self.load_errors.pop(name, None)
+                self._unload(name)  # retraining replaces the loaded copy
                 self._load_adapter(out)
                 if name not in self.infos:
                     raise RuntimeError(f"the new adapter {name} was written but does not load: {self.load_errors.get(name)}")
-                return self.infos[name]
+                evicted = self._enforce_cap(keep=name)
+                return replace(self.infos[name], evicted=tuple(evicted))
 
     # ------------------------------------------------------------------ evaluation
 
-    def evaluate(self, adapter: str, *, per_kind: int = 16, per_concept: int = 4, repeats: int = 3, steps: int = DEFAULT_STEPS, frames: int = 120, progress: Callable[[float, str], None] | None = None) -> dict:
-        """Base vs adapter on the forget and retain sets: metrics with 95% intervals."""
+    def evaluate(self, adapter: str, *, per_kind: int = 16, per_concept: int = 4, natural_forget: int | None = None, natural_per_concept: int | None = 4, repeats: int = 3, steps: int = DEFAULT_STEPS, frames: int = 120, progress: Callable[[float, str], None] | None = None) -> dict:
+        """Base vs adapter on the forget and retain sets: metrics with 95% intervals. The retain set never
+        holds the adapter's own preservation prompts; natural_* cap the natural prompts (None = all)."""
         if self.judge is None:
             raise ValueError("evaluation needs the evaluator checkpoint")
         with self.lock:
             name = self.adapter_name(adapter)
             concept = self.infos[name].concept
+            preserved = tuple(self.infos[name].meta.get("retain_prompts") or ())
         if concept not in CONCEPT_INDEX:
             raise ValueError(f"the evaluator cannot score {concept!r}: it knows only the MotionBank concepts")
-        sets = {"forget": forget_set(concept, per_kind), "retain": retain_set(concept, per_concept)}
+        sets = prompt_sets(concept, per_kind=per_kind, per_concept=per_concept, natural_forget=natural_forget, natural_per_concept=natural_per_concept, preserved=preserved)
         opts = self._options(frames, steps, 2.5)
         result = {"adapter": name, "concept": concept, "steps": steps, "frames": opts.frames}
         total, done = 2 * len(sets) * repeats, 0
@@ -300,6 +457,7 @@ class MotionLab:
                     if progress:
                         progress(done / total, f"{set_name} set, {model_name}, repeat {r + 1}/{repeats}")
                 result.setdefault(set_name, {})[model_name] = set_metrics(self.judge, prompts, runs)
+                result[set_name][model_name]["kinematic"] = kinematic_judge.judge_eval_runs(self.judge, prompts, runs)
         return result
 
     def generate_set(self, prompts: list[EvalPrompt], weights: dict[str, float], scale: float, opts: SampleOptions, seed: int = 0, batch: int = 16) -> np.ndarray:
@@ -321,14 +479,30 @@ class MotionLab:
         return present(probs, prompts)
 
 
+def env_number(name: str, default: float, whole: bool = False) -> float:
+    """A positive number from the environment, else `default`; a malformed value is an error naming it."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw) if whole else float(raw)
+    except ValueError:
+        raise ValueError(f"{name}={raw!r} is not a {'whole ' if whole else ''}number") from None
+    if not value > 0:
+        raise ValueError(f"{name} must be positive, got {raw}")
+    return value
+
+
 def default_lab(**kwargs) -> MotionLab:
-    """The lab the app uses: base MOTION_LORA_BASE (default motionbank_base); user adapters go to
-    MOTION_LORA_USER_DIR, else /data when Spaces persistent storage exists, else next to the shipped ones."""
-    user = os.environ.get("MOTION_LORA_USER_DIR") or ("/data/motion_lora" if Path("/data").is_dir() and os.access("/data", os.W_OK) else None)
-    return MotionLab(base=os.environ.get("MOTION_LORA_BASE", DEFAULT_BASE), user_dir=user, **kwargs)
+    """The lab the app uses: base MOTION_LORA_BASE (default motionbank_base); user adapters in
+    checkpoints.user_adapter_root() (MOTION_LORA_USER_DIR, else /data on Spaces, else the user's cache), capped by
+    MOTION_LORA_MAX_USER_ADAPTERS and MOTION_LORA_MAX_USER_MB."""
+    return MotionLab(base=os.environ.get("MOTION_LORA_BASE", DEFAULT_BASE), user_dir=user_adapter_root(),
+                     max_user_adapters=env_number("MOTION_LORA_MAX_USER_ADAPTERS", DEFAULT_MAX_USER_ADAPTERS, whole=True),
+                     max_user_mb=env_number("MOTION_LORA_MAX_USER_MB", DEFAULT_MAX_USER_MB), **kwargs)
 
 
-def iterate_training(lab: MotionLab, config: UnlearnConfig, stop: threading.Event) -> Iterator[TrainEvent | AdapterInfo | None]:
+def iterate_training(lab: MotionLab, config: UnlearnConfig, stop: threading.Event, **unlearn_kwargs) -> Iterator[TrainEvent | AdapterInfo | None]:
     """Run `lab.unlearn` in a thread and yield its events as they come, then the result (or None)."""
     import queue
 
@@ -337,7 +511,7 @@ def iterate_training(lab: MotionLab, config: UnlearnConfig, stop: threading.Even
 
     def work():
         try:
-            q.put(lab.unlearn(config, stop, on_event=q.put))
+            q.put(lab.unlearn(config, stop, on_event=q.put, **unlearn_kwargs))
         except BaseException as err:  # surfaced to the consumer
             q.put(err)
         finally:

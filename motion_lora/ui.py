@@ -17,16 +17,18 @@ import tempfile
 import threading
 import time
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
 
 from .export import ASSETS, player_payload, standalone_html, to_bvh
-from .service import FPS, AdapterInfo, Comparison, Sweep
+from .service import FPS, SHIPPED, AdapterInfo, Comparison, MotionLab, NotAllowed, Sweep
 
 MAX_DOWNLOAD_FOLDERS = 64  # per-app outputs kept on disk; older ones are pruned
 DEFAULT_MAX_ITERATIONS = 1000
+DEFAULT_MAX_QUEUED_TRAININGS = 4  # trainings waiting or running at once (one per visitor)
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -67,7 +69,9 @@ def user_errors(fn: Callable) -> Callable:
     import gradio as gr
 
     def convert(err: Exception) -> Exception:
-        if isinstance(err, (ValueError, TypeError)):
+        if isinstance(err, NotAllowed):
+            title = "Not allowed"
+        elif isinstance(err, (ValueError, TypeError)):
             title = "Invalid input"
         elif isinstance(err, FileNotFoundError):
             title = "Not found"
@@ -166,8 +170,64 @@ def max_iterations() -> int:
         return DEFAULT_MAX_ITERATIONS
 
 
+def env_flag(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
+
+
 def training_disabled() -> bool:
-    return os.environ.get("MOTION_LORA_DISABLE_TRAINING", "").strip().lower() in ("1", "true", "yes", "on")
+    return env_flag("MOTION_LORA_DISABLE_TRAINING")
+
+
+def login_required() -> bool:
+    """MOTION_LORA_REQUIRE_LOGIN=1: training and deleting need a Hugging Face login (gr.LoginButton)."""
+    return env_flag("MOTION_LORA_REQUIRE_LOGIN")
+
+
+def max_queued_trainings() -> int:
+    raw = os.environ.get("MOTION_LORA_MAX_QUEUED_TRAININGS", "")
+    try:
+        return max(1, int(raw)) if raw.strip() else DEFAULT_MAX_QUEUED_TRAININGS
+    except ValueError:
+        return DEFAULT_MAX_QUEUED_TRAININGS
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Visitors and the adapter pickers
+# ----------------------------------------------------------------------------------------------------------
+
+
+def visitor(request, profile=None, require_login: bool = False) -> str:
+    """Who is asking: 'hf:<username>' when logged in with Hugging Face, else 'session:<Gradio session>'.
+    With require_login, a visitor who is not logged in may not change adapters (NotAllowed)."""
+    username = getattr(profile, "username", None) or (profile.get("preferred_username") if isinstance(profile, dict) else None)
+    if username:
+        return f"hf:{username}"
+    if require_login:
+        raise NotAllowed("log in with Hugging Face (the button at the top of the page) to train or delete adapters on this server")
+    session = getattr(request, "session_hash", None)
+    if not session:
+        raise NotAllowed("this request has no session; open the app page, or use gradio_client, which keeps one")
+    return f"session:{session}"
+
+
+def made_when(info: AdapterInfo) -> str:
+    return "" if info.created is None else time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(info.created))
+
+
+def adapter_label(info: AdapterInfo, owner: str | None) -> str:
+    """'kick · shipped', 'kick-2 · this session, 2026-05-03 14:02 UTC', 'kick-3 · another visitor, …'."""
+    by = info.made_by(owner)
+    return f"{info.short} · {by}" if info.origin == SHIPPED else f"{info.short} · {by}, {made_when(info)}"
+
+
+def adapter_choices(lab: MotionLab, owner: str | None) -> list[tuple[str, str]]:
+    """(label, short name) for every loaded adapter, as the pickers show them to this visitor."""
+    return [(adapter_label(i, owner), i.short) for i in lab.list_adapters()]
+
+
+def own_choices(lab: MotionLab, owner: str | None) -> list[tuple[str, str]]:
+    """The adapters this visitor made (the only ones they may retrain or delete)."""
+    return [(adapter_label(i, owner), i.short) for i in lab.list_adapters() if i.made_by(owner) == "this session"]
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -314,6 +374,35 @@ def comparison_summary(c: Comparison, steered: str) -> dict:
     }
 
 
+def comparison_clip(c: Comparison, steered: str) -> dict:
+    """What the side-by-side video needs (kept in the session's gr.State, never sent to the browser)."""
+    top = lambda pairs: f"evaluator: {pairs[0][0]} {pairs[0][1]:.2f}" if pairs else ""  # noqa: E731
+    return {"title": c.prompt, "labels": ["base", steered], "joints": [c.base_joints, c.steered_joints],
+            "captions": [top(c.base_concepts), top(c.steered_concepts)], "footer": f"Motion LoRA · seed {c.seed}", "stem": slug(c.prompt) + "_compare"}
+
+
+def sweep_clip(s: Sweep, adapter: str, concept: str) -> dict:
+    return {"title": f"{s.prompt}  —  adapter {adapter}, strength sweep", "labels": [f"strength ×{v:g}" for v in s.scales], "joints": list(s.joints),
+            "captions": [f"{concept} presence {p:.2f}" for p in s.presence], "footer": "Motion LoRA", "stem": slug(s.prompt) + "_sweep"}
+
+
+def clip_video(clip: dict | None, folder: Path) -> Path:
+    """The MP4 of a comparison_clip / sweep_clip in `folder`."""
+    from .video import render_video
+
+    if not clip:
+        raise ValueError("nothing to render yet: generate a comparison (or run a sweep) first")
+    return render_video(folder / f"{clip['stem']}.mp4", list(zip(clip["labels"], clip["joints"])), clip["title"], captions=clip["captions"], footer=clip["footer"])
+
+
+def evicted_note(evicted, lab: MotionLab) -> str:
+    """' The server keeps at most N visitors' adapters; removed the oldest: kick-2.' or empty."""
+    if not evicted:
+        return ""
+    shown = ", ".join(n.split("_LoRA_", 1)[-1] for n in evicted)
+    return f" The server keeps at most {lab.max_user_adapters} visitors' adapters ({lab.max_user_bytes / 2**20:.0f} MB); removed the oldest: {shown}."
+
+
 def zip_adapter(info: AdapterInfo, folder: Path) -> str:
     """A zip of the adapter folder (weights, adapter.json, logs, eval) in `folder`."""
     return shutil.make_archive(str(folder / info.name), "zip", root_dir=info.path.parent, base_dir=info.path.name)
@@ -333,40 +422,96 @@ METRIC_NOTES = {
     "diversity": "spread of generated motions (close to real = good)",
 }
 METRIC_ORDER = ("presence", "r_precision_top1", "r_precision_top2", "r_precision_top3", "fid", "mm_dist", "diversity")
-TABLE_HEADERS = ["set", "metric", "base", "base ±95%", "unlearned", "unlearned ±95%", "meaning"]
+TABLE_HEADERS = ["set", "metric", "base", "base interval", "unlearned", "unlearned interval", "kinematic judge", "n", "meaning"]
+TABLE_WIDTHS = ["7%", "13%", "7%", "11%", "8%", "11%", "11%", "12%", "20%"]
+TABLE_LABEL = ("Base vs unlearned: 95% bootstrap interval over prompts and seeds (per-prompt metrics) or ± one standard error "
+               "over seeds (set-level metrics); n = what was resampled")
+
+
+def interval_text(m: dict) -> str | None:
+    """'0.52–0.77' (bootstrap), '± 0.021 SE' (standard error), None when there is none: a single sample, or
+    an old stored result whose t-interval over 2 repeats is not shown (misleading: t = 12.7 at n = 2)."""
+    if m.get("method") == "bootstrap" and _finite(m.get("lo")) and _finite(m.get("hi")):
+        return f"{m['lo']:.3f}–{m['hi']:.3f}"
+    if m.get("method") == "se" and _finite(m.get("se")):
+        return f"± {m['se']:.3f} SE"
+    return None
+
+
+def sample_text(m: dict, fallback_repeats) -> str:
+    """What an interval was computed from: '48 prompts × 2 seeds', '2 seeds'; for old results, '2 seeds (no interval stored)'."""
+    if m.get("method") == "bootstrap":
+        return f"{m['n_prompts']} prompts × {m['n_repeats']} seed{'s' if m['n_repeats'] != 1 else ''}"
+    if m.get("method") == "se":
+        return f"{m['n']} seed{'s' if m['n'] != 1 else ''}"
+    return f"{fallback_repeats} seeds (old result: re-run for intervals)" if m else ""
 
 
 def eval_rows(result: dict) -> list[list]:
     rows = []
     for set_name in ("forget", "retain"):
         part = result.get(set_name) or {}
-        base, unl = (part.get("base") or {}).get("metrics", {}), (part.get("unlearned") or {}).get("metrics", {})
+        base_part, unl_part = part.get("base") or {}, part.get("unlearned") or {}
+        base, unl = base_part.get("metrics", {}), unl_part.get("metrics", {})
         names = [m for m in METRIC_ORDER if m in base or m in unl] + sorted((set(base) | set(unl)) - set(METRIC_ORDER))
         for m in names:
             b, u = base.get(m) or {}, unl.get(m) or {}
-            rows.append([set_name, m, _r(b.get("mean")), _r(b.get("ci95")), _r(u.get("mean")), _r(u.get("ci95")), METRIC_NOTES.get(m, "")])
+            rows.append([set_name, m, _r(b.get("mean")), interval_text(b), _r(u.get("mean")), interval_text(u),
+                         judge_text(base_part, unl_part) if m == "presence" else None,
+                         sample_text(b or u, base_part.get("repeats", "?")), METRIC_NOTES.get(m, "")])
     return rows
 
 
+def judge_text(base_part: dict, unl_part: dict) -> str | None:
+    """'0.62 → 0.08': the kinematic judge's presence (base → unlearned) on the set's judged concepts."""
+    b, u = (base_part.get("kinematic") or {}).get("judged_average"), (unl_part.get("kinematic") or {}).get("judged_average")
+    return None if b is None or u is None else f"{b:.3f} → {u:.3f}"
+
+
+def judge_disagreements(result: dict) -> list[str]:
+    """Sentences naming every set/model/concept where the evaluator and the kinematic judge disagree."""
+    from .kinematic_judge import disagreement_notes
+
+    return [f"{s} set, {m}: {note}" for s in ("forget", "retain") for m in ("base", "unlearned")
+            for note in disagreement_notes(((result.get(s) or {}).get(m) or {}).get("kinematic") or {})]
+
+
+def _finite(v) -> bool:
+    return isinstance(v, (int, float)) and math.isfinite(v)
+
+
 def _r(v):
-    return None if v is None or not isinstance(v, (int, float)) or not math.isfinite(v) else round(float(v), 3)
+    return round(float(v), 3) if _finite(v) else None
+
+
+def _error_bars(entries: list[dict]) -> dict | None:
+    """Plotly error_y for bootstrap intervals (asymmetric) or standard errors; None when an entry has neither."""
+    up, down = [], []
+    for m in entries:
+        if m.get("method") == "bootstrap" and _finite(m.get("lo")) and _finite(m.get("hi")):
+            up.append(m["hi"] - m["mean"]), down.append(m["mean"] - m["lo"])
+        elif m.get("method") == "se" and _finite(m.get("se")):
+            up.append(m["se"]), down.append(m["se"])
+        else:
+            return None
+    return dict(type="data", symmetric=False, array=up, arrayminus=down)
 
 
 def presence_figure(result: dict):
-    """Grouped bars: concept presence, base vs unlearned, by forget prompt kind and by retain concept."""
+    """Grouped bars: concept presence, base vs unlearned, by forget prompt kind and by retain concept, with the
+    95% bootstrap intervals as error bars (none for old stored results)."""
     import plotly.graph_objects as go
 
-    xs, base, unl, base_e, unl_e = [], [], [], [], []
+    xs, base, unl = [], [], []
     for set_name, key in (("forget", "presence_by_kind"), ("retain", "presence_by_concept")):
         part = result.get(set_name) or {}
         b, u = (part.get("base") or {}).get(key, {}), (part.get("unlearned") or {}).get(key, {})
         for k in b:
             xs.append(f"{set_name}: {k}")
-            base.append(b[k]["mean"]), base_e.append(b[k]["ci95"])
-            unl.append(u.get(k, {}).get("mean")), unl_e.append(u.get(k, {}).get("ci95"))
+            base.append(b[k]), unl.append(u.get(k, {}))
     fig = go.Figure()
-    fig.add_bar(name="base", x=xs, y=base, error_y=dict(type="data", array=base_e), marker_color="#8a94a6")
-    fig.add_bar(name="unlearned", x=xs, y=unl, error_y=dict(type="data", array=unl_e), marker_color="#d7373f")
+    fig.add_bar(name="base", x=xs, y=[m.get("mean") for m in base], error_y=_error_bars(base), marker_color="#8a94a6")
+    fig.add_bar(name="unlearned", x=xs, y=[m.get("mean") for m in unl], error_y=_error_bars(unl), marker_color="#d7373f")
     fig.update_layout(
         barmode="group", height=360, margin=dict(l=50, r=20, t=50, b=90), yaxis=dict(title="presence (proxy)", range=[0, 1.05]),
         title=dict(text=f"Concept presence — {result.get('concept', '')}: forget set should drop, retain set should stay", font=dict(size=14)),
@@ -399,14 +544,40 @@ def preserved_note(meta: dict) -> str:
     return f" Preserved {len(retain)} retain prompts ({shown}; λ {weight:g})."
 
 
-def loss_rows(events: list) -> list[dict]:
-    rows = []
-    for e in events:
-        rows.append({"step": e.step, "loss": e.loss, "series": "total"})
-        if e.preserve_loss:
-            rows.append({"step": e.step, "loss": e.esd_loss, "series": "ESD"})
-            rows.append({"step": e.step, "loss": e.preserve_loss, "series": "preserve"})
-    return rows
+LOSS_SERIES = (("loss", "total", "#1f2937", "solid"), ("esd_loss", "ESD", "#d7373f", "solid"), ("preserve_loss", "preservation", "#1f6fd1", "dot"))
+
+
+def loss_range(values: list[float]) -> list[float]:
+    """A y-range that fits the losses: from 0 (or just below the smallest) to just above the largest."""
+    finite = [v for v in values if _finite(v)]
+    if not finite:
+        return [0.0, 1.0]
+    lo, hi = min(finite), max(finite)
+    pad = 0.06 * (hi - lo) or 0.05 * abs(hi) or 0.05
+    return [max(0.0, lo - pad) if lo >= 0 else lo - pad, hi + pad]
+
+
+def loss_figure(events: list, total: int | None = None):
+    """The Unlearn tab's live chart: one line per loss term (total, ESD, preservation when λ > 0) over steps."""
+    import plotly.graph_objects as go
+
+    steps = [e.step for e in events]
+    fig = go.Figure()
+    shown = []
+    for attr, name, color, dash in LOSS_SERIES:
+        ys = [float(getattr(e, attr)) for e in events]
+        if attr == "preserve_loss" and not any(ys):
+            continue  # λ 0 (plain ESD) or not started: no preservation term to draw
+        shown += ys
+        fig.add_scatter(x=steps, y=ys, name=name, mode="lines+markers" if len(steps) <= 30 else "lines",
+                        line=dict(color=color, width=2.5, dash=dash), marker=dict(size=5))
+    fig.update_layout(
+        height=320, margin=dict(l=60, r=20, t=40, b=45), title=dict(text="Loss per step", font=dict(size=14)),
+        xaxis=dict(title="step", range=[0, max(total or 0, steps[-1] if steps else 1)]),
+        yaxis=dict(title="loss", range=loss_range(shown)),
+        legend=dict(orientation="h", y=1.02, x=1, xanchor="right", yanchor="bottom"), uirevision="loss",
+    )
+    return fig
 
 
 def shipped_eval(info: AdapterInfo) -> dict | None:
@@ -426,44 +597,77 @@ def eval_caption(result: dict, source: str) -> str:
     return (
         f"**{source}** for adapter `{result.get('adapter', '?')}` (concept **{result.get('concept', '?')}**): "
         f"{f.get('n_prompts', '?')} forget prompts, {r.get('n_prompts', '?')} retain prompts, {f.get('repeats', '?')} repeats, "
-        f"{result.get('steps', '?')} sampling steps. Proxy metrics from our own evaluator, mean ± 95% interval; "
-        "not comparable with published HumanML3D numbers."
+        f"{result.get('steps', '?')} sampling steps. Proxy metrics from our own evaluator: mean with a 95% bootstrap "
+        "interval over prompts and seeds, or ± one standard error over seeds for set-level metrics; "
+        "not comparable with published HumanML3D numbers. The kinematic judge column is the presence found by "
+        "rule-based checks on the joints (motion_lora/kinematic_judge.py), averaged over the concepts it can judge."
+        + disagreement_text(judge_disagreements(result))
     )
 
 
+def disagreement_text(notes: list[str], shown: int = 6) -> str:
+    more = f"  \n… and {len(notes) - shown} more disagreements (see the result JSON)" if len(notes) > shown else ""
+    return "".join(f"  \n⚠ {note}" for note in notes[:shown]) + more
+
+
 # ----------------------------------------------------------------------------------------------------------
-# One training at a time
+# Trainings: one at a time, in arrival order, at most one per visitor
 # ----------------------------------------------------------------------------------------------------------
 
 
-class TrainingSlot:
-    """A process-wide single training slot with a stop event owned by the session that holds it."""
+class AlreadyQueued(Exception):
+    """The visitor already has a training waiting or running."""
+
+
+@dataclass(eq=False)
+class Ticket:
+    owner: str
+    stop: threading.Event
+
+
+class TrainingQueue:
+    """First come, first served; a visitor may hold one ticket (waiting or running) at a time. The first ticket
+    in line is the one training; Stop sets its owner's ticket's event, whether it is running or still waiting."""
 
     def __init__(self):
-        self._lock = threading.Lock()
-        self.owner: str | None = None
-        self.stop: threading.Event | None = None
+        self._cond = threading.Condition()
+        self._line: list[Ticket] = []
 
-    def acquire(self, owner: str) -> threading.Event | None:
-        if not self._lock.acquire(blocking=False):
-            return None
-        self.owner, self.stop = owner, threading.Event()
-        return self.stop
+    def join(self, owner: str) -> Ticket:
+        with self._cond:
+            if any(t.owner == owner for t in self._line):
+                raise AlreadyQueued(owner)
+            ticket = Ticket(owner, threading.Event())
+            self._line.append(ticket)
+            return ticket
 
-    def release(self) -> None:
-        self.owner, self.stop = None, None
-        self._lock.release()
+    def wait_turn(self, ticket: Ticket, timeout: float) -> int:
+        """Wait up to `timeout` s for the ticket to reach the front; returns how many trainings are ahead of it."""
+        with self._cond:
+            self._cond.wait_for(lambda: self._line[0] is ticket or ticket.stop.is_set(), timeout)
+            return self._line.index(ticket)
+
+    def leave(self, ticket: Ticket) -> None:
+        with self._cond:
+            if ticket in self._line:
+                self._line.remove(ticket)
+            ticket.stop.set()
+            self._cond.notify_all()
 
     def request_stop(self, owner: str) -> bool:
-        stop = self.stop
-        if stop is not None and self.owner == owner:
-            stop.set()
-            return True
-        return False
+        with self._cond:
+            mine = [t for t in self._line if t.owner == owner]
+            for t in mine:
+                t.stop.set()
+            self._cond.notify_all()
+            return bool(mine)
 
     @property
     def busy(self) -> bool:
-        return self._lock.locked()
+        return bool(self._line)
+
+    def __len__(self) -> int:
+        return len(self._line)
 
 
-TRAINING = TrainingSlot()
+TRAINING = TrainingQueue()

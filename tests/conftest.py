@@ -72,6 +72,22 @@ def files_under(*roots) -> set[str]:
     return out
 
 
+def repo_snapshot(repo) -> dict[str, tuple[int, int]]:
+    """(size, mtime) of the repository's own files — tracked, and untracked but not ignored — by relative path.
+    Never looks inside ignored folders such as a virtual environment in the clone (Gradio writes there on its
+    first launch) or caches: to prove the app wrote, changed or deleted nothing of the project."""
+    import subprocess
+
+    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=repo, capture_output=True, check=True).stdout
+    out = {}
+    for rel in filter(None, listed.decode().split("\0")):
+        path = os.path.join(repo, rel)
+        if os.path.isfile(path):
+            st = os.stat(path)
+            out[rel] = (st.st_size, st.st_mtime_ns)
+    return out
+
+
 @pytest.fixture
 def private_root(tiny_root, tmp_path, monkeypatch):
     """copy_without_adapters as the process's checkpoint root."""

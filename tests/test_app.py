@@ -1,12 +1,14 @@
 """The Gradio app through its public API (gradio_client) against the real launched server, on tiny models.
 
-The lab is built on the tiny checkpoints of tests/conftest.py (`tiny_root`; the same environment as the
-`checkpoints` fixture, set module-wide because the server lives for the whole module). A tiny "kick" adapter
-is trained through the app's own /train endpoint first; every call uses 2 s clips and 4 sampling steps.
+The lab is built on a private copy of the tiny checkpoints of tests/conftest.py with one tiny *shipped* "kick"
+adapter (with an eval report) in its checkpoint root, as a fresh clone has. A visitor then trains "kick" through
+the app's own /train endpoint, which must become a new adapter (`kick-2`) and leave the shipped one alone; every
+call uses 2 s clips and 4 sampling steps.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
@@ -16,28 +18,53 @@ from pathlib import Path
 import httpx
 import numpy as np
 import pytest
-from conftest import files_under, running_app
+from conftest import copy_without_adapters, repo_snapshot, running_app
 
 REPO = Path(__file__).resolve().parent.parent
 FAST = dict(seconds=2.0, steps=4, guidance=2.5)
-# concept, preset, rank, alpha, lr, iterations, eta, retain, preserve, extra, batch, seconds, rollout steps
+# concept, preset, rank, alpha, lr, iterations, eta, retain, preserve, extra, batch, seconds, rollout steps (, save as: "" = new)
 TRAIN_ARGS = ["kick", "attn", 4, 4.0, 3e-4, 8, 1.0, "", 1.0, "", 2, 2.4, 3]  # preservation on, as by default
+SHIPPED = "tiny_base_LoRA_kick"
+VISITOR = "tiny_base_LoRA_kick-2"  # what the visitor's training of "kick" must be called
 
 
-def repo_files() -> set[str]:
-    return files_under(REPO)
+def repo_files() -> dict:
+    return repo_snapshot(REPO)
+
+
+def tree_digest(folder: Path) -> dict[str, str]:
+    """sha256 of every file below `folder`, by relative path."""
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def shipped_checkpoints(tiny_root, root: Path) -> Path:
+    """A checkpoint root like a fresh clone's: the tiny base, the evaluator and a shipped kick adapter with a report."""
+    from motion_lora.adapters import LoraSpec
+    from motion_lora.train import unlearn_to_folder
+    from motion_lora.unlearn import UnlearnConfig
+
+    copy_without_adapters(tiny_root, root)
+    cfg = UnlearnConfig(concept="kick", iterations=3, batch_size=1, frames=40, rollout_steps=2, paraphrases=2, lora=LoraSpec(rank=2, alpha=2.0))
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("MOTION_LORA_CHECKPOINTS", str(root))
+        folder = unlearn_to_folder(base_name="tiny_base", config=cfg, out_root=root)
+    (folder / "eval" / "report.md").write_text("# Unlearning report: shipped kick\n")
+    return root
 
 
 @pytest.fixture(scope="module")
 def server(tiny_root, tmp_path_factory):
-    """The app on a free port; yields a dict with url, lab, user dir, outputs root."""
+    """The app on a free port; yields a dict with url, lab, user dir, outputs root, checkpoint root."""
     tmp = tmp_path_factory.mktemp("app")
+    root = shipped_checkpoints(tiny_root, tmp / "checkpoints")
     user = tmp / "user"
     before = repo_files()
     env = {"MOTION_LORA_MAX_ITERATIONS": "500"}
     os.environ.pop("MOTION_LORA_DISABLE_TRAINING", None)
-    with running_app(tiny_root, tmp, user, **env) as (url, lab, demo):
-        yield {"url": url, "lab": lab, "user": user, "outputs": Path(demo.outputs_dir), "tmp": tmp, "repo_before": before}
+    shipped_before = tree_digest(root / "t2m" / SHIPPED)
+    with running_app(root, tmp, user, **env) as (url, lab, demo):
+        yield {"url": url, "lab": lab, "user": user, "outputs": Path(demo.outputs_dir), "tmp": tmp, "repo_before": before, "root": root,
+               "shipped_before": shipped_before}
 
 
 @pytest.fixture(scope="module")
@@ -76,21 +103,67 @@ def test_api_names(client):
     assert {"/generate", "/sweep", "/train", "/evaluate", "/list_adapters"} <= names
 
 
+def plot_traces(plot: dict) -> dict[str, dict]:
+    """A gr.Plot value from gradio_client -> {trace name: trace} of its plotly figure."""
+    assert plot["type"] == "plotly"
+    figure = json.loads(plot["plot"])
+    return {t["name"]: t for t in figure["data"]}, figure["layout"]
+
+
 def test_training_streams_loss_and_publishes_adapter(trained, client, server):
     statuses = [o[0] for o in trained]
     assert sum("loss" in s for s in statuses) >= 5, statuses
     final = trained[-1]
     assert final[-1]["status"] == "done" and final[-1]["concept"] == "kick"
     assert "Preserved 12 retain prompts" in final[0] and "λ 1" in final[0]  # the derived neighbours are named
-    plot = final[1]
-    assert plot["columns"] == ["step", "loss", "series"]
-    series = [row[2] for row in plot["data"]]
-    assert series.count("total") == 8 and "ESD" in series and "preserve" in series
+    traces, layout = plot_traces(final[1])
+    assert list(traces) == ["total", "ESD", "preservation"]  # one line per loss term, named in the legend
+    assert all(len(t["x"]) == 8 and len(t["y"]) == 8 and t["x"] == list(range(1, 9)) for t in traces.values())
+    values = [v for t in traces.values() for v in t["y"]]
+    lo, hi = layout["yaxis"]["range"]
+    assert lo <= min(values) and hi >= max(values) and hi - lo <= 1.5 * (max(values) - min(values)) + 0.1  # fits the values
+    live = [o[1] for o in trained if isinstance(o[1], dict) and o[1].get("type") == "plotly"]
+    assert len({len(plot_traces(p)[0]["total"]["x"]) for p in live}) >= 4  # the chart grew while training ran
     assert final[2].endswith(".zip") and Path(final[2]).stat().st_size > 0
-    assert "kick" in [c[0] for c in final[3]["choices"]]  # the pickers got the new adapter
+    assert "kick-2" in [c[1] for c in final[3]["choices"]]  # the pickers got the new adapter
     listed = client.predict(api_name="/list_adapters")
-    assert [a["concept"] for a in listed] == ["kick"] and listed[0]["name"] == "tiny_base_LoRA_kick"
-    assert (server["user"] / "t2m" / "tiny_base_LoRA_kick" / "adapter.json").is_file()
+    assert [(a["short"], a["made_by"]) for a in listed] == [("kick", "shipped"), ("kick-2", "this session")]
+    assert listed[1]["name"] == VISITOR and listed[1]["created"].endswith("UTC")
+    assert (server["user"] / "t2m" / VISITOR / "adapter.json").is_file() and (server["user"] / "t2m" / VISITOR / "owner.json").is_file()
+    labels = dict((v, k) for k, v in final[3]["choices"])
+    assert labels["kick"] == "kick · shipped" and labels["kick-2"].startswith("kick-2 · this session, ")
+
+
+def test_visitor_training_leaves_the_shipped_adapter_byte_identical(trained, client, server):
+    """Training an existing concept creates kick-2: the shipped kick's files (weights, config, log, eval
+    report) are byte-identical, it still lists as shipped and still generates."""
+    shipped = server["root"] / "t2m" / SHIPPED
+    assert tree_digest(shipped) == server["shipped_before"]
+    assert (shipped / "eval" / "report.md").read_text().startswith("# Unlearning report")
+    assert not (shipped / "owner.json").exists()
+    assert server["lab"].infos[SHIPPED].origin == "shipped" and server["lab"].infos[VISITOR].origin == "user"
+    out = generate(client, adapters=["kick"], seed=2)  # "kick" still means the shipped adapter
+    assert out[4]["adapters"] == {SHIPPED: 1.0}
+    out = generate(client, adapters=["kick-2"], seed=2)
+    assert out[4]["adapters"] == {VISITOR: 1.0} and out[4]["labels"][1] == "steered (kick-2 ×1.0)"
+
+
+def test_another_session_cannot_delete_or_retrain(trained, client, server):
+    from gradio_client import Client
+    from gradio_client.exceptions import AppError
+
+    other = Client(server["url"], verbose=False, download_files=False)
+    assert [(a["short"], a["made_by"]) for a in other.predict(api_name="/list_adapters")] == [("kick", "shipped"), ("kick-2", "another visitor")]
+    for target, why in (("kick-2", "belongs to another visitor"), ("kick", "shipped adapters are read-only"), (SHIPPED, "read-only")):
+        with pytest.raises(AppError, match=why):
+            other.predict(target, api_name="/delete_adapter")
+        with pytest.raises(AppError, match=why):
+            other.predict(*TRAIN_ARGS, target, api_name="/train")
+    with pytest.raises(AppError, match="read-only"):  # nor its creator can touch a shipped adapter
+        client.predict(*TRAIN_ARGS, "kick", api_name="/train")
+    assert tree_digest(server["root"] / "t2m" / SHIPPED) == server["shipped_before"]
+    assert (server["user"] / "t2m" / VISITOR / "adapter.json").is_file()
+    assert [a["short"] for a in client.predict(api_name="/list_adapters")] == ["kick", "kick-2"]
 
 
 def test_generate_two_motions_of_requested_length(trained, client):
@@ -136,6 +209,32 @@ def test_sweep(trained, client):
     assert len(data["presence"]) == 3 and data["retain_drift_m"][1] == pytest.approx(0.0, abs=1e-5)
     assert '"layout": "grid"' in __import__("html").unescape(html)
     assert plot["type"] == "plotly"
+    check_video(client.predict(api_name="/sweep_video"), frames=40, width=3 * 320)
+
+
+def check_video(path: str, frames: int, width: int) -> None:
+    """An MP4 that decodes to `frames` frames of `width` pixels, with a drawn (non-blank) picture."""
+    import imageio_ffmpeg
+
+    assert path.endswith(".mp4") and Path(path).stat().st_size > 1000
+    reader = imageio_ffmpeg.read_frames(path)
+    meta = next(reader)
+    got = [np.frombuffer(f, np.uint8).reshape(meta["size"][1], meta["size"][0], 3) for f in reader]
+    assert meta["size"][0] == width and meta["fps"] == 20 and len(got) == frames
+    assert (got[len(got) // 2] < 128).mean() > 0.005  # skeletons and labels, not an empty frame
+
+
+def test_side_by_side_video(trained, client):
+    from gradio_client import Client
+    from gradio_client.exceptions import AppError
+
+    with pytest.raises(AppError, match="generate a comparison"):
+        Client(client.src, verbose=False).predict(api_name="/compare_video")  # a new session has nothing to render
+    generate(client, seconds=5.0, seed=1)
+    started = time.perf_counter()
+    path = client.predict(api_name="/compare_video")
+    assert time.perf_counter() - started < 10  # the README's figure (<= 3 s for 5 s) is benchmarks/video.py's
+    check_video(path, frames=100, width=800)
 
 
 def test_evaluate_returns_table(trained, client, server):
@@ -150,37 +249,86 @@ def test_evaluate_returns_table(trained, client, server):
     # stored results in <adapter>/eval/metrics.json are what the tab shows at once
     from motion_lora import ui
 
-    info = server["lab"].infos["tiny_base_LoRA_kick"]
+    info = server["lab"].infos[VISITOR]
     assert ui.shipped_eval(info) is None
     (info.path / "eval").mkdir(exist_ok=True)
     (info.path / "eval" / "metrics.json").write_text(json.dumps(result))
     assert ui.eval_rows(ui.shipped_eval(info)) == [[c if not isinstance(c, float) else pytest.approx(c) for c in r] for r in rows]
-    assert client.predict(api_name="/list_adapters")[0]["has_eval"] is True
+    assert client.predict(api_name="/list_adapters")[1]["has_eval"] is True
+    # intervals: a bootstrap over prompts and seeds with its n, or a standard error with its n; never a bare t-interval
+    presence = result["forget"]["base"]["metrics"]["presence"]
+    n = result["forget"]["base"]["n_prompts"]
+    assert presence["method"] == "bootstrap" and presence["n_prompts"] == n >= 6 and presence["n_repeats"] == 1
+    assert presence["lo"] <= presence["mean"] <= presence["hi"]
+    headers = table["headers"]
+    assert headers[:7] == ["set", "metric", "base", "base interval", "unlearned", "unlearned interval", "n"]
+    row = next(r for r in rows if r[:2] == ["forget", "presence"])
+    assert row[6] == f"{n} prompts × 1 seed"
+    assert all(r[6] for r in rows)
 
 
-def test_cancel_mid_training_leaves_nothing(trained, client, server):
+def wait_for(job, phrase: str, count: int = 1, timeout: float = 60) -> None:
+    deadline = time.time() + timeout
+    while sum(phrase in str(o[0]) for o in job.outputs()) < count and time.time() < deadline:
+        time.sleep(0.05)
+    assert sum(phrase in str(o[0]) for o in job.outputs()) >= count, job.outputs()
+
+
+def test_one_training_per_visitor_others_wait_cancel_leaves_nothing(trained, client, server):
     from gradio_client import Client
+    from gradio_client.exceptions import AppError
 
     from motion_lora import ui
 
     job = client.submit("punch", "attn", 4, 4.0, 3e-4, 400, 1.0, "", 0.0, "", 2, 2.0, 3, api_name="/train")
-    deadline = time.time() + 60
-    while sum("loss" in str(o[0]) for o in job.outputs()) < 2 and time.time() < deadline:
-        time.sleep(0.05)
+    wait_for(job, "loss", 2)
     assert ui.TRAINING.busy
-    # one training at a time: a second one (another session) is told to wait, not queued forever
+    # the same visitor may not queue a second training: a clear message, at once
+    started = time.perf_counter()
+    with pytest.raises(AppError, match="already have a training running or waiting"):
+        client.predict(*TRAIN_ARGS, api_name="/train")
+    assert time.perf_counter() - started < 10
+    # another visitor's training waits its turn instead
     other = Client(server["url"], verbose=False, download_files=False)
-    with pytest.raises(Exception, match="already running"):
-        other.predict(*TRAIN_ARGS, api_name="/train")
+    waiting = other.submit("wave", "attn", 4, 4.0, 3e-4, 400, 1.0, "", 0.0, "", 2, 2.0, 3, api_name="/train")
+    wait_for(waiting, "Waiting: 1 training ahead")
+    assert len(ui.TRAINING) == 2
+    waiting.cancel()
     job.cancel()
     root = server["user"] / "t2m"
     deadline = time.time() + 60
-    while (ui.TRAINING.busy or list(root.glob(".*partial*")) or "tiny_base_LoRA_punch" in server["lab"].adapters.specs) and time.time() < deadline:
+    while (ui.TRAINING.busy or list(root.glob(".*partial*")) or any(n.startswith("tiny_base_LoRA_punch") for n in server["lab"].adapters.specs)) and time.time() < deadline:
         time.sleep(0.1)
     assert not ui.TRAINING.busy
     assert not list(root.glob(".*")), list(root.iterdir())
-    assert not (root / "tiny_base_LoRA_punch").exists()
-    assert [a["concept"] for a in client.predict(api_name="/list_adapters")] == ["kick"]
+    assert sorted(p.name for p in root.iterdir()) == [VISITOR]
+    assert [a["short"] for a in client.predict(api_name="/list_adapters")] == ["kick", "kick-2"]
+
+
+def test_cap_evicts_the_oldest_user_adapter_never_a_shipped_one(tiny_root, tmp_path):
+    """With room for 2 visitors' adapters, a third training evicts the oldest (another visitor's); with a byte cap
+    of one adapter, the next evicts every older one; the shipped adapter stays byte-identical throughout. Owners
+    can delete their own adapters."""
+    from gradio_client import Client
+
+    root = shipped_checkpoints(tiny_root, tmp_path / "checkpoints")
+    shipped = tree_digest(root / "t2m" / SHIPPED)
+    args = lambda concept: [concept, "attn", 2, 2.0, 3e-4, 2, 1.0, "", 0.0, "", 1, 2.0, 2]  # noqa: E731
+    with running_app(root, tmp_path, tmp_path / "user") as (url, lab, _demo):
+        lab.max_user_adapters = 2
+        alice, bob = Client(url, verbose=False, download_files=False), Client(url, verbose=False, download_files=False)
+        assert alice.predict(*args("kick"), api_name="/train")[-1]["short"] == "kick-2"
+        assert bob.predict(*args("jump"), api_name="/train")[-1]["evicted"] == []
+        done = bob.predict(*args("wave"), api_name="/train")
+        assert done[-1]["evicted"] == ["tiny_base_LoRA_kick-2"] and "removed the oldest: kick-2" in done[0]
+        assert [a["short"] for a in bob.predict(api_name="/list_adapters")] == ["kick", "jump", "wave"]
+        lab.max_user_bytes = lab.user_usage()[1] / 2 + 1  # room for about one adapter
+        assert bob.predict(*args("punch"), api_name="/train")[-1]["evicted"] == ["tiny_base_LoRA_jump", "tiny_base_LoRA_wave"]
+        assert [a["short"] for a in bob.predict(api_name="/list_adapters")] == ["kick", "punch"]
+        assert tree_digest(root / "t2m" / SHIPPED) == shipped
+        assert "Deleted **punch**" in bob.predict("punch", api_name="/delete_adapter")[0]
+        assert [a["short"] for a in alice.predict(api_name="/list_adapters")] == ["kick"]
+        assert sorted(p.name for p in (tmp_path / "user" / "t2m").iterdir()) == []
 
 
 # ---------------------------------------------------------------------------------------------------- bad input
@@ -267,9 +415,11 @@ def test_nothing_written_outside_adapter_and_output_folders(trained, client, ser
             generate(client, adapters=bad)
     with pytest.raises(Exception):
         client.predict("../../evil", "attn", 4, 4.0, 3e-4, 5, 1.0, "", 0.0, "", 2, 2.0, 3, api_name="/train")
-    assert repo_files() == server["repo_before"]
+    after = repo_files()
+    assert {k for k in after.keys() ^ server["repo_before"].keys()} == set()  # no file of the project added or removed
+    assert {k for k in after if after[k] != server["repo_before"][k]} == set()  # none changed
     assert sorted(p.name for p in server["user"].iterdir()) == ["t2m"]
-    assert sorted(p.name for p in (server["user"] / "t2m").iterdir()) == ["tiny_base_LoRA_kick"]
+    assert sorted(p.name for p in (server["user"] / "t2m").iterdir()) == [VISITOR]
     # download files live in the app's own output folder
     assert server["outputs"].is_relative_to(server["tmp"] / "outputs")
     assert any(server["outputs"].rglob("*.npz")) and any(server["outputs"].rglob("*.zip"))

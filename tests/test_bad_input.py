@@ -12,14 +12,14 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import copy_without_adapters, files_under, running_app
+from conftest import copy_without_adapters, files_under, repo_snapshot, running_app
 
 REPO = Path(__file__).resolve().parent.parent
 NAN, INF = float("nan"), float("inf")
 
 GEN = ["a person kicks", ["kick"], 1.0, 0, 2.0, 2, 2.5, 0, ""]  # prompt, adapters, strength, seed, seconds, steps, guidance, start step, weights
 SWEEP = ["a person kicks", "kick", "0, 1", 0, 2.0, 2]  # prompt, adapter, scales, seed, seconds, steps
-TRAIN = ["kick", "attn", 2, 2.0, 3e-4, 3, 1.0, "", 0.0, "", 1, 2.0, 2]  # concept ... rollout steps
+TRAIN = ["kick", "attn", 2, 2.0, 3e-4, 3, 1.0, "", 0.0, "", 1, 2.0, 2, ""]  # concept ... rollout steps, save as ("" = a new adapter)
 EVAL = ["kick", 1, 1, 1, 2]  # adapter, per kind, per concept, repeats, steps
 
 
@@ -149,7 +149,7 @@ def app(tiny_root, tmp_path_factory):
     with running_app(root, tmp, tmp / "user", MOTION_LORA_MAX_ITERATIONS="500") as (url, lab, _demo):
         cfg = UnlearnConfig(concept="kick", iterations=2, batch_size=1, frames=40, rollout_steps=2, paraphrases=2)
         assert lab.unlearn(cfg, threading.Event()) is not None
-        yield url, tmp, files_under(REPO, root)
+        yield url, tmp, (repo_snapshot(REPO), files_under(root))
 
 
 def test_there_are_at_least_fifty_cases():
@@ -200,11 +200,12 @@ def test_malformed_uploads_stay_in_gradios_temp_folder(app, name):
 
 
 def test_server_still_serves_and_wrote_nothing_outside_its_folders(app):
-    url, tmp, before = app
+    url, tmp, (repo_before, root_before) = app
     r = httpx.post(f"{url}gradio_api/call/generate", json={"data": GEN}, timeout=30)
     stream = httpx.get(f"{url}gradio_api/call/generate/{r.json()['event_id']}", timeout=120).text
     assert "event: complete" in stream
-    assert files_under(REPO) == {f for f in before if f.startswith(str(REPO))}
+    assert repo_snapshot(REPO) == repo_before  # the project's own files (never a venv inside the clone): none added, changed or removed
+    assert files_under(tmp / "checkpoints") == root_before  # nor in the checkpoint root the app serves
     gradio_temp = (tmp / "gradio").resolve()
     assert not [p for p in tmp.parent.rglob("*evil*") if not p.resolve().is_relative_to(gradio_temp)]
     user = tmp / "user" / "t2m"

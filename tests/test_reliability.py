@@ -247,7 +247,7 @@ def test_sigkill_mid_training_keeps_the_library_intact(private_root, tmp_path):
         client = Client(url, verbose=False, download_files=False)
         assert client.predict(*train_args("kick", 4), api_name="/train")[-1]["status"] == "done"
         before = tree_digest(user_root / "tiny_base_LoRA_kick")
-        job = client.submit(*train_args("kick", 900), api_name="/train")
+        job = client.submit(*train_args("kick", 900), "kick", api_name="/train")  # retrain its own adapter in place
         deadline = time.time() + 60
         while sum("loss" in str(o[0]) for o in job.outputs()) < 2 and time.time() < deadline:
             time.sleep(0.05)
