@@ -57,7 +57,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..skeleton import JOINT, forward_direction
+from ..skeleton import FPS, JOINT, forward_direction
 from .bvh_import import read_bvh
 from .clip import Motion, Segment
 
@@ -360,7 +360,7 @@ def describe_bandai(path, workers: int = WORKERS) -> dict:
         **stats,
         "pieces": len(motions),
         "frames": frames,
-        "hours": frames / 20 / 3600,
+        "hours": frames / FPS / 3600,
         "per_content": {c: {**v, "takes": stats["takes_per_content"].get(c, 0), "fine": dict(v["fine"])} for c, v in sorted(per_content.items())},
         "per_concept": dict(sorted(per_concept.items())),
     }
