@@ -490,10 +490,10 @@ def _run(rng, attrs):
     # Real runs: ~2.7 m/s, ~150 steps/min, 2.2 m strides (median); sprints reach ~3.9 m/s.
     v = 2.6 * sp ** 0.7
     period_s = 0.76 / sp ** 0.25
-    b, P, n, _ = _locomotion(rng, attrs, period_s=period_s, duty=0.36, velocity_xz=(0.0, v),
+    b, P, n, _ = _locomotion(rng, attrs, period_s=period_s, duty=0.32, velocity_xz=(0.0, v),
                              lift=rng.uniform(0.18, 0.28), height_drop=0.03, lo=3, hi=8, lift_peak=0.4)
     # Pelvis lowest in mid-stance, highest in mid-flight (two steps per cycle).
-    b.root[:, 1] += 0.035 * -np.cos(4 * np.pi * (b.t / P - 0.18))
+    b.root[:, 1] += 0.045 * -np.cos(4 * np.pi * (b.t / P - 0.18))  # real runs bob ~10 cm peak to peak
     b.pelvis[:, 0] = -_deg(6.0) * (_body_forward(b, 0) - _body_forward(b, 1)) / 0.7
     b.spine[:, 0] = -1.3 * b.pelvis[:, 0]
     b.spine[:, 1] = _deg(9.0)
