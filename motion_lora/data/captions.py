@@ -546,7 +546,7 @@ TRAIN_PHRASES = {
         directions=("left", "right"), counts=True,
         train=("does a cartwheel", "performs a cartwheel", "cartwheels", "turns a cartwheel", "does a cartwheel "
                "{dir}", "cartwheels {dir}", "does a sideways cartwheel"),
-        implicit=("puts {poss} hands on the ground and ^kicks {poss} legs over sideways",
+        implicit=("puts {poss} hands on the ground and ^swings {poss} legs over sideways",
                   "goes upside down sideways with arms and legs spread", "flips sideways using {poss} hands"),
         nouns=(("a cartwheel", False),),
         passive=("is performed", "is done"),
@@ -901,7 +901,7 @@ def _manner_words(manner: str | None, rng: np.random.Generator) -> tuple[tuple |
 
 
 def _segment_predicate(segment: Segment, facts: dict, pron: tuple, rng: np.random.Generator, heldout: bool,
-                       manner_adverb: str | None) -> dict:
+                       manner_adverb: str | None, focused: bool = False) -> dict:
     """The predicate of one segment in three forms: {'sg': 'kicks ...', 'pl': 'kick ...', 'ger': 'kicking ...'}."""
     spec = _spec(segment.concept)
     limb, side, direction = spec.get("limb"), facts.get("side"), facts.get("direction")
@@ -968,7 +968,7 @@ def _segment_predicate(segment: Segment, facts: dict, pron: tuple, rng: np.rando
     if facts.get("turn") in ("left", "right") and rng.random() < 0.8:
         extras.append(_choice(rng, TURN_PHRASES).format(turn=facts["turn"]))
     whiles = spec.get("whiles", ())
-    if whiles and rng.random() < 0.12:
+    if whiles and rng.random() < 0.12 and not focused:
         extras.append(_choice(rng, whiles).format(poss=poss, obj=obj))
 
     text = _clean(" ".join([predicate, *extras]))
@@ -1060,7 +1060,10 @@ def _surface(text: str, rng: np.random.Generator) -> str:
     return text
 
 
-def _one_caption(segments: list[Segment], facts: list[dict], rng: np.random.Generator, heldout: bool) -> str:
+def _one_caption(segments: list[Segment], facts: list[dict], rng: np.random.Generator, heldout: bool,
+                 focused: bool = False) -> str:
+    """One caption. focused=True leaves out preludes, codas and concurrent clauses (words about other things
+    than the concept, such as "then returns to standing"), for prompt sets that must be about the concept."""
     manner_subject, manner_adverb = _manner_words(facts[0].get("manner"), rng)
     subject, gender = _subject(rng, manner_subject)
     if heldout and gender == "p":
@@ -1070,10 +1073,12 @@ def _one_caption(segments: list[Segment], facts: list[dict], rng: np.random.Gene
     plural = gender == "p"
     agree = "pl" if plural else "sg"
     adverbs = [manner_adverb] + [_manner_words(f.get("manner"), rng)[1] for f in facts[1:]]
-    parts = [_segment_predicate(s, f, pron, rng, heldout, a) for s, f, a in zip(segments, facts, adverbs)]
+    parts = [_segment_predicate(s, f, pron, rng, heldout, a, focused) for s, f, a in zip(segments, facts, adverbs)]
 
     if len(parts) == 1:
         template = _weighted(rng, SINGLE_TEMPLATES)
+        if focused and ("{X}" in template or "{C" in template or "still" in template):
+            template = "{S} {P}"
         bare = _bare_noun(subject)
         if "{N}" in template and bare is None:
             template = "{S} {P}"
@@ -1181,7 +1186,11 @@ def attribute_choices(concept: str) -> dict[str, tuple]:
 
 
 def concept_paraphrases(concept: str, rng: np.random.Generator | None = None, n: int = 16) -> list[str]:
-    """`n` distinct training captions of `concept` with varied attributes and manners (the erasure prompt set)."""
+    """`n` distinct training captions of `concept` with varied attributes and manners (the erasure prompt set).
+
+    They are focused on the concept: no "then returns to standing" codas or preludes, which every concept
+    shares and which would make prompts of different concepts look alike to a sentence encoder.
+    """
     choices = attribute_choices(concept)
     rng = np.random.default_rng(0) if rng is None else rng
     out: list[str] = []
@@ -1198,7 +1207,7 @@ def concept_paraphrases(concept: str, rng: np.random.Generator | None = None, n:
             if rng.random() < 0.25:
                 attrs["manner"] = _choice(rng, manners)
         segment = Segment(concept=concept, fine=concept, start=0, end=1, attrs=attrs)
-        caption = _one_caption([segment], [segment_facts(segment, None)], rng, False)
+        caption = _one_caption([segment], [segment_facts(segment, None)], rng, False, focused=True)
         if _normal_form(caption) not in seen:
             seen.add(_normal_form(caption))
             out.append(caption)
