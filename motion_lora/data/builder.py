@@ -133,7 +133,7 @@ def real_take_splits(takes: list[tuple[str, str]], config: BuildConfig, rng: np.
 
     Real takes are few for some concepts (one Bandai kick, two punches), so a plain draw would leave whole
     concepts without real clips in val/test or in train. Per concept, in a seeded order: a single take goes
-    to train; with two or more at least one goes to test, with three or more at least one to val too,
+    to train; with two or more at least one goes to test, with four or more at least one to val too,
     and the rest follow the configured fractions. The DeepMimic clips (one per motion) are kept in train
     when a concept has other real takes to hold out.
     """
@@ -149,7 +149,7 @@ def real_take_splits(takes: list[tuple[str, str]], config: BuildConfig, rng: np.
         names.sort(key=lambda t: t.startswith("deepmimic"))  # stable: DeepMimic takes last, i.e. into train
         n = len(names)
         n_test = 0 if n < 2 else max(1, int(round(n * config.test_fraction)))
-        n_val = 0 if n < 3 else max(1, int(round(n * config.val_fraction)))
+        n_val = 0 if n < 4 else max(1, int(round(n * config.val_fraction)))
         for i, take in enumerate(names):
             splits[take] = "test" if i < n_test else "val" if i < n_test + n_val else "train"
     return splits
