@@ -384,7 +384,7 @@ TRAIN_PHRASES = {
                "height=shoulder": ("waves {limb:hand} at shoulder height",)},
         nouns=(("a wave", False), ("a friendly wave", False), ("a goodbye wave", False)),
         passive=("is given", "is made", "is done"),
-        whiles=("while standing in place", "while standing still", "with a smile", "to someone far away"),
+        whiles=("while standing in place", "while standing still", "with a smile"),
         codas=_ARM_CODAS + _STILL_CODAS[:3],
     ),
     "clap": dict(
@@ -896,7 +896,12 @@ def _manner_words(manner: str | None, rng: np.random.Generator) -> tuple[tuple |
     if not said:
         return None, None
     subject = _choice(rng, info["subjects"]) if info["subjects"] and (how < 0.35 or how >= 0.8) else None
-    adverb = _choice(rng, info["adverbs"]) if subject is None or how >= 0.8 else None
+    adverb = None
+    if subject is None or how >= 0.8:
+        # With a styled subject, an adverb that repeats it ("an elderly man ... like an elderly person") is dropped.
+        taken = set(subject[0].split()) - {"a", "an", "the"} if subject else set()
+        options = [a for a in info["adverbs"] if not taken & set(a.split())] or [None]
+        adverb = _choice(rng, options)
     return subject, adverb
 
 
