@@ -226,3 +226,7 @@ def test_not_the_dataset_is_an_error(tmp_path):
         load_bandai(tmp_path)
     with pytest.raises(ValueError, match="not found"):
         load_bandai(tmp_path / "missing.tar.xz")
+    garbage = tmp_path / "garbage.tar.xz"
+    garbage.write_bytes(b"not an archive at all")
+    with pytest.raises(ValueError, match="garbage.tar.xz: not a readable tar archive"):
+        load_bandai(garbage)
