@@ -22,7 +22,7 @@ import numpy as np
 from ..features import extract_features, feature_statistics, recover_joints
 from ..skeleton import FPS
 from . import augment, deepmimic, procedural
-from .captions import caption_segments, format_text_line
+from .captions import caption_motion, format_text_line
 from .clip import CONCEPTS, Motion, Segment
 
 MIN_JOINT_FRAMES = augment.MIN_FRAMES + 1  # features drop one frame: 41 joint frames -> 40 feature rows
@@ -180,13 +180,16 @@ def plan_clips(config: BuildConfig) -> list[Clip]:
 def clip_captions(clip: Clip, config: BuildConfig) -> tuple[list[str], list[int]]:
     """Training-grammar captions; test clips add held-out phrasings. Returns (captions, held-out indices).
 
-    A clip and its mirror draw from the same seed, so their captions differ only in left/right.
+    Captions describe what the clip's own joints do (which limb, how high, which way, how many times) as
+    well as its labels. A clip and its mirror draw from the same seed, so their captions differ only in
+    left/right.
     """
     rng = np.random.default_rng(clip.caption_seed)
-    captions = caption_segments(clip.motion.segments, rng, n=config.captions_per_clip)
+    joints, segments = clip.motion.joints, clip.motion.segments
+    captions = caption_motion(joints, segments, rng, n=config.captions_per_clip)
     heldout: list[int] = []
     if clip.split == "test" and config.heldout_captions:
-        extra = caption_segments(clip.motion.segments, rng, n=config.heldout_captions, heldout=True)
+        extra = caption_motion(joints, segments, rng, n=config.heldout_captions, heldout=True)
         heldout = list(range(len(captions), len(captions) + len(extra)))
         captions += extra
     return captions, heldout
