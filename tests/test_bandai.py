@@ -178,6 +178,62 @@ def test_take_motions_are_real_pieces_of_one_take(bandai):
         assert segment.attrs["manner"] == "normal" and segment.attrs["count"] >= 1
 
 
+def spec_world_positions(text: str) -> tuple[list[str], np.ndarray]:
+    """World positions (T, J, 3) by the BVH spec, parsed with the independent `bvh` package: each joint's
+    channels multiply in listed order; its translation channels, when present, replace its OFFSET."""
+    from bvh import Bvh
+
+    parsed = Bvh(text)
+    names, T = parsed.get_joints_names(), parsed.nframes
+    world_pos, world_rot = {}, {}
+    for name in names:
+        channels = parsed.joint_channels(name)
+        values = np.array(parsed.frames_joint_channels(name, channels), dtype=float).reshape(T, len(channels))
+        rot = np.broadcast_to(np.eye(3), (T, 3, 3)).copy()
+        pos = np.broadcast_to(np.array(parsed.joint_offset(name), dtype=float), (T, 3)).copy()
+        for col, channel in enumerate(channels):
+            axis = "XYZ".index(channel[0])
+            if channel.endswith("position"):
+                pos[:, axis] = values[:, col]
+                continue
+            a = np.radians(values[:, col])
+            m = np.broadcast_to(np.eye(3), (T, 3, 3)).copy()
+            j, k = (axis + 1) % 3, (axis + 2) % 3
+            m[:, j, j], m[:, k, k], m[:, j, k], m[:, k, j] = np.cos(a), np.cos(a), -np.sin(a), np.sin(a)
+            rot = rot @ m
+        parent = parsed.joint_parent(name)
+        if parent is None:
+            world_pos[name], world_rot[name] = pos, rot
+        else:
+            world_pos[name] = world_pos[parent.name] + np.einsum("tij,tj->ti", world_rot[parent.name], pos)
+            world_rot[name] = world_rot[parent.name] @ rot
+    return names, np.stack([world_pos[n] for n in names], axis=1)
+
+
+@needs_data
+def test_forward_kinematics_matches_the_bvh_spec_and_bvhio(bandai, tmp_path):
+    """Our numpy FK over bvhio's parsed poses vs an independent spec FK and bvhio's own hierarchy (frame 0..14)."""
+    import bvhio
+
+    from motion_lora.data.bvh_import import _forward_kinematics, _parse
+
+    head, motion = bandai["wave_left"].read_text().split("MOTION")
+    lines = motion.strip().splitlines()
+    short = tmp_path / "short.bvh"
+    short.write_text(head + "MOTION\nFrames: 15\n" + "\n".join(lines[1:17]) + "\n")  # Frame Time + 15 frames
+    names, parents, translations, rotations, _ = _parse(short)
+    ours = _forward_kinematics(parents, translations, rotations)  # (15, J, 3) centimetres
+    spec_names, spec = spec_world_positions(short.read_text())
+    assert spec_names == names
+    assert np.abs(ours - spec).max() < 1e-3  # 10 micrometres, in cm
+    hierarchy = bvhio.readAsHierarchy(str(short))
+    joints = {j.Name: j for j, _, _ in hierarchy.layout()}
+    for frame in (0, 14):
+        hierarchy.loadPose(frame, recursive=True)
+        theirs = np.array([tuple(joints[n].PositionWorld) for n in names])
+        assert np.abs(ours[frame] - theirs).max() < 1e-3
+
+
 # ---------------------------------------------------------------- the loader on a small copy of the dataset
 
 

@@ -4,12 +4,11 @@
     joints = bvh_to_joints("walk.bvh")                 # (T, 22, 3) float64
     motion = read_bvh("walk.bvh", fps_in=120, scale=0.01)   # + what was detected (units, skeleton, up axis)
 
-Why bvhio: files are parsed by `bvhio` (1.5.4), tried against `pybvh` (0.9.0) on the Bandai Namco files and
-on our own exported BVH. pybvh refuses every Bandai file ("pybvh does not model position channels on non-root
-joints": Bandai gives all 22 joints 6 channels), while bvhio reads both and applies each joint's own channel
-order as intrinsic rotations (checked against an independent BVH-spec forward kinematics: 4e-7 m on a Bandai
-walk, 5e-7 m on our export). bvhio's own hierarchy evaluates poses frame by frame in Python (~0.15 s for 9 s
-of Bandai motion), so we take its parsed per-frame local poses and run the forward kinematics in numpy.
+Why bvhio: we tried `bvhio` (1.5.4) and `pybvh` (0.9.0) on the Bandai Namco files and on our own export.
+pybvh reads our export (to 5e-7 m) but refuses every Bandai file: "pybvh does not model position channels on
+non-root joints", and Bandai gives all 22 joints 6 channels. bvhio reads both, with each joint's own channel
+order applied as intrinsic rotations (against an independent BVH-spec forward kinematics: 4e-7 m on a Bandai
+walk, 5e-7 m on our export). We take its parsed local poses and run the kinematics in numpy (3x faster).
 
 Pipeline: check the file's structure (bvhio loops forever on a file cut short, so truncation is caught first)
 -> bvhio parses joints, channels and per-frame local poses (translation channels replace the OFFSET, as in
@@ -155,9 +154,10 @@ def _error(path, message: str) -> BvhImportError:
 
 def _check_motion_section(text: str, path) -> tuple[int, list[str]]:
     """Declared frame count and the non-blank data lines; raise on a missing or truncated MOTION section."""
-    head, sep, motion = text.partition("MOTION")
-    if not sep:
+    found = re.search(r"^[ \t]*MOTION[ \t]*\r?$", text, re.MULTILINE)
+    if not found:
         raise _error(path, "truncated or not a BVH file: no MOTION section after the hierarchy")
+    motion = text[found.end():]
     match = re.match(r"\s*Frames:\s*(\S+)\s*\n\s*Frame Time:\s*(\S+)[^\n]*\n?", motion)
     if not match:
         raise _error(path, "truncated BVH: the MOTION section lacks 'Frames:' and 'Frame Time:' lines")
