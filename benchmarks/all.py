@@ -25,6 +25,7 @@ SCRIPTS = {
     "app": ["app_latency.py"],
     "unlearn": ["unlearn.py"],
     "load": ["load.py"],
+    "video": ["video.py"],
 }
 
 
@@ -66,6 +67,8 @@ def rows(r: dict) -> list[tuple[str, str, str]]:
     if a := r.get("app"):
         out.append(("app cold start (python app.py -> first page)", f"{a['cold_start_s']:.1f} s", "<= 10 s"))
         out.append(("Generate click -> first animated frame", f"{a['click_to_frame_s']:.2f} s", "<= 1.5 s"))
+    if v := r.get("video"):
+        out.append((f"MP4 download, {v['seconds_of_motion']:g} s side-by-side / 5-panel sweep grid", f"{v['side_by_side_s']:.2f} / {v['sweep_grid_s']:.2f} s", "<= 3 s"))
     for load in r.get("load") or []:
         n = load["users"]
         out.append((f"load, {n} users x {load['seconds']:.0f} s + training: requests / errors", f"{load['requests']} / {load['errors']}", "0 errors"))

@@ -1,8 +1,11 @@
 """The app in a real browser: headless Debian Chromium (never downloaded) driven by Playwright, tiny models.
 
 Type a prompt, click Generate, wait for both skeletons to be drawn and to move, release the strength slider
-and see the player re-rendered (the old player destroyed). Writes test-artifacts/app.png (and one screenshot
-per tab) for a person to look at.
+and see the player re-rendered (the old player destroyed); start a training and see the loss chart draw one
+line per loss term while it runs; run a quick evaluation and see intervals with their n. Writes
+test-artifacts/app*.png for a person to look at.
+
+Needs Debian's Chromium (`apt-get install chromium`); every test here skips without it.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from pathlib import Path
 import pytest
 from conftest import running_app
 
-CHROMIUM = "/usr/bin/chromium"
+CHROMIUM = os.environ.get("BROWSER_PATH") or "/usr/bin/chromium"  # any Chromium build: Debian's, or Playwright's (BROWSER_PATH)
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 LAUNCH_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                "--disable-component-update", "--no-first-run"]
@@ -155,4 +158,66 @@ def test_other_tabs_render(page):
     pg.get_by_role("tab", name="Evaluate").click()
     # the picked adapter's stored result, or the invitation to run one (other tests may have evaluated it)
     assert pg.get_by_text("No stored evaluation").count() + pg.get_by_text("Stored evaluation").count() >= 1
+    assert not pg.errors, pg.errors
+
+
+# Per line of the loss chart: its legend name is not in the SVG path, so report the path's drawn length and
+# the legend entries separately.
+LOSS_LINES = """() => {
+  const root = document.querySelector('#loss-plot .js-plotly-plot');
+  if (!root) return null;
+  const lines = Array.from(root.querySelectorAll('.scatterlayer path.js-line')).map((p) => {
+    const d = p.getAttribute('d') || '';
+    let length = 0;
+    try { length = p.getTotalLength(); } catch (e) {}
+    return {segments: (d.match(/L/g) || []).length, length: length, stroke: getComputedStyle(p).stroke};
+  });
+  const legend = Array.from(root.querySelectorAll('.legend .legendtext')).map((t) => t.textContent);
+  return {lines: lines, legend: legend};
+}"""
+
+
+def test_loss_plot_draws_a_line_per_term_while_training(page):
+    pg = page
+    ARTIFACTS.mkdir(exist_ok=True)
+    pg.get_by_role("tab", name="Unlearn").click()
+    set_slider(pg, "Iterations", 400)
+    set_slider(pg, "Rank", 2)
+    pg.get_by_role("button", name="Start").click()
+    deadline, seen = time.time() + 120, None
+    while time.time() < deadline:
+        seen = pg.evaluate(LOSS_LINES)
+        status = pg.evaluate("document.body.innerText.match(/step \\d+\\/\\d+/g) || []")
+        status = status[-1] if status else ""
+        if seen and len(seen["lines"]) == 3 and all(line["segments"] >= 3 and line["length"] > 50 for line in seen["lines"]):
+            break
+        time.sleep(0.2)
+    else:
+        raise AssertionError(f"the loss chart draws no lines: {seen}")
+    assert seen["legend"] == ["total", "ESD", "preservation"]
+    assert len({line["stroke"] for line in seen["lines"]}) == 3  # told apart by colour
+    step, total = (int(v) for v in status.split("step ", 1)[1].split(" ")[0].split("/"))
+    assert step < total  # drawn live, before the training ended
+    time.sleep(1.0)
+    later = pg.evaluate(LOSS_LINES)
+    assert later["lines"][0]["segments"] > seen["lines"][0]["segments"]  # and it keeps growing
+    pg.screenshot(path=str(ARTIFACTS / "app-unlearn-training.png"), full_page=True)
+    pg.get_by_role("button", name="Stop").click()
+    pg.wait_for_function("document.body.innerText.includes('no adapter was saved')", timeout=30_000)
+    assert not pg.errors, pg.errors
+
+
+def test_evaluate_table_shows_intervals_with_their_n(page):
+    pg = page
+    pg.get_by_role("tab", name="Evaluate").click()
+    pg.get_by_text("Quick evaluation settings").click()
+    set_slider(pg, "Forget prompts per kind", 2)
+    set_slider(pg, "Sampling steps", 2)
+    pg.get_by_role("button", name="Run quick evaluation").click()
+    pg.wait_for_function("document.body.innerText.includes('Quick evaluation (just run)')", timeout=120_000)
+    text = pg.locator("#eval-table").inner_text()
+    assert "prompts × 2 seeds" in text and "base interval" in text
+    assert "–" in text  # a bootstrap interval lo–hi
+    time.sleep(0.5)
+    pg.screenshot(path=str(ARTIFACTS / "app-evaluate-intervals.png"), full_page=True)
     assert not pg.errors, pg.errors

@@ -113,3 +113,48 @@ def test_mean_ci():
     assert m == 2.0 and h == pytest.approx(stats.t.ppf(0.975, 2) * 1.0 / np.sqrt(3))
     m, h = mean_ci([7.0])
     assert m == 7.0 and np.isnan(h)
+
+
+def test_bootstrap_interval_over_prompts_and_repeats():
+    from motion_lora.metrics import bootstrap_interval
+
+    rng = np.random.default_rng(0)
+    hits = (rng.random((48, 2)) < 0.65).astype(float)  # 48 prompts x 2 repeats of a 0/1 presence
+    out = bootstrap_interval(hits)
+    assert out["method"] == "bootstrap" and out["n_prompts"] == 48 and out["n_repeats"] == 2
+    assert out["lo"] < out["mean"] < out["hi"] and out["mean"] == pytest.approx(hits.mean())
+    # about the binomial standard error of 96 draws, nowhere near the t-interval on 2 repeat means (t = 12.7)
+    se = np.sqrt(hits.mean() * (1 - hits.mean()) / hits.size)
+    assert 2.5 * se < out["hi"] - out["lo"] < 6 * se
+    assert bootstrap_interval(hits, rng=1)["lo"] == pytest.approx(out["lo"], abs=0.03)  # stable across resampling seeds
+    # more prompts, narrower interval; identical values, zero width; one cell, no interval
+    wide, narrow = bootstrap_interval(hits[:12]), bootstrap_interval(np.tile(hits, (4, 1)))
+    assert narrow["hi"] - narrow["lo"] < out["hi"] - out["lo"] < wide["hi"] - wide["lo"]
+    flat = bootstrap_interval(np.ones((5, 3)))
+    assert flat["lo"] == flat["hi"] == 1.0
+    one = bootstrap_interval([[0.4]])
+    assert one["mean"] == 0.4 and np.isnan(one["lo"]) and np.isnan(one["hi"])
+
+
+def test_bootstrap_resamples_repeats_too():
+    from motion_lora.metrics import bootstrap_interval
+
+    # every prompt agrees within a repeat, repeats disagree: only resampling repeats shows the spread
+    table = np.array([[0.0, 1.0]] * 30)
+    out = bootstrap_interval(table)
+    assert out["lo"] == 0.0 and out["hi"] == 1.0
+    with pytest.raises(ValueError, match="non-finite"):
+        bootstrap_interval([[np.nan, 1.0]])
+    with pytest.raises(ValueError, match="prompts, repeats"):
+        bootstrap_interval(np.zeros((2, 2, 2)))
+
+
+def test_mean_se_reports_its_n():
+    from motion_lora.metrics import mean_se
+
+    out = mean_se([0.1875, 0.25])
+    assert out == {"mean": pytest.approx(0.21875), "se": pytest.approx(0.03125), "n": 2, "method": "se"}
+    single = mean_se([0.3])
+    assert single["n"] == 1 and np.isnan(single["se"])
+    with pytest.raises(ValueError):
+        mean_se([])

@@ -15,7 +15,7 @@ from motion_lora.export import standalone_html
 from motion_lora.quaternion import qfrom_axis_angle, qyaw
 from motion_lora.skeleton import JOINT, pose_joints, rest_quats
 
-CHROMIUM = "/usr/bin/chromium"
+CHROMIUM = os.environ.get("BROWSER_PATH") or "/usr/bin/chromium"  # any Chromium build: Debian's, or Playwright's (BROWSER_PATH)
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 LAUNCH_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                "--disable-component-update", "--no-first-run"]
