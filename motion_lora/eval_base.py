@@ -3,7 +3,11 @@
     python -m motion_lora.eval_base --data data/motionbank --ckpt motionbank_base --repeats 2
 
 For every test clip, one training-grammar caption and one held-out phrasing (when the clip has one) are
-used as prompts, at the clip's own length. Writes <ckpt>/eval/metrics.json and report.md.
+used as prompts, at the clip's own length. A fourth kind, "natural", is the hand-written prompt set
+(`motion_lora/prompts/natural.tsv`), each prompt at its concept's median test-clip length (the sum of the
+two for a sequence; --natural_frames fixes one length; --no-natural leaves the kind out). Natural prompts of
+concepts the evaluator was not trained on are left out and named in the report. Writes
+<ckpt>/eval/metrics.json and report.md.
 """
 
 from __future__ import annotations
@@ -19,14 +23,18 @@ import numpy as np
 
 from . import metrics, physics
 from .checkpoints import resolve_base, resolve_evaluator
-from .data.clip import CONCEPTS
+from .data.clip import CONCEPT_INDEX, CONCEPTS
 from .data.dataset import MotionDataset, read_label
 from .evaluation import Judge
 from .evaluator import embed_dataset, evaluation_metrics
 from .generator import MotionGenerator, SampleOptions
+from .prompts import natural_prompts
 from .sampler import DEFAULT_STEPS
 
 BATCH = 16
+NATURAL_DEFAULT_FRAMES = 120  # 6 s, for a concept without test clips
+MAX_FRAMES = 196
+NATURAL_SEED_OFFSET = 5000  # natural prompts draw their own noise, apart from the test prompts' seeds
 
 
 def test_prompts(data: Path) -> list[dict]:
@@ -43,6 +51,53 @@ def test_prompts(data: Path) -> list[dict]:
             if key not in by_clip:
                 by_clip[key] = {"caption": caption, "concept": entry.concept, "length": length, "kind": kind, "id": entry.id}
     return list(by_clip.values())
+
+
+def concept_lengths(items: list[dict]) -> dict[int, int]:
+    """Median length (frames, a multiple of 4) of each concept's single-concept test prompts."""
+    by_concept = defaultdict(list)
+    for it in items:
+        if it["kind"] != "composite":
+            by_concept[it["concept"]].append(it["length"])
+    return {c: int(np.median(v)) // 4 * 4 for c, v in by_concept.items()}
+
+
+def natural_items(test_items: list[dict], known_concepts: int, frames: int | None = None) -> tuple[list[dict], list[str]]:
+    """(items, left-out concepts): the natural prompts as eval items, each at its concepts' median test-clip
+    length (summed over a sequence's two concepts, at most 196 frames) or at `frames`. Prompts naming a
+    concept the evaluator cannot score (index >= known_concepts) are left out."""
+    medians = concept_lengths(test_items)
+    items, left_out = [], set()
+    for p in natural_prompts():
+        idx = tuple(CONCEPT_INDEX[c] for c in p.concepts)
+        if max(idx) >= known_concepts:
+            left_out.update(c for c in p.concepts if CONCEPT_INDEX[c] >= known_concepts)
+            continue
+        length = frames or min(sum(medians.get(i, NATURAL_DEFAULT_FRAMES) for i in idx), MAX_FRAMES)
+        items.append({"caption": p.text, "concept": idx[0], "concepts": idx, "length": length, "kind": "natural", "style": p.style})
+    return items, sorted(left_out, key=CONCEPT_INDEX.get)
+
+
+def concept_probs(judge: Judge, feats: list[np.ndarray], chunk: int = 64) -> np.ndarray:
+    """Evaluator concept probabilities (N, C) of unnormalised features of any lengths."""
+    out = []
+    for start in range(0, len(feats), chunk):
+        part = feats[start : start + chunk]
+        padded = np.zeros((len(part), max(len(f) for f in part), 263))
+        for i, f in enumerate(part):
+            padded[i, : len(f)] = f
+        out.append(judge.score(padded, np.array([len(f) for f in part]))[1])
+    return np.concatenate(out)
+
+
+def natural_hits(items: list[dict], probs: np.ndarray) -> list[list[tuple[int, bool]]]:
+    """Per natural prompt, (concept, present) for each concept it names: top-1 for a single concept, among
+    the top 2 for a two-concept sequence (as for composites)."""
+    out = []
+    for item, p in zip(items, probs):
+        top = np.argsort(-p)[: 2 if len(item["concepts"]) > 1 else 1]
+        out.append([(c, bool(c in top)) for c in item["concepts"]])
+    return out
 
 
 def generate(gen: MotionGenerator, items: list[dict], seed: int, steps: int) -> list[np.ndarray]:
@@ -67,7 +122,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--repeats", type=int, default=2)
     p.add_argument("--steps", type=int, default=DEFAULT_STEPS)
     p.add_argument("--out", type=Path, default=None)
+    p.add_argument("--natural", action=argparse.BooleanOptionalAction, default=True, help="evaluate the hand-written natural prompts too (default: yes)")
+    p.add_argument("--natural_frames", type=int, default=None, help="one length for every natural prompt (default: its concept's median test-clip length)")
     args = p.parse_args(argv)
+    if args.natural_frames is not None and not (40 <= args.natural_frames <= MAX_FRAMES and args.natural_frames % 4 == 0):
+        p.error(f"--natural_frames must be a multiple of 4 between 40 and {MAX_FRAMES}, got {args.natural_frames}")
     started = time.perf_counter()
     gen = MotionGenerator(resolve_base(args.ckpt))
     judge = Judge(resolve_evaluator(args.evaluator), gen.text_encoder)
@@ -88,8 +147,10 @@ def main(argv: list[str] | None = None) -> int:
     text = judge.text([it["caption"] for it in items])
     concepts = np.array([it["concept"] for it in items])
     kinds = np.array([it["kind"] for it in items])
+    natural, natural_left_out = natural_items(items, judge.model.config.num_concepts, args.natural_frames) if args.natural else ([], [])
     runs = defaultdict(list)
     per_concept = defaultdict(list)
+    per_concept_natural, per_style_natural = defaultdict(list), defaultdict(list)
     gen_joints_first = []
     for r in range(args.repeats):
         feats = generate(gen, items, seed=10000 * r, steps=args.steps)
@@ -120,6 +181,19 @@ def main(argv: list[str] | None = None) -> int:
         runs["diversity"].append(metrics.diversity(emb, pairs=min(300, len(emb) // 2), rng=r))
         for c in sorted(set(concepts[single].tolist())):
             per_concept[CONCEPTS[c]].append(hits[single & (concepts == c)].mean())
+        if natural:
+            feats_n = generate(gen, natural, seed=10000 * r + NATURAL_SEED_OFFSET, steps=args.steps)
+            hits_n = natural_hits(natural, concept_probs(judge, feats_n))
+            singles = [(it, h[0][1]) for it, h in zip(natural, hits_n) if len(h) == 1]
+            in_sequences = [hit for h in hits_n if len(h) > 1 for _, hit in h]
+            if singles:
+                runs["concept_accuracy_natural"].append(np.mean([hit for _, hit in singles]))
+            if in_sequences:
+                runs["concept_presence_natural_sequences"].append(np.mean(in_sequences))
+            for c in sorted({it["concept"] for it, _ in singles}):
+                per_concept_natural[CONCEPTS[c]].append(np.mean([hit for it, hit in singles if it["concept"] == c]))
+            for style in sorted({it["style"] for it in natural}):
+                per_style_natural[style].append(np.mean([hit for it, h in zip(natural, hits_n) if it["style"] == style for _, hit in h]))
         if r == 0:
             from .features import recover_joints
 
@@ -127,9 +201,16 @@ def main(argv: list[str] | None = None) -> int:
     summarise = lambda d: {k: dict(zip(("mean", "ci95"), metrics.mean_ci(v))) for k, v in d.items()}  # noqa: E731
     result["generated"] = summarise(runs)
     result["generated_per_concept_accuracy"] = summarise(per_concept)
+    if natural:
+        result["generated_per_concept_accuracy_natural"] = summarise(per_concept_natural)
+        result["generated_natural_presence_by_style"] = summarise(per_style_natural)
     real_joints = [np.load(args.data / "new_joints" / f"{i}.npy") for i in sorted({it["id"] for it in items})]
     result["physics"] = {"generated": physics.sanity(gen_joints_first), "real_test": physics.sanity(real_joints)}
     result["prompts"] = {"total": len(items), **{k: int((kinds == k).sum()) for k in ("train", "heldout", "composite")}}
+    result["prompts"]["natural"] = len(natural)
+    result["prompts"]["natural_sequences"] = sum(len(it["concepts"]) > 1 for it in natural)
+    result["prompts"]["natural_left_out_concepts"] = natural_left_out
+    result["prompts"]["natural_frames"] = args.natural_frames or "median test-clip length per concept"
     result["repeats"], result["steps"], result["seconds"] = args.repeats, args.steps, round(time.perf_counter() - started, 1)
     out = args.out or resolve_base(args.ckpt) / "eval"
     out.mkdir(parents=True, exist_ok=True)
@@ -155,10 +236,37 @@ def report(r: dict) -> str:
     lines += [f"| {k} | {f(v)} |" for k, v in r["generated"].items()]
     lines += [f"| FID real test vs real val | {r['fid_real_test_vs_real_val']:.3f} |", "", "| concept | accuracy |", "|---|---|"]
     lines += [f"| {k} | {f(v)} |" for k, v in r["generated_per_concept_accuracy"].items()]
+    lines += report_natural(r)
     ph = r["physics"]
     lines += ["", "| physical sanity | generated | real test |", "|---|---|---|"]
     lines += [f"| {k} | {ph['generated'][k]:.3f} | {ph['real_test'][k]:.3f} |" for k in ph["generated"]]
     return "\n".join(lines)
+
+
+def report_natural(r: dict) -> list[str]:
+    """The natural kind's report lines (none when it was not evaluated)."""
+    n = r["prompts"].get("natural", 0)
+    if not n:
+        return []
+    f = lambda m: f"{m['mean']:.3f} ± {m['ci95']:.3f}"  # noqa: E731
+    g = r["generated"]
+    left_out = r["prompts"].get("natural_left_out_concepts") or []
+    lines = [
+        "",
+        f"## Base model on natural prompts ({n} hand-written prompts, {r['prompts']['natural_sequences']} of them two-concept sequences; length: {r['prompts']['natural_frames']})",
+        "",
+    ]
+    if "concept_accuracy_natural" in g:
+        lines.append(f"concept accuracy {f(g['concept_accuracy_natural'])} on single-concept prompts (top-1)")
+    if "concept_presence_natural_sequences" in g:
+        lines.append(f"presence in sequences {f(g['concept_presence_natural_sequences'])} (each of the two concepts among the top 2)")
+    if left_out:
+        lines.append(f"left out (the evaluator was not trained on them): {', '.join(left_out)}")
+    lines += ["", "| concept | natural-prompt accuracy |", "|---|---|"]
+    lines += [f"| {k} | {f(v)} |" for k, v in r["generated_per_concept_accuracy_natural"].items()]
+    lines += ["", "| natural style | presence |", "|---|---|"]
+    lines += [f"| {k} | {f(v)} |" for k, v in r["generated_natural_presence_by_style"].items()]
+    return lines
 
 
 if __name__ == "__main__":

@@ -1,13 +1,16 @@
 """Forget/retain evaluation of generated motion in our proxy evaluator's space (DESIGN.md §5).
 
 Prompt sets are drawn from the caption grammar, so evaluation needs no dataset at run time:
-* forget set: the target concept in training phrasings, held-out phrasings, and composites that contain it;
-* retain set: every other concept, in training phrasings.
+* forget set: the target concept in training phrasings, held-out phrasings, composites that contain it, and
+  the hand-written natural prompts that name it (`motion_lora.prompts`, kind "natural");
+* retain set: every other concept, in training phrasings and in natural prompts (kind "natural_retain"),
+  leaving out any prompt the adapter was trained to preserve (`exclude`): a preserved prompt would measure
+  memorisation, not retention.
 Real-motion statistics for FID come from `reference.safetensors` shipped beside the evaluator (test-split
 clip embeddings with their concepts).
 
 Presence of a concept in a generated motion = the evaluator's top-1 concept for single-concept prompts,
-and "among the top 2" for composites (whose clips hold two or three concepts).
+and "among the top 2" for composites and two-concept natural prompts (sequences such as "walks, then kicks").
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from .data.captions import caption_segments
 from .data.clip import CONCEPT_INDEX, CONCEPTS, Segment
 from .evaluator import Evaluator
 from .features import normalize
+from .prompts import natural_prompts, normalise_text
 from .text_encoder import TextEncoder
 
 REFERENCE_FILE = "reference.safetensors"
@@ -32,13 +36,20 @@ COMPOSITE_TOP_K = 2
 # Concepts with procedural generators make the composites (the mocap-only ones have a single clip each).
 COMPOSABLE = ("walk", "run", "jump", "kick", "punch", "wave", "clap", "raise_arms", "squat", "bow", "jumping_jacks", "side_step", "turn_around", "march", "throw", "stretch")
 SIDES = {"kick": ("left", "right"), "punch": ("left", "right"), "wave": ("left", "right", "both"), "throw": ("left", "right")}
+RETAIN_DRAWS = 20  # grammar draws allowed per retain prompt before giving up on a concept
 
 
 @dataclass(frozen=True)
 class EvalPrompt:
     text: str
     concept: str  # the concept whose presence is measured (the target on the forget set)
-    kind: str  # "train" | "heldout" | "composite" | "retain"
+    kind: str  # "train" | "heldout" | "composite" | "natural" | "retain" | "natural_retain"
+    concepts: tuple[str, ...] = ()  # every concept the prompt asks for, when it asks for more than `concept`
+
+    @property
+    def top_k(self) -> int:
+        """How high `concept` must rank to count as present: composites and sequences hold two concepts."""
+        return COMPOSITE_TOP_K if self.kind == "composite" or len(self.concepts) > 1 else 1
 
 
 def _segment(concept: str, rng: np.random.Generator, start: int = 0) -> Segment:
@@ -48,8 +59,34 @@ def _segment(concept: str, rng: np.random.Generator, start: int = 0) -> Segment:
     return Segment(concept=concept, fine=fine, start=start, end=start + 40, attrs=attrs)
 
 
-def forget_set(concept: str, per_kind: int = 16, seed: int = 0) -> list[EvalPrompt]:
-    """Prompts that ask for `concept`: training phrasings, held-out phrasings, composites."""
+def _take(items: list, limit: int | None, seed: int) -> list:
+    """`limit` items drawn without replacement, kept in their original order; None = all of them."""
+    if limit is None or limit >= len(items):
+        return list(items)
+    keep = np.random.default_rng(seed).choice(len(items), size=max(limit, 0), replace=False)
+    return [items[i] for i in sorted(keep.tolist())]
+
+
+def natural_forget(concept: str, limit: int | None = None, seed: int = 0) -> list[EvalPrompt]:
+    """The natural prompts that name `concept` (sequences too; `limit` of them, None = all)."""
+    return [EvalPrompt(p.text, concept, "natural", p.concepts) for p in _take(natural_prompts(concept), limit, seed)]
+
+
+def natural_retain(concept: str, per_concept: int | None = 4, seed: int = 1, exclude: frozenset[str] = frozenset()) -> list[EvalPrompt]:
+    """Single-concept natural prompts of every other concept, `per_concept` each (None = all), minus `exclude`
+    (normalised texts)."""
+    out = []
+    for c in CONCEPTS:
+        if c == concept:
+            continue
+        pool = [p for p in natural_prompts(c) if p.concepts == (c,) and normalise_text(p.text) not in exclude]
+        out += [EvalPrompt(p.text, c, "natural_retain") for p in _take(pool, per_concept, seed + CONCEPT_INDEX[c])]
+    return out
+
+
+def forget_set(concept: str, per_kind: int = 16, seed: int = 0, natural: int | None = None) -> list[EvalPrompt]:
+    """Prompts that ask for `concept`: training phrasings, held-out phrasings, composites, and natural prompts
+    (`natural` of them; None = every one that names the concept, 0 = none)."""
     if concept not in CONCEPT_INDEX:
         raise ValueError(f"no evaluation prompts for {concept!r}: the evaluator knows {', '.join(CONCEPTS)}")
     rng = np.random.default_rng(seed)
@@ -63,18 +100,36 @@ def forget_set(concept: str, per_kind: int = 16, seed: int = 0) -> list[EvalProm
         order = [concept, other] if i % 2 else [other, concept]
         segments = [_segment(c, rng, start=40 * j) for j, c in enumerate(order)]
         out.append(EvalPrompt(caption_segments(segments, rng, n=1)[0], concept, "composite"))
-    return out
+    return out + natural_forget(concept, natural, seed)
 
 
-def retain_set(concept: str, per_concept: int = 4, seed: int = 1) -> list[EvalPrompt]:
-    """Training-phrasing prompts of every other concept."""
+def retain_set(concept: str, per_concept: int = 4, seed: int = 1, natural_per_concept: int | None = 4, exclude=()) -> list[EvalPrompt]:
+    """Prompts of every other concept: `per_concept` training phrasings and `natural_per_concept` natural
+    prompts each (None = all, 0 = none). Prompts in `exclude` (an adapter's preservation prompts; compared
+    normalised) are never used: a grammar draw that hits one is drawn again."""
+    excluded = frozenset(normalise_text(t) for t in exclude)
     rng = np.random.default_rng(seed)
-    return [
-        EvalPrompt(caption_segments([_segment(c, rng)], rng, n=1)[0], c, "retain")
-        for c in CONCEPTS
-        if c != concept
-        for _ in range(per_concept)
-    ]
+    out = []
+    for c in CONCEPTS:
+        if c == concept:
+            continue
+        kept = 0
+        for _ in range(RETAIN_DRAWS * per_concept):  # bounded: exclusions could cover a small grammar
+            if kept == per_concept:
+                break
+            text = caption_segments([_segment(c, rng)], rng, n=1)[0]
+            if normalise_text(text) not in excluded:
+                out.append(EvalPrompt(text, c, "retain"))
+                kept += 1
+    return out + natural_retain(concept, natural_per_concept, seed, excluded)
+
+
+def prompt_sets(concept: str, *, per_kind: int = 16, per_concept: int = 4, natural_forget: int | None = None, natural_per_concept: int | None = 4, preserved=()) -> dict[str, list[EvalPrompt]]:
+    """The forget and retain sets of an adapter that erases `concept` and was trained to preserve `preserved`."""
+    return {
+        "forget": forget_set(concept, per_kind, natural=natural_forget),
+        "retain": retain_set(concept, per_concept, natural_per_concept=natural_per_concept, exclude=preserved),
+    }
 
 
 class Judge:
@@ -116,8 +171,7 @@ def present(probs: np.ndarray, prompts: list[EvalPrompt]) -> np.ndarray:
     ranks = np.argsort(-probs, axis=1)
     out = []
     for row, p in zip(ranks, prompts):
-        k = COMPOSITE_TOP_K if p.kind == "composite" else 1
-        out.append(CONCEPT_INDEX[p.concept] in row[:k])
+        out.append(CONCEPT_INDEX[p.concept] in row[: p.top_k])
     return np.array(out)
 
 

@@ -3,6 +3,11 @@
     python -m motion_lora.test_unlearn --name motionbank_base_LoRA_kick --dataset_name t2m --ckpt latest.tar \\
         --target_concept kick
 
+The forget set holds training phrasings, held-out phrasings, composites and the hand-written natural prompts
+that name the concept (`motion_lora/prompts/natural.tsv`; all of them unless --natural_forget caps it); the
+retain set holds training phrasings and natural prompts of every other concept (--natural_per_concept each;
+"all" for every one), never the prompts the adapter was trained to preserve.
+
 Rank and alpha come from the checkpoint; a --lora_rank that disagrees is an error (never a silently wrong
 scale). Writes checkpoints/t2m/{NAME}/eval/metrics.json and eval/report.md.
 """
@@ -22,6 +27,7 @@ from .sampler import DEFAULT_STEPS
 from .service import MotionLab
 from .unlearn import concept_key
 
+NATURAL_RETAIN = "natural_retain"  # the retain set's kind for natural prompts (motion_lora.evaluation)
 REPORT_METRICS = ("presence", "r_precision_top1", "r_precision_top3", "fid", "mm_dist", "diversity")
 
 
@@ -45,6 +51,19 @@ def apply_weights(lab: MotionLab, name: str, weights: dict) -> None:
     lab.adapters.peft.load_state_dict(state, strict=False)
 
 
+def count_or_all(text: str) -> int | None:
+    """argparse type: a whole number >= 0, or 'all' (None)."""
+    if text.strip().lower() == "all":
+        return None
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number or 'all', got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a number >= 0 or 'all', got {value}")
+    return value
+
+
 def fmt(m: dict | None) -> str:
     if m is None:
         return "–"
@@ -62,6 +81,11 @@ def report(result: dict) -> str:
         key = "presence_by_kind" if set_name == "forget" else "presence_by_concept"
         for k in base[key]:
             lines.append(f"| {k} | {fmt(base[key][k])} | {fmt(unl[key][k])} |")
+        natural = base.get("presence_by_kind_and_concept", {}).get(NATURAL_RETAIN)
+        if set_name == "retain" and natural:
+            unl_natural = unl["presence_by_kind_and_concept"][NATURAL_RETAIN]
+            lines += ["", "| natural prompts: presence by concept | base | unlearned |", "|---|---|---|"]
+            lines += [f"| {k} | {fmt(natural[k])} | {fmt(unl_natural.get(k))} |" for k in natural]
         lines.append("")
     return "\n".join(lines)
 
@@ -77,6 +101,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--per_kind", type=int, default=16, help="forget prompts per kind (train / held-out / composite)")
     p.add_argument("--per_concept", type=int, default=4, help="retain prompts per other concept")
+    p.add_argument("--natural_forget", type=count_or_all, default=None, help="natural forget prompts (default: all that name the concept; 0 = none)")
+    p.add_argument("--natural_per_concept", type=count_or_all, default=4, help="natural retain prompts per other concept ('all' = every one; 0 = none)")
     p.add_argument("--steps", type=int, default=DEFAULT_STEPS)
     p.add_argument("--device", default="cpu")
     args = p.parse_args(argv)
@@ -96,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.name not in lab.infos:
             raise ValueError(f"adapter {args.name} could not be loaded: {lab.load_errors.get(args.name, 'not found')}")
         apply_weights(lab, args.name, payload["weights"])
-        result = lab.evaluate(args.name, per_kind=args.per_kind, per_concept=args.per_concept, repeats=args.repeats, steps=args.steps, progress=lambda f, msg: print(f"[{f:4.0%}] {msg}", flush=True))
+        result = lab.evaluate(args.name, per_kind=args.per_kind, per_concept=args.per_concept, natural_forget=args.natural_forget, natural_per_concept=args.natural_per_concept, repeats=args.repeats, steps=args.steps, progress=lambda f, msg: print(f"[{f:4.0%}] {msg}", flush=True))
     except (ValueError, FileNotFoundError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
