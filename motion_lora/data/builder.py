@@ -43,6 +43,10 @@ class BuildConfig:
     heldout_captions: int = 2  # extra held-out-phrasing captions on every test clip
     bandai: str | None = None  # path to the Bandai Namco dataset (folder or .tar.xz); None builds without it
     bandai_variants: int = 1  # augmented copies of each Bandai piece (each is also mirrored)
+    # ... and of pieces whose concept has only a few Bandai takes (one kick, two punches, two slashes), so
+    # that rare real motions are not drowned by the thousands of walks and waves
+    bandai_rare_variants: int = 10
+    bandai_rare_takes: int = 10
     # Bandai part 2 holds ~430 takes of each raise/wave content; capping takes per content keeps the concept
     # balance close to the procedural part while still making mocap the larger share of frames.
     bandai_takes_per_content: int = 80
@@ -69,7 +73,9 @@ def real_sources(config: BuildConfig) -> list[tuple[Motion, int]]:
         from . import bandai  # needs the BVH reader; only a build with the dataset pays for importing it
 
         pieces = cap_takes(bandai.load_bandai(config.bandai), config.bandai_takes_per_content, config.seed)
-        out += [(m, config.bandai_variants) for m in pieces]
+        takes_per_concept = Counter(concept for concept, _ in {(m.concept, m.source) for m in pieces})
+        rare = {c for c, n in takes_per_concept.items() if n < config.bandai_rare_takes}
+        out += [(m, config.bandai_rare_variants if m.concept in rare else config.bandai_variants) for m in pieces]
     return out
 
 
