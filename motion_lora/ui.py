@@ -544,7 +544,10 @@ def preserved_note(meta: dict) -> str:
     return f" Preserved {len(retain)} retain prompts ({shown}; λ {weight:g})."
 
 
-LOSS_SERIES = (("loss", "total", "#1f2937", "solid"), ("esd_loss", "ESD", "#d7373f", "solid"), ("preserve_loss", "preservation", "#1f6fd1", "dot"))
+# (event field, legend name, colour, dash, width). The total is drawn first, wide and translucent, so where it equals
+# the ESD term (λ 0, or a tiny preservation loss) both stay visible.
+LOSS_SERIES = (("loss", "total", "rgba(31,41,55,0.45)", "solid", 6), ("esd_loss", "ESD", "#d7373f", "solid", 2),
+               ("preserve_loss", "preservation", "#1f6fd1", "dot", 2.5))
 
 
 def loss_range(values: list[float]) -> list[float]:
@@ -564,13 +567,13 @@ def loss_figure(events: list, total: int | None = None):
     steps = [e.step for e in events]
     fig = go.Figure()
     shown = []
-    for attr, name, color, dash in LOSS_SERIES:
+    for attr, name, color, dash, width in LOSS_SERIES:
         ys = [float(getattr(e, attr)) for e in events]
         if attr == "preserve_loss" and not any(ys):
             continue  # λ 0 (plain ESD) or not started: no preservation term to draw
         shown += ys
         fig.add_scatter(x=steps, y=ys, name=name, mode="lines+markers" if len(steps) <= 30 else "lines",
-                        line=dict(color=color, width=2.5, dash=dash), marker=dict(size=5))
+                        line=dict(color=color, width=width, dash=dash), marker=dict(size=5))
     fig.update_layout(
         height=320, margin=dict(l=60, r=20, t=40, b=45), title=dict(text="Loss per step", font=dict(size=14)),
         xaxis=dict(title="step", range=[0, max(total or 0, steps[-1] if steps else 1)]),
