@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import metrics, physics
+from . import kinematic_judge, metrics, physics
 from .checkpoints import resolve_base, resolve_evaluator
 from .data.clip import CONCEPT_INDEX, CONCEPTS
 from .data.dataset import MotionDataset, read_label
@@ -152,6 +152,7 @@ def main(argv: list[str] | None = None) -> int:
     per_concept = defaultdict(list)
     per_concept_natural, per_style_natural = defaultdict(list), defaultdict(list)
     gen_joints_first = []
+    judge_runs = defaultdict(list)  # kind -> kinematic_judge.compare_run per repeat
     for r in range(args.repeats):
         feats = generate(gen, items, seed=10000 * r, steps=args.steps)
         embs, hits = [], []
@@ -184,6 +185,8 @@ def main(argv: list[str] | None = None) -> int:
         if natural:
             feats_n = generate(gen, natural, seed=10000 * r + NATURAL_SEED_OFFSET, steps=args.steps)
             hits_n = natural_hits(natural, concept_probs(judge, feats_n))
+            one = [i for i, h in enumerate(hits_n) if len(h) == 1]
+            judge_runs["natural"].append(kinematic_judge.judge_features([feats_n[i] for i in one], [CONCEPTS[natural[i]["concept"]] for i in one], np.array([hits_n[i][0][1] for i in one])))
             singles = [(it, h[0][1]) for it, h in zip(natural, hits_n) if len(h) == 1]
             in_sequences = [hit for h in hits_n if len(h) > 1 for _, hit in h]
             if singles:
@@ -194,6 +197,9 @@ def main(argv: list[str] | None = None) -> int:
                 per_concept_natural[CONCEPTS[c]].append(np.mean([hit for it, hit in singles if it["concept"] == c]))
             for style in sorted({it["style"] for it in natural}):
                 per_style_natural[style].append(np.mean([hit for it, h in zip(natural, hits_n) if it["style"] == style for _, hit in h]))
+        for kind in ("train", "heldout"):
+            idx = np.flatnonzero(kinds == kind)
+            judge_runs[kind].append(kinematic_judge.judge_features([feats[i] for i in idx], [CONCEPTS[concepts[i]] for i in idx], hits[idx]))
         if r == 0:
             from .features import recover_joints
 
@@ -205,6 +211,7 @@ def main(argv: list[str] | None = None) -> int:
         result["generated_per_concept_accuracy_natural"] = summarise(per_concept_natural)
         result["generated_natural_presence_by_style"] = summarise(per_style_natural)
     real_joints = [np.load(args.data / "new_joints" / f"{i}.npy") for i in sorted({it["id"] for it in items})]
+    result["kinematic_judge"] = {kind: kinematic_judge.summarise_runs(v) for kind, v in judge_runs.items()}
     result["physics"] = {"generated": physics.sanity(gen_joints_first), "real_test": physics.sanity(real_joints)}
     result["prompts"] = {"total": len(items), **{k: int((kinds == k).sum()) for k in ("train", "heldout", "composite")}}
     result["prompts"]["natural"] = len(natural)
@@ -237,6 +244,7 @@ def report(r: dict) -> str:
     lines += [f"| FID real test vs real val | {r['fid_real_test_vs_real_val']:.3f} |", "", "| concept | accuracy |", "|---|---|"]
     lines += [f"| {k} | {f(v)} |" for k, v in r["generated_per_concept_accuracy"].items()]
     lines += report_natural(r)
+    lines += kinematic_judge.report_lines({f"{k} phrasings" if k != "natural" else "natural prompts": v for k, v in r.get("kinematic_judge", {}).items()})
     ph = r["physics"]
     lines += ["", "| physical sanity | generated | real test |", "|---|---|---|"]
     lines += [f"| {k} | {ph['generated'][k]:.3f} | {ph['real_test'][k]:.3f} |" for k in ph["generated"]]

@@ -7,11 +7,11 @@ embedding space (a "walk" whose feet never plant). These rules measure the physi
 * walk        — feet take turns being planted while the root advances, never both feet off the floor;
 * run         — repeated flight phases (both feet off the floor) while the root moves fast;
 * jump        — both feet leave the floor together (they lift off within a short window) and the pelvis rises;
-* kick        — on one low support foot, the other foot rises well above its rest height, fast, with the
-                knee nearly straight at the peak (a march lifts the knee but keeps the shin down);
+* kick        — on one low support foot, the other ankle rises well above its rest height, fast, with the
+                knee opened and the shin raised at the peak (a march lifts the knee but keeps the shin down);
 * punch       — a fast wrist extension from a bent arm to near full reach, in front of the chest;
 * wave        — a hand above its shoulder that swings side to side repeatedly;
-* raise_arms  — a wrist above the head, held;
+* raise_arms  — a wrist above the head, held still (a waving hand keeps moving);
 * squat       — the pelvis drops a large fraction of the leg length with both knees bent, feet planted;
 * bow         — the torso pitches far forward while both feet stay planted and the hips stay high;
 * turn_around — the facing direction (yaw) changes by more than ~135°.
@@ -61,17 +61,18 @@ WALK_MIN_FORWARD_SHARE = 0.5  # of the root's travel, mostly along the facing (f
 # run
 RUN_MIN_FLIGHTS = 2  # two flight phases with a one-foot contact between: a single one is a hop or a jump
 RUN_MIN_SPEED = 1.5  # (~1.25 m/s) slow jogs are ~1.5-2 m/s; walks with a brief flight glitch are slower
-RUN_MIN_AIRBORNE = 0.05  # share of the moving stretch spent in flight
+RUN_MIN_AIRBORNE = 0.03  # share of the moving stretch spent in flight (real light jogs: 3-4%)
 RUN_MAX_DOUBLE_CONTACT = 0.5  # a running contact is on one foot; both feet down for longer is a jump's landing
 
 # jump
 JUMP_CLEARANCE = 0.08  # (~7 cm) both feet clearly off the floor, beyond running's skimming flights
 JUMP_MIN_FLIGHT_FRAMES = 2  # at least 0.1 s in the air
 JUMP_TAKEOFF_SYNC_S = 0.2  # both feet left the floor within 0.2 s of each other: a two-footed take-off
+JUMP_MIN_STANCE_FRAMES = 2  # both feet planted together this long before taking off: a real two-footed push
 JUMP_MIN_RISE = 0.04  # (~3 cm) pelvis above its standing height during the flight
 
 # kick
-KICK_MIN_RAISE = 0.4  # (~33 cm) the kicking ankle above its rest height; a march lifts it 25-30 cm, a walk 10
+KICK_MIN_RAISE = 0.55  # (~45 cm) kicking ankle above its rest height: real kicks 0.9+, a run's heel flick <= 0.45, a march 0.3
 KICK_MIN_KNEE = 105.0  # knee angle at the peak (180 = straight): opened past a march's right angle (78-89°);
 #                        snap kicks peak at 110-130°, straight-leg and side kicks at 145-170°
 KICK_MIN_SHIN = 40.0  # shin raised this far from hanging straight down; in a march the shin stays down (~33°)
@@ -90,15 +91,16 @@ PUNCH_MAX_HEIGHT = 0.45  # |wrist - shoulder| height / arm length: at chest leve
 PUNCH_MIN_SPEED = 2.0  # (arm lengths/s relative to the shoulder) so locomotion does not count as speed
 
 # wave
-WAVE_MIN_ABOVE = 0.3  # (~16 cm) wrist above the shoulder, arm lengths: a boxing guard (~0.18) or a clap stays lower
+WAVE_MIN_ABOVE = 0.2  # (~11 cm) wrist above the shoulder, arm lengths: a boxing guard (~0.17) or a clap stays lower
 WAVE_MIN_SWING = 0.08  # lateral swing between reversals, arm lengths (~4 cm): larger than tremor
 WAVE_MIN_LATERAL_SHARE = 0.5  # of the wrist's path while raised, mostly sideways (a punch's path is forward)
 WAVE_MIN_REVERSALS = 3  # three direction changes: a hand going back and forth at least 1.5 times
 WAVE_MIN_RAISED_S = 0.5  # the hand stays up at least this long while swinging
 
 # raise_arms
-RAISE_MIN_ABOVE_HEAD = 0.2  # (~16 cm) wrist above the head joint: arms up; a waving hand is ~8-13 cm above
+RAISE_MIN_ABOVE_HEAD = 0.0  # wrist above the head joint (real elderly takes raise the hands just to head height)
 RAISE_MIN_HOLD_S = 0.4  # held, not a flick of the hand past the head
+RAISE_MAX_SPEED = 0.5  # (arm lengths/s, relative to the shoulder, averaged over 0.25 s) held still: a waving hand moves ~2
 
 # squat
 SQUAT_MIN_DROP = 0.28  # (~23 cm) pelvis drop from its earlier standing height; a jump's crouch is shallower
@@ -255,7 +257,8 @@ def measure_run(b: Body) -> dict:
     flights = _runs(b.airborne & moving)
     # Strides: contacts between two flights that are (mostly) on one foot, as running lands one foot at a time.
     both_down = (b.foot_height < CONTACT_HEIGHT * b.leg).all(axis=1)
-    strides = sum(1 for (_, e0), (s1, _) in zip(flights[:-1], flights[1:]) if both_down[e0:s1].mean() <= RUN_MAX_DOUBLE_CONTACT)
+    planted = b.planted.any(axis=1)  # a real contact: some foot joint low and still (shaking feet never are)
+    strides = sum(1 for (_, e0), (s1, _) in zip(flights[:-1], flights[1:]) if both_down[e0:s1].mean() <= RUN_MAX_DOUBLE_CONTACT and planted[e0:s1].any())
     share = float(b.airborne[moving].mean()) if moving.any() else 0.0
     return {"flight_phases": len(flights), "one_foot_strides": strides, "top_speed": float(b.root_speed[moving].max()) / b.leg if moving.any() else 0.0, "airborne_share_moving": share}
 
@@ -273,10 +276,11 @@ def measure_jump(b: Body) -> dict:
     for s, e in _runs(clear):
         if e - s < JUMP_MIN_FLIGHT_FRAMES or b.torso_up[s] < UPRIGHT_COS:
             continue  # too short, or not leaving the floor on the feet (a roll, lying down)
-        # When did each foot last touch down before this flight?
-        touched = low[:s] < CONTACT_HEIGHT * b.leg
-        if not touched.any(axis=0).all():
-            gap = math.inf  # one foot was never down before the flight (clip starts airborne)
+        # When was each foot last planted (low and still) before this flight?
+        touched = b.planted[:s]
+        stance = [e1 - s1 for s1, e1 in _runs(touched.all(axis=1))]
+        if not touched.any(axis=0).all() or max(stance, default=0) < JUMP_MIN_STANCE_FRAMES:
+            gap = math.inf  # no two-footed stance before the flight (the clip starts airborne, or feet only shake)
         else:
             last = [int(np.flatnonzero(touched[:, k])[-1]) for k in (0, 1)]
             gap = abs(last[0] - last[1]) / FPS
@@ -359,27 +363,30 @@ def decide_punch(q: dict) -> bool:
     return q["reach"] >= PUNCH_MIN_REACH and q["chamber"] <= PUNCH_MAX_CHAMBER and q["front"] >= PUNCH_MIN_FRONT and q["height"] <= PUNCH_MAX_HEIGHT and q["wrist_speed"] >= PUNCH_MIN_SPEED
 
 
-def _reversals(x: np.ndarray, min_swing: float) -> int:
-    """Direction changes of a 1-D signal, counting only swings of at least `min_swing` between turns."""
+def _turning_points(x: np.ndarray, min_swing: float) -> list[int]:
+    """Frames where a 1-D signal turns back, counting only swings of at least `min_swing` between turns."""
     if len(x) == 0:
-        return 0
-    count, direction, lo, hi = 0, 0, x[0], x[0]
-    for v in x[1:]:
-        if direction == 0:  # no swing yet: wait until the signal has moved min_swing either way
-            lo, hi = min(lo, v), max(hi, v)
-            if v - lo >= min_swing:
-                direction, hi = 1, v
-            elif hi - v >= min_swing:
-                direction, lo = -1, v
-        elif direction > 0:
-            hi = max(hi, v)
-            if hi - v >= min_swing:
-                count, direction, lo = count + 1, -1, v
-        else:
-            lo = min(lo, v)
-            if v - lo >= min_swing:
-                count, direction, hi = count + 1, 1, v
-    return count
+        return []
+    turns: list[int] = []
+    direction, lo, hi, lo_at, hi_at = 0, x[0], x[0], 0, 0
+    for t, v in enumerate(x[1:], start=1):
+        if v > hi:
+            hi, hi_at = v, t
+        if v < lo:
+            lo, lo_at = v, t
+        if direction >= 0 and hi - v >= min_swing and (direction > 0 or hi - lo >= min_swing):
+            if direction > 0:
+                turns.append(hi_at)
+            direction, lo, lo_at = -1, v, t
+        elif direction <= 0 and v - lo >= min_swing:
+            if direction < 0:
+                turns.append(lo_at)
+            direction, hi, hi_at = 1, v, t
+    return turns
+
+
+def _reversals(x: np.ndarray, min_swing: float) -> int:
+    return len(_turning_points(x, min_swing))
 
 
 def measure_wave(b: Body) -> dict:
@@ -404,19 +411,19 @@ def decide_wave(q: dict) -> bool:
 def measure_raise_arms(b: Body) -> dict:
     j = b.joints
     above = (b.height[:, list(WRISTS)] - b.height[:, [HEAD]]) / b.leg  # (T, 2)
-    best = {"wrist_above_head": float(above.max()), "held_s": 0.0, "reversals": 0}
+    best = {"wrist_above_head": float(above.max()), "held_s": 0.0}
     for k in (0, 1):
-        lateral = b.local(j[:, WRISTS[k]] - j[:, SHOULDERS[k]])[:, 0] / b.arm[k]
-        for s, e in _runs((above[:, k] > RAISE_MIN_ABOVE_HEAD) & (b.torso_up >= UPRIGHT_COS)):
-            # A raised hand that swings side to side is a wave, not a held raise.
-            q = {"wrist_above_head": float(above[s:e, k].max()), "held_s": (e - s) / FPS, "reversals": _reversals(lateral[s:e], WAVE_MIN_SWING)}
+        # Held: above the head and still relative to the shoulder (a waving hand above the head keeps moving).
+        speed = _smooth(_speed(j[:, WRISTS[k]] - j[:, SHOULDERS[k]]), 0.25) / b.arm[k]
+        for s, e in _runs((above[:, k] > RAISE_MIN_ABOVE_HEAD) & (speed < RAISE_MAX_SPEED) & (b.torso_up >= UPRIGHT_COS)):
+            q = {"wrist_above_head": float(above[s:e, k].max()), "held_s": (e - s) / FPS}
             if (decide_raise_arms(q), q["held_s"]) > (decide_raise_arms(best), best["held_s"]):
                 best = q
     return best
 
 
 def decide_raise_arms(q: dict) -> bool:
-    return q["wrist_above_head"] > RAISE_MIN_ABOVE_HEAD and q["held_s"] >= RAISE_MIN_HOLD_S and q["reversals"] < WAVE_MIN_REVERSALS
+    return q["wrist_above_head"] > RAISE_MIN_ABOVE_HEAD and q["held_s"] >= RAISE_MIN_HOLD_S
 
 
 def measure_squat(b: Body) -> dict:
@@ -518,3 +525,117 @@ def judge(joints: np.ndarray) -> dict[str, bool]:
 def judge_many(clips: list[np.ndarray]) -> np.ndarray:
     """A list of (T_i, 22, 3) clips -> (N, len(JUDGED_CONCEPTS)) bool."""
     return np.array([[v for v in judge(c).values()] for c in clips], dtype=bool).reshape(len(clips), len(JUDGED_CONCEPTS))
+
+
+# --------------------------------------------------------------------------------------------------
+# Side by side with the learned evaluator
+# --------------------------------------------------------------------------------------------------
+
+DISAGREE_GAP = 0.2  # the judges "disagree" on a concept when one finds it in 20 points more motions
+
+
+def compare_run(clips: list[np.ndarray], concepts: list[str], evaluator_present: np.ndarray) -> dict:
+    """One generation run: judge vs evaluator on the prompts whose concept the judge knows.
+
+    clips: generated joints (T_i, 22, 3); concepts: each prompt's asked concept; evaluator_present (N,)
+    bool. -> {"per_concept": {c: {"n", "evaluator", "judge", "evaluator_only", "judge_only"}},
+    "judged_average", "evaluator_average", "evaluator_only", "judge_only", "n"} where the shares are over
+    the judged prompts (evaluator_only: evaluator says present, judge says absent).
+    """
+    evaluator_present = np.asarray(evaluator_present, dtype=bool)
+    if not len(clips) == len(concepts) == len(evaluator_present):
+        raise ValueError(f"compare_run: {len(clips)} clips, {len(concepts)} concepts, {len(evaluator_present)} evaluator verdicts")
+    idx = [i for i, c in enumerate(concepts) if c in RULES]
+    judged = np.array([judge(clips[i])[concepts[i]] for i in idx], dtype=bool)
+    ev = evaluator_present[idx]
+    names = np.array([concepts[i] for i in idx])
+    per = {}
+    for c in JUDGED_CONCEPTS:
+        m = names == c
+        if m.any():
+            per[c] = {"n": int(m.sum()), "evaluator": float(ev[m].mean()), "judge": float(judged[m].mean()),
+                      "evaluator_only": float((ev[m] & ~judged[m]).mean()), "judge_only": float((judged[m] & ~ev[m]).mean())}
+    out = {"per_concept": per, "n": len(idx)}
+    if per:
+        out["judged_average"] = float(np.mean([v["judge"] for v in per.values()]))
+        out["evaluator_average"] = float(np.mean([v["evaluator"] for v in per.values()]))
+        out["evaluator_only"] = float((ev & ~judged).mean())
+        out["judge_only"] = float((judged & ~ev).mean())
+    return out
+
+
+def summarise_runs(runs: list[dict]) -> dict:
+    """Mean over repeated `compare_run` results (per concept and overall); a concept absent from a run is skipped."""
+    if not runs:
+        raise ValueError("summarise_runs needs at least one run")
+    keys = ("judged_average", "evaluator_average", "evaluator_only", "judge_only")
+    out = {"n": runs[0]["n"], "repeats": len(runs)}
+    for k in keys:
+        values = [r[k] for r in runs if k in r]
+        if values:
+            out[k] = float(np.mean(values))
+    per: dict[str, dict] = {}
+    for c in JUDGED_CONCEPTS:
+        rows = [r["per_concept"][c] for r in runs if c in r["per_concept"]]
+        if rows:
+            per[c] = {"n": rows[0]["n"], **{k: float(np.mean([row[k] for row in rows])) for k in ("evaluator", "judge", "evaluator_only", "judge_only")}}
+    out["per_concept"] = per
+    return out
+
+
+def disagreement_notes(summary: dict) -> list[str]:
+    """Plain sentences for every concept where the evaluator and the kinematic judge disagree."""
+    notes = []
+    for c, v in summary.get("per_concept", {}).items():
+        if abs(v["evaluator"] - v["judge"]) >= DISAGREE_GAP or max(v["evaluator_only"], v["judge_only"]) >= DISAGREE_GAP:
+            more = "the evaluator sees it far more often" if v["evaluator"] > v["judge"] else "the kinematic judge sees it far more often"
+            notes.append(
+                f"{c}: the judges disagree — evaluator {v['evaluator']:.0%}, kinematic judge {v['judge']:.0%} of {v['n']} motions; "
+                f"{more} (evaluator-only {v['evaluator_only']:.0%}, judge-only {v['judge_only']:.0%})."
+            )
+    return notes
+
+
+def judge_features(features: list[np.ndarray], concepts: list[str], evaluator_present: np.ndarray) -> dict:
+    """`compare_run` on generated HumanML3D features (unnormalised, each (N_i, 263)) via the ric recovery."""
+    from .features import recover_joints
+
+    return compare_run([recover_joints(np.asarray(f)) for f in features], concepts, evaluator_present)
+
+
+def report_lines(summaries: dict[str, dict], title: str = "Kinematic judge beside the evaluator") -> list[str]:
+    """Markdown lines: per judged concept the evaluator's and the judge's presence rates, the one-way
+    disagreements, the averages over judged concepts and a sentence wherever the two disagree.
+    summaries: {label (e.g. a prompt kind or "base"/"unlearned"): summarise_runs(...)}."""
+    summaries = {k: v for k, v in summaries.items() if v and v.get("per_concept")}
+    if not summaries:
+        return []
+    lines = ["", f"## {title}", "",
+             "Rule-based checks on the generated joints (motion_lora/kinematic_judge.py). evaluator-only = share of "
+             "motions the evaluator calls the concept but the judge does not; judge-only = the reverse.", ""]
+    for label, s in summaries.items():
+        lines += [f"**{label}** ({s['n']} prompts of judged concepts, {s['repeats']} repeats): average over judged concepts — "
+                  f"evaluator {s.get('evaluator_average', float('nan')):.3f}, kinematic judge {s.get('judged_average', float('nan')):.3f}; "
+                  f"disagreement: evaluator-only {s.get('evaluator_only', float('nan')):.3f}, judge-only {s.get('judge_only', float('nan')):.3f}", "",
+                  "| concept | n | evaluator | kinematic judge | evaluator-only | judge-only |", "|---|---|---|---|---|---|"]
+        lines += [f"| {c} | {v['n']} | {v['evaluator']:.3f} | {v['judge']:.3f} | {v['evaluator_only']:.3f} | {v['judge_only']:.3f} |" for c, v in s["per_concept"].items()]
+        notes = disagreement_notes(s)
+        lines += [""] + [f"- {n}" for n in notes] if notes else ["", "The two judges agree within 20 points on every judged concept."]
+        lines.append("")
+    return lines
+
+
+def judge_eval_runs(evaluator, prompts: list, runs: list[tuple[np.ndarray, np.ndarray]]) -> dict:
+    """The judge beside the evaluator on a forget/retain prompt set over repeated generations.
+
+    evaluator: `evaluation.Judge`; prompts: `evaluation.EvalPrompt`s; runs: [(features (N, T, 263)
+    unnormalised, lengths (N,))] as `evaluation.set_metrics` takes them. -> `summarise_runs` of the runs.
+    """
+    from .evaluation import present
+
+    out = []
+    for features, lengths in runs:
+        _, probs = evaluator.score(features, lengths)
+        clips = [f[: int(n)] for f, n in zip(features, lengths)]
+        out.append(judge_features(clips, [p.concept for p in prompts], present(probs, prompts)))
+    return summarise_runs(out)

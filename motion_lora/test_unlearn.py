@@ -22,6 +22,7 @@ from pathlib import Path
 
 import torch
 
+from . import kinematic_judge
 from .checkpoints import DATASET_NAME, check_name, checkpoint_root
 from .sampler import DEFAULT_STEPS
 from .service import MotionLab
@@ -86,6 +87,8 @@ def report(result: dict) -> str:
             unl_natural = unl["presence_by_kind_and_concept"][NATURAL_RETAIN]
             lines += ["", "| natural prompts: presence by concept | base | unlearned |", "|---|---|---|"]
             lines += [f"| {k} | {fmt(natural[k])} | {fmt(unl_natural.get(k))} |" for k in natural]
+        kinematic = {"base": base.get("kinematic"), "unlearned": unl.get("kinematic")}
+        lines += kinematic_judge.report_lines(kinematic, title=f"{set_name.capitalize()} set: kinematic judge beside the evaluator")
         lines.append("")
     return "\n".join(lines)
 

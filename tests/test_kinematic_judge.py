@@ -138,3 +138,31 @@ def test_scores_and_judge_agree_and_name_every_concept():
 def test_bad_input_gives_a_clear_error(joints, message):
     with pytest.raises(ValueError, match=message):
         kj.judge(joints)
+
+
+@pytest.mark.parametrize("sigma", [0.02, 0.05])
+def test_shaking_noise_is_nothing(sigma):
+    # A standing pose with every joint shaking (as an untrained model emits): no foot is ever planted
+    # for long, no limb does anything coherent, so no rule may fire.
+    rng = np.random.default_rng(0)
+    for _ in range(5):
+        joints = idle(120) + rng.normal(0.0, sigma, (120, 22, 3))
+        assert not any(kj.judge(joints).values()), {c: s for c, s in kj.scores(joints).items() if s["present"]}
+
+
+def test_compare_run_counts_disagreements_both_ways():
+    clips = [clip("kick", 0), clip("walk", 0), clip("walk", 1), clip("clap", 0)]
+    run = kj.compare_run(clips, ["kick", "kick", "walk", "clap"], np.array([True, True, False, True]))
+    assert set(run["per_concept"]) == {"kick", "walk"} and run["n"] == 3  # clap is not judged
+    kick = run["per_concept"]["kick"]
+    assert kick == {"n": 2, "evaluator": 1.0, "judge": 0.5, "evaluator_only": 0.5, "judge_only": 0.0}
+    assert run["per_concept"]["walk"]["judge_only"] == 1.0
+    assert run["evaluator_only"] == pytest.approx(1 / 3) and run["judge_only"] == pytest.approx(1 / 3)
+    summary = kj.summarise_runs([run, run])
+    assert summary["judged_average"] == pytest.approx(0.75) and summary["repeats"] == 2
+    notes = kj.disagreement_notes(summary)
+    assert any(n.startswith("kick: the judges disagree") for n in notes) and any(n.startswith("walk:") for n in notes)
+    text = "\n".join(kj.report_lines({"base": summary}))
+    assert "| kick | 2 | 1.000 | 0.500 | 0.500 | 0.000 |" in text and "disagree" in text
+    with pytest.raises(ValueError, match="3 concepts"):
+        kj.compare_run(clips, ["kick"] * 3, np.ones(4, dtype=bool))
