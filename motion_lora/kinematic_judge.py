@@ -46,7 +46,8 @@ MIN_FRAMES = 10  # half a second: shorter clips cannot show a step, a swing or a
 # Floor and contact
 FLOOR_PERCENTILE = 5.0  # the floor is the 5th percentile of the lowest foot joint: robust to a few bad frames
 CONTACT_HEIGHT = 0.08  # (~7 cm) a foot joint this close to the floor can bear weight
-PLANT_SPEED = 0.5  # (~0.4 m/s) a touching foot slower than this is planted; a swinging foot moves 3-5 m/s
+PLANT_SPEED = 0.2  # (~0.17 m/s) a touching foot slower than this is planted: real planted feet move < 0.1 m/s,
+#                    a swinging foot 3-5 m/s; a sliding (skating) generated foot at ~0.4 m/s is not planted
 AIR_HEIGHT = 0.05  # (~4 cm) every foot joint higher than this above the floor: the person is airborne
 UPRIGHT_COS = 0.6  # torso within ~53° of vertical: standing or moving on the feet, not rolling or flipping
 SMOOTH_S = 0.5  # root velocity is averaged over half a second, removing the side-to-side sway of each step

@@ -166,3 +166,12 @@ def test_compare_run_counts_disagreements_both_ways():
     assert "| kick | 2 | 1.000 | 0.500 | 0.500 | 0.000 |" in text and "disagree" in text
     with pytest.raises(ValueError, match="3 concepts"):
         kj.compare_run(clips, ["kick"] * 3, np.ones(4, dtype=bool))
+
+
+def test_skating_legs_are_not_a_walk():
+    # The failure the judge exists for: legs stepping in place while the whole body glides forward
+    # (1.2 m/s), so no foot is ever planted although the root advances like a walk.
+    joints = clip("march", 0).copy()
+    joints[..., 2] += 1.2 * np.arange(len(joints))[:, None] / 20
+    assert kj.judge(clip("walk", 0))["walk"]
+    assert not kj.judge(joints)["walk"]
