@@ -158,7 +158,9 @@ def main(argv: list[str] | None = None) -> int:
         bandai_path = args.bandai or next((d for d in DEFAULT_BANDAI if Path(d).exists()), None)
         real, note = mocap_clips(bandai_path, args.seed)
     judged = verdicts(real)
-    print(f"{len(real)} real clips from {note}; {len({c.source for c in real})} takes\n")
+    print(f"{len(real)} real clips from {note}; {len({c.source for c in real})} takes")
+    print("n counts clips: in MotionBank every take appears as several augmented copies and their mirrors, so a")
+    print("concept with one held-out take (kick, punch, dance) shows dozens of clips that all come from it.\n")
     print(table("Real motion capture, by split (recall on clips of the concept, FPR on clips of other concepts)", by_split(real, judged), args.details))
     if args.procedural:
         proc = procedural_clips(args.procedural, args.seed)
