@@ -31,7 +31,7 @@ import math
 
 import numpy as np
 
-from .skeleton import BONE_LENGTHS, FPS, JOINT, check_joints
+from .skeleton import ANKLES, BONE_LENGTHS, ELBOWS, FEET, FPS, HIPS, JOINT, KNEES, SHOULDERS, WRISTS, check_joints
 
 JUDGED_CONCEPTS = ("walk", "run", "jump", "kick", "punch", "wave", "raise_arms", "squat", "bow", "turn_around")
 
@@ -124,13 +124,6 @@ TURN_SMOOTH_S = 0.25  # facing yaw is averaged over this window so a twist of th
 # --------------------------------------------------------------------------------------------------
 
 PELVIS, NECK, HEAD = JOINT["pelvis"], JOINT["neck"], JOINT["head"]
-HIPS = (JOINT["left_hip"], JOINT["right_hip"])
-KNEES = (JOINT["left_knee"], JOINT["right_knee"])
-ANKLES = (JOINT["left_ankle"], JOINT["right_ankle"])
-TOES = (JOINT["left_foot"], JOINT["right_foot"])
-SHOULDERS = (JOINT["left_shoulder"], JOINT["right_shoulder"])
-ELBOWS = (JOINT["left_elbow"], JOINT["right_elbow"])
-WRISTS = (JOINT["left_wrist"], JOINT["right_wrist"])
 UP = np.array([0.0, 1.0, 0.0])
 
 
@@ -190,14 +183,14 @@ class Body:
             np.linalg.norm(j[:, list(ELBOWS)] - j[:, list(SHOULDERS)], axis=-1) + np.linalg.norm(j[:, list(WRISTS)] - j[:, list(ELBOWS)], axis=-1),
             axis=0,
         )  # (2,) per side
-        feet = j[:, list(ANKLES + TOES), 1]  # (T, 4): L ankle, R ankle, L toe, R toe
+        feet = j[:, list(ANKLES + FEET), 1]  # (T, 4): L ankle, R ankle, L toe, R toe
         self.floor = float(np.percentile(feet.min(axis=1), FLOOR_PERCENTILE))
         self.height = j[..., 1] - self.floor  # (T, 22) above the floor
         # Per side (T, 2): the lowest foot joint's height and the slowest foot joint's speed.
-        self.foot_height = np.minimum(self.height[:, list(ANKLES)], self.height[:, list(TOES)])
-        self.foot_speed = np.minimum(_speed(j[:, list(ANKLES)]), _speed(j[:, list(TOES)]))
+        self.foot_height = np.minimum(self.height[:, list(ANKLES)], self.height[:, list(FEET)])
+        self.foot_speed = np.minimum(_speed(j[:, list(ANKLES)]), _speed(j[:, list(FEET)]))
         self.planted = (self.foot_height < CONTACT_HEIGHT * self.leg) & (self.foot_speed < PLANT_SPEED * self.leg)
-        self.airborne = self.height[:, list(ANKLES + TOES)].min(axis=1) > AIR_HEIGHT * self.leg
+        self.airborne = self.height[:, list(ANKLES + FEET)].min(axis=1) > AIR_HEIGHT * self.leg
         across = (j[:, HIPS[1]] - j[:, HIPS[0]]) + (j[:, SHOULDERS[1]] - j[:, SHOULDERS[0]])
         across[:, 1] = 0.0
         forward = np.cross(UP, across)

@@ -25,6 +25,11 @@ JOINT_NAMES = (
 )
 NUM_JOINTS = len(JOINT_NAMES)
 JOINT = {name: i for i, name in enumerate(JOINT_NAMES)}
+# (left, right) joint indices of the paired body parts, used wherever a rule or generator works per side.
+SIDE_PAIRS = {part: (JOINT[f"left_{part}"], JOINT[f"right_{part}"])
+              for part in ("hip", "knee", "ankle", "foot", "collar", "shoulder", "elbow", "wrist")}
+HIPS, KNEES, ANKLES, FEET = (SIDE_PAIRS[p] for p in ("hip", "knee", "ankle", "foot"))
+COLLARS, SHOULDERS, ELBOWS, WRISTS = (SIDE_PAIRS[p] for p in ("collar", "shoulder", "elbow", "wrist"))
 
 PARENTS = np.array([-1, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 9, 9, 12, 13, 14, 16, 17, 18, 19])
 

@@ -17,16 +17,9 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from ..skeleton import FOOT_JOINTS, FPS, JOINT
+from ..skeleton import ANKLES, ELBOWS, FEET, FOOT_JOINTS, FPS, HIPS, JOINT, KNEES, SHOULDERS, WRISTS
 
 SIDES = ("left", "right")
-HIP = (JOINT["left_hip"], JOINT["right_hip"])
-KNEE = (JOINT["left_knee"], JOINT["right_knee"])
-ANKLE = (JOINT["left_ankle"], JOINT["right_ankle"])
-TOE = (JOINT["left_foot"], JOINT["right_foot"])
-SHOULDER = (JOINT["left_shoulder"], JOINT["right_shoulder"])
-ELBOW = (JOINT["left_elbow"], JOINT["right_elbow"])
-WRIST = (JOINT["left_wrist"], JOINT["right_wrist"])
 PELVIS, NECK = JOINT["pelvis"], JOINT["neck"]
 
 # A foot is on the floor when its ankle or toe is this close to the lowest that joint gets in the clip and
@@ -71,14 +64,14 @@ def heights(joints: np.ndarray) -> np.ndarray:
 
 def knee_angle(joints: np.ndarray) -> np.ndarray:
     """(T, 2) interior knee angle hip-knee-ankle in degrees, [left, right]; 180 is a straight leg."""
-    out = [180.0 - _angle_deg(joints[:, KNEE[i]] - joints[:, HIP[i]], joints[:, ANKLE[i]] - joints[:, KNEE[i]])
+    out = [180.0 - _angle_deg(joints[:, KNEES[i]] - joints[:, HIPS[i]], joints[:, ANKLES[i]] - joints[:, KNEES[i]])
            for i in range(2)]
     return np.stack(out, axis=-1)
 
 
 def elbow_angle(joints: np.ndarray) -> np.ndarray:
     """(T, 2) interior elbow angle shoulder-elbow-wrist in degrees; 180 is a straight arm."""
-    out = [180.0 - _angle_deg(joints[:, ELBOW[i]] - joints[:, SHOULDER[i]], joints[:, WRIST[i]] - joints[:, ELBOW[i]])
+    out = [180.0 - _angle_deg(joints[:, ELBOWS[i]] - joints[:, SHOULDERS[i]], joints[:, WRISTS[i]] - joints[:, ELBOWS[i]])
            for i in range(2)]
     return np.stack(out, axis=-1)
 
@@ -90,7 +83,7 @@ def hip_angle(joints: np.ndarray) -> np.ndarray:
     abduction (side kick) both raise the thigh, and a roundhouse mixes them, so one angle covers all kicks.
     """
     down = joints[:, PELVIS] - joints[:, NECK]  # (T, 3)
-    return np.stack([_angle_deg(joints[:, KNEE[i]] - joints[:, HIP[i]], down) for i in range(2)], axis=-1)
+    return np.stack([_angle_deg(joints[:, KNEES[i]] - joints[:, HIPS[i]], down) for i in range(2)], axis=-1)
 
 
 def speed(points: np.ndarray) -> np.ndarray:
@@ -109,7 +102,7 @@ def foot_contact(joints: np.ndarray) -> np.ndarray:
     v = np.linalg.norm(np.gradient(joints, axis=0), axis=-1) * FPS  # (T, 22) central-difference speed
     out = []
     for i in range(2):
-        planted = [(h[:, j] < h[:, j].min() + CONTACT_HEIGHT_M) & (v[:, j] < CONTACT_SPEED_MPS) for j in (ANKLE[i], TOE[i])]
+        planted = [(h[:, j] < h[:, j].min() + CONTACT_HEIGHT_M) & (v[:, j] < CONTACT_SPEED_MPS) for j in (ANKLES[i], FEET[i])]
         out.append(planted[0] | planted[1])
     return np.stack(out, axis=-1)
 
@@ -142,10 +135,10 @@ def kick_events(joints: np.ndarray) -> list[KickStats]:
     """Every kick in the clip, measured. A kick is one stretch of a foot off the floor that peaks high."""
     h = heights(joints)
     knee, hip = knee_angle(joints), hip_angle(joints)
-    ankle_speed = speed(joints[:, list(ANKLE)])  # (T-1, 2)
+    ankle_speed = speed(joints[:, list(ANKLES)])  # (T-1, 2)
     out = []
     for i in range(2):
-        ankle_h = h[:, ANKLE[i]]
+        ankle_h = h[:, ANKLES[i]]
         stand = np.percentile(ankle_h, 5)  # the ankle's height when the foot is down
         for start, end in _runs(ankle_h > stand + KICK_LIFTOFF_M):
             peak = start + int(np.argmax(ankle_h[start:end]))
@@ -156,7 +149,7 @@ def kick_events(joints: np.ndarray) -> list[KickStats]:
                 side=SIDES[i],
                 duration_s=(end - start) / FPS,
                 chamber_knee_deg=float(knee[chamber, i]),
-                chamber_knee_height_m=float(h[chamber, KNEE[i]]),
+                chamber_knee_height_m=float(h[chamber, KNEES[i]]),
                 extension_s=(peak - chamber) / FPS,
                 retraction_s=(end - peak) / FPS,
                 peak_foot_height_m=float(ankle_h[peak]),
@@ -174,7 +167,7 @@ def kick_pose_frames(joints: np.ndarray) -> np.ndarray:
     knee = knee_angle(joints)
     frames = np.zeros(len(joints), dtype=bool)
     for i in range(2):
-        raised = (h[:, ANKLE[i]] > KICK_CHECK_ANKLE_M) & (knee[:, i] > KICK_CHECK_KNEE_DEG)
+        raised = (h[:, ANKLES[i]] > KICK_CHECK_ANKLE_M) & (knee[:, i] > KICK_CHECK_KNEE_DEG)
         frames |= raised & contact[:, 1 - i] & ~contact[:, i]
     return frames
 
@@ -201,8 +194,8 @@ def arm_reach(joints: np.ndarray) -> np.ndarray:
     """(T, 2) shoulder-wrist distance over the arm's length (upper arm + forearm, from frame 0); 1 = straight."""
     out = []
     for i in range(2):
-        length = np.linalg.norm(joints[0, ELBOW[i]] - joints[0, SHOULDER[i]]) + np.linalg.norm(joints[0, WRIST[i]] - joints[0, ELBOW[i]])
-        out.append(np.linalg.norm(joints[:, WRIST[i]] - joints[:, SHOULDER[i]], axis=-1) / length)
+        length = np.linalg.norm(joints[0, ELBOWS[i]] - joints[0, SHOULDERS[i]]) + np.linalg.norm(joints[0, WRISTS[i]] - joints[0, ELBOWS[i]])
+        out.append(np.linalg.norm(joints[:, WRISTS[i]] - joints[:, SHOULDERS[i]], axis=-1) / length)
     return np.stack(out, axis=-1)
 
 
@@ -213,7 +206,7 @@ def arm_raise(joints: np.ndarray) -> np.ndarray:
     45 degrees or more, so the fist is not ahead of the body's facing, yet the arm is raised and straight.
     """
     down = joints[:, PELVIS] - joints[:, NECK]
-    return np.stack([_angle_deg(joints[:, WRIST[i]] - joints[:, SHOULDER[i]], down) for i in range(2)], axis=-1)
+    return np.stack([_angle_deg(joints[:, WRISTS[i]] - joints[:, SHOULDERS[i]], down) for i in range(2)], axis=-1)
 
 
 def punch_events(joints: np.ndarray) -> list[PunchStats]:
@@ -226,7 +219,7 @@ def punch_events(joints: np.ndarray) -> list[PunchStats]:
     """
     reach, raised = arm_reach(joints), arm_raise(joints)
     elbow = elbow_angle(joints)
-    wrist_speed = speed(joints[:, list(WRIST)])  # (T-1, 2); row t is the step from frame t to t + 1
+    wrist_speed = speed(joints[:, list(WRISTS)])  # (T-1, 2); row t is the step from frame t to t + 1
     out = []
     for i in range(2):
         r = reach[:, i]
@@ -289,7 +282,7 @@ def gait_stats(joints: np.ndarray) -> GaitStats:
     if len(steps) < 2:
         raise ValueError(f"gait_stats needs at least two touch-downs, found {len(steps)} in {T} frames")
     cadence = 60.0 * (len(steps) - 1) / ((steps[-1] - steps[0]) / FPS)
-    strides = [np.linalg.norm(joints[b, ANKLE[i], [0, 2]] - joints[a, ANKLE[i], [0, 2]])
+    strides = [np.linalg.norm(joints[b, ANKLES[i], [0, 2]] - joints[a, ANKLES[i], [0, 2]])
                for i in range(2) for a, b in zip(downs[i][:-1], downs[i][1:])]
     contact = foot_contact(joints)
     return GaitStats(

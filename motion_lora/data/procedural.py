@@ -20,7 +20,22 @@ from typing import Callable
 import numpy as np
 
 from ..quaternion import qfrom_axis_angle, qinv, qmul, qrot
-from ..skeleton import BONE_LENGTHS, FPS, JOINT, REFERENCE_OFFSETS, pose_joints, rest_quats
+from ..skeleton import (
+    ANKLES,
+    BONE_LENGTHS,
+    COLLARS,
+    ELBOWS,
+    FEET,
+    FPS,
+    HIPS,
+    JOINT,
+    KNEES,
+    REFERENCE_OFFSETS,
+    SHOULDERS,
+    WRISTS,
+    pose_joints,
+    rest_quats,
+)
 from .clip import Motion, Segment
 
 # --------------------------------------------------------------------------------------------------
@@ -29,32 +44,24 @@ from .clip import Motion, Segment
 
 SIGN = np.array([1.0, -1.0])  # +X is the person's left
 SIDE_NAMES = ("left", "right")
-HIP = (JOINT["left_hip"], JOINT["right_hip"])
-KNEE = (JOINT["left_knee"], JOINT["right_knee"])
-ANKLE = (JOINT["left_ankle"], JOINT["right_ankle"])
-FOOT = (JOINT["left_foot"], JOINT["right_foot"])
-COLLAR = (JOINT["left_collar"], JOINT["right_collar"])
-SHOULDER = (JOINT["left_shoulder"], JOINT["right_shoulder"])
-ELBOW = (JOINT["left_elbow"], JOINT["right_elbow"])
-WRIST = (JOINT["left_wrist"], JOINT["right_wrist"])
 SPINE = (JOINT["spine1"], JOINT["spine2"], JOINT["spine3"])
 SPINE_SHARE = (0.3, 0.3, 0.4)  # how a torso bend is spread over the three spine joints
 
-THIGH = BONE_LENGTHS[list(KNEE)]  # (2,)
-SHIN = BONE_LENGTHS[list(ANKLE)]
-FOOT_LEN = BONE_LENGTHS[list(FOOT)]
-UPPER_ARM = BONE_LENGTHS[list(ELBOW)]
-FOREARM = BONE_LENGTHS[list(WRIST)]
+THIGH = BONE_LENGTHS[list(KNEES)]  # (2,)
+SHIN = BONE_LENGTHS[list(ANKLES)]
+FOOT_LEN = BONE_LENGTHS[list(FEET)]
+UPPER_ARM = BONE_LENGTHS[list(ELBOWS)]
+FOREARM = BONE_LENGTHS[list(WRISTS)]
 # The hip joints sit below the pelvis joint in real capture (Bandai Namco, retargeted to the reference skeleton:
 # 3.4 cm below, median over walks and bows), not level with it as the rest directions say. Same bone lengths,
 # the hip offset tilted down, so a standing pelvis is as high as a real one (0.93 m rather than 0.89 m).
 HIP_DROP_M = 0.034
 PROC_OFFSETS = REFERENCE_OFFSETS.copy()  # (22, 3) our FK offsets: the reference ones with the hips tilted down
-for _j in HIP:
+for _j in HIPS:
     _length = np.linalg.norm(REFERENCE_OFFSETS[_j])
     _drop = min(HIP_DROP_M, 0.9 * _length)
     PROC_OFFSETS[_j] = [np.sign(REFERENCE_OFFSETS[_j, 0]) * np.sqrt(_length**2 - _drop**2), -_drop, 0.0]
-HIP_X = np.abs(PROC_OFFSETS[list(HIP), 0])  # (2,) lateral hip offsets from the pelvis
+HIP_X = np.abs(PROC_OFFSETS[list(HIPS), 0])  # (2,) lateral hip offsets from the pelvis
 
 ANKLE_HEIGHT = 0.08  # ankle above the floor when the foot is flat
 FOOT_PITCH = np.arcsin(ANKLE_HEIGHT / FOOT_LEN)  # (2,) tilt of ankle->foot so the foot joint sits on the floor
@@ -295,7 +302,7 @@ def _fit_root_height(root: np.ndarray, pelvis_q: np.ndarray, ankle: np.ndarray) 
     """(T,) root heights lowered, where needed, so that each hip can reach its ankle target with soft knees."""
     y = root[:, 1].copy()
     for i in range(2):
-        hip_off = qrot(pelvis_q, np.broadcast_to(PROC_OFFSETS[HIP[i]], root.shape))
+        hip_off = qrot(pelvis_q, np.broadcast_to(PROC_OFFSETS[HIPS[i]], root.shape))
         horiz = np.linalg.norm(ankle[:, i, [0, 2]] - (root[:, [0, 2]] + hip_off[:, [0, 2]]), axis=-1)
         reach = REACH * (THIGH[i] + SHIN[i])
         y_max = ankle[:, i, 1] + np.sqrt(np.maximum(reach**2 - horiz**2, 0.0)) - hip_off[:, 1]
@@ -312,7 +319,7 @@ def _assemble(b: _Body) -> np.ndarray:
         q[:, j] = _euler(b.spine * share)
     q[:, JOINT["neck"]] = qmul(_euler(b.neck), _qx(np.full(T, -HEAD_TILT)))
     for i in range(2):
-        q[:, COLLAR[i]] = _qz(SIGN[i] * (COLLAR_ANGLE + b.shrug[:, i]))
+        q[:, COLLARS[i]] = _qz(SIGN[i] * (COLLAR_ANGLE + b.shrug[:, i]))
 
     root = b.root.copy()
     root[:, 1] = _fit_root_height(root, q[:, 0], b.ankle)
@@ -325,27 +332,27 @@ def _assemble(b: _Body) -> np.ndarray:
         elbow = b.arm[:, i, 3].copy()
         use_ik = np.isfinite(b.hand[:, i]).all(-1)
         if use_ik.any():
-            collar_to_shoulder = np.broadcast_to(REFERENCE_OFFSETS[SHOULDER[i]], (T, 3))
-            shoulder = REFERENCE_OFFSETS[COLLAR[i]] + qrot(q[:, COLLAR[i]], collar_to_shoulder)  # (T, 3) chest frame
+            collar_to_shoulder = np.broadcast_to(REFERENCE_OFFSETS[SHOULDERS[i]], (T, 3))
+            shoulder = REFERENCE_OFFSETS[COLLARS[i]] + qrot(q[:, COLLARS[i]], collar_to_shoulder)  # (T, 3) chest frame
             target = qrot(qinv(chest), b.hand[:, i] - spine3)
             pole = qrot(qinv(chest), b.elbow_pole[:, i])
             ik_rot, ik_elbow = _arm_from_target(
                 shoulder[use_ik], target[use_ik], pole[use_ik], UPPER_ARM[i], FOREARM[i]
             )
             upper[use_ik], elbow[use_ik] = ik_rot, ik_elbow
-        q[:, SHOULDER[i]] = qmul(qinv(q[:, COLLAR[i]]), upper)
-        q[:, ELBOW[i]] = _qx(-elbow)
+        q[:, SHOULDERS[i]] = qmul(qinv(q[:, COLLARS[i]]), upper)
+        q[:, ELBOWS[i]] = _qx(-elbow)
 
     joints = pose_joints(root, q, PROC_OFFSETS)
     for i in range(2):
         # Knee hinge axis: the foot's lateral axis, optionally rolled (side kicks) — the knee bends forward.
         hinge = qrot(_qy(b.foot_yaw[:, i]), qrot(_qz(SIGN[i] * b.knee_roll[:, i]), np.broadcast_to(X_AXIS, (T, 3))))
-        hip = joints[:, HIP[i]]
+        hip = joints[:, HIPS[i]]
         pole = np.cross(_unit(b.ankle[:, i] - hip), hinge)
         knee, ankle = _two_bone(hip, b.ankle[:, i], pole, THIGH[i], SHIN[i])
-        joints[:, KNEE[i]], joints[:, ANKLE[i]] = knee, ankle
+        joints[:, KNEES[i]], joints[:, ANKLES[i]] = knee, ankle
         direction = _foot_direction(ankle[:, 1], b.foot_yaw[:, i], b.foot_pitch[:, i], FOOT_LEN[i])
-        joints[:, FOOT[i]] = ankle + FOOT_LEN[i] * direction
+        joints[:, FEET[i]] = ankle + FOOT_LEN[i] * direction
     return joints
 
 
@@ -605,7 +612,7 @@ def _dedupe(keys):
 
 def _hip_position(root: np.ndarray, pelvis: np.ndarray, i: int) -> np.ndarray:
     """(T, 3) root, (T, 3) pelvis angles -> (T, 3) body-frame position of hip joint i."""
-    return root + qrot(_euler(pelvis), np.broadcast_to(PROC_OFFSETS[HIP[i]], root.shape))
+    return root + qrot(_euler(pelvis), np.broadcast_to(PROC_OFFSETS[HIPS[i]], root.shape))
 
 
 def _kick(rng, attrs):
@@ -694,7 +701,7 @@ def _kick(rng, attrs):
 def _rest_hands() -> np.ndarray:
     """(2, 3) wrist positions of the relaxed standing pose (body frame), for arms driven by hand targets."""
     joints = _assemble(_Body.rest(1))[0]
-    return joints[list(WRIST)]
+    return joints[list(WRISTS)]
 
 
 def _guard_hand(root_y, s):
@@ -737,7 +744,7 @@ def _punch(rng, attrs):
     # The fist stops just short of a straight arm: aim from where the shoulder is at the hit (the trunk twist
     # moves it), at a fraction of the arm's length. The trunk does not depend on the hands, so one pass of
     # the assembly with any hands gives the shoulder.
-    shoulder = _assemble(b)[:, SHOULDER[i]]  # (T, 3)
+    shoulder = _assemble(b)[:, SHOULDERS[i]]  # (T, 3)
     arm = UPPER_ARM[i] + FOREARM[i]
     for t0, t_cock, t_hit, t_hold, t_back, aim, frac in hits:
         sh = shoulder[min(np.searchsorted(b.t, t_hit), b.T - 1)]
