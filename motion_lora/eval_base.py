@@ -204,15 +204,19 @@ def main(argv: list[str] | None = None) -> int:
             from .features import recover_joints
 
             gen_joints_first = [recover_joints(f) for f in feats]
-    summarise = lambda d: {k: dict(zip(("mean", "ci95"), metrics.mean_ci(v))) for k, v in d.items()}  # noqa: E731
+    summarise = lambda d: {k: metrics.mean_se(v) for k, v in d.items()}  # noqa: E731  (over repeats, with n)
     result["generated"] = summarise(runs)
     result["generated_per_concept_accuracy"] = summarise(per_concept)
     if natural:
         result["generated_per_concept_accuracy_natural"] = summarise(per_concept_natural)
         result["generated_natural_presence_by_style"] = summarise(per_style_natural)
     real_joints = [np.load(args.data / "new_joints" / f"{i}.npy") for i in sorted({it["id"] for it in items})]
+    mocap_ids = [i for i in (args.data / "test.txt").read_text().split() if (read_label(args.data, i) or {}).get("real")]
+    mocap_joints = [np.load(args.data / "new_joints" / f"{i}.npy") for i in mocap_ids]
     result["kinematic_judge"] = {kind: kinematic_judge.summarise_runs(v) for kind, v in judge_runs.items()}
     result["physics"] = {"generated": physics.sanity(gen_joints_first), "real_test": physics.sanity(real_joints)}
+    if mocap_joints:  # the bar that matters: generated motion against real motion capture
+        result["physics"]["mocap_test"] = physics.sanity(mocap_joints)
     result["prompts"] = {"total": len(items), **{k: int((kinds == k).sum()) for k in ("train", "heldout", "composite")}}
     result["prompts"]["natural"] = len(natural)
     result["prompts"]["natural_sequences"] = sum(len(it["concepts"]) > 1 for it in natural)
@@ -227,8 +231,14 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def fmt_stat(m: dict) -> str:
+    """'0.650 ± 0.012 SE (n=2)': mean over repeats with its standard error and n (no t-interval on 2 samples)."""
+    se = m.get("se", float("nan"))
+    return f"{m['mean']:.3f}" if se != se else f"{m['mean']:.3f} ± {se:.3f} SE (n={m.get('n', '?')})"
+
+
 def report(r: dict) -> str:
-    f = lambda m: f"{m['mean']:.3f} ± {m['ci95']:.3f}"  # noqa: E731
+    f = fmt_stat
     ev = r["evaluator_on_real_test"]
     lines = [
         "## Evaluator on real MotionBank test clips",
@@ -246,8 +256,14 @@ def report(r: dict) -> str:
     lines += report_natural(r)
     lines += kinematic_judge.report_lines({f"{k} phrasings" if k != "natural" else "natural prompts": v for k, v in r.get("kinematic_judge", {}).items()})
     ph = r["physics"]
-    lines += ["", "| physical sanity | generated | real test |", "|---|---|---|"]
-    lines += [f"| {k} | {ph['generated'][k]:.3f} | {ph['real_test'][k]:.3f} |" for k in ph["generated"]]
+    mocap = ph.get("mocap_test")
+    lines += ["", "| physical sanity | generated | test clips (all) |" + (" mocap test clips | generated / mocap |" if mocap else ""),
+              "|---|---|---|" + ("---|---|" if mocap else "")]
+    for k in ph["generated"]:
+        row = f"| {k} | {ph['generated'][k]:.3f} | {ph['real_test'][k]:.3f} |"
+        if mocap:
+            row += f" {mocap[k]:.3f} | {ph['generated'][k] / mocap[k]:.2f}× |" if mocap[k] else f" {mocap[k]:.3f} | – |"
+        lines.append(row)
     return "\n".join(lines)
 
 
@@ -256,7 +272,7 @@ def report_natural(r: dict) -> list[str]:
     n = r["prompts"].get("natural", 0)
     if not n:
         return []
-    f = lambda m: f"{m['mean']:.3f} ± {m['ci95']:.3f}"  # noqa: E731
+    f = fmt_stat
     g = r["generated"]
     left_out = r["prompts"].get("natural_left_out_concepts") or []
     lines = [

@@ -275,13 +275,13 @@ def test_test_unlearn_flags_and_report():
 def test_eval_base_report_has_the_natural_section():
     from motion_lora.eval_base import report_natural
 
-    stat = {"mean": 0.75, "ci95": 0.05}
+    stat = {"mean": 0.75, "se": 0.05, "n": 2, "method": "se"}
     r = {"prompts": {"natural": 406, "natural_sequences": 30, "natural_left_out_concepts": ["slash"], "natural_frames": 120},
          "generated": {"concept_accuracy_natural": stat, "concept_presence_natural_sequences": stat},
          "generated_per_concept_accuracy_natural": {"kick": stat}, "generated_natural_presence_by_style": {"implicit": stat}}
     text = "\n".join(report_natural(r))
     assert "406 hand-written prompts, 30 of them two-concept sequences" in text
-    assert "concept accuracy 0.750 ± 0.050 on single-concept prompts" in text
+    assert "concept accuracy 0.750 ± 0.050 SE (n=2) on single-concept prompts" in text
     assert "left out (the evaluator was not trained on them): slash" in text
-    assert "| kick | 0.750 ± 0.050 |" in text and "| implicit | 0.750 ± 0.050 |" in text
+    assert "| kick | 0.750 ± 0.050 SE (n=2) |" in text and "| implicit | 0.750 ± 0.050 SE (n=2) |" in text
     assert report_natural({"prompts": {"total": 3}}) == []
