@@ -139,8 +139,11 @@ def _smooth(x: np.ndarray, seconds: float) -> np.ndarray:
         return x.astype(np.float64)
     kernel = np.ones(n)
     flat = x.reshape(len(x), -1)
-    num = np.stack([np.convolve(flat[:, k], kernel, mode="same") for k in range(flat.shape[1])], axis=1)
-    den = np.convolve(np.ones(len(x)), kernel, mode="same")[:, None]
+    # "full" then a centred crop keeps the length even when the clip is shorter than the window
+    # (np.convolve's "same" returns the longer of the two lengths)
+    keep = slice((n - 1) // 2, (n - 1) // 2 + len(x))
+    num = np.stack([np.convolve(flat[:, k], kernel, mode="full")[keep] for k in range(flat.shape[1])], axis=1)
+    den = np.convolve(np.ones(len(x)), kernel, mode="full")[keep][:, None]
     return (num / den).reshape(x.shape)
 
 

@@ -175,3 +175,11 @@ def test_skating_legs_are_not_a_walk():
     joints[..., 2] += 1.2 * np.arange(len(joints))[:, None] / 20
     assert kj.judge(clip("walk", 0))["walk"]
     assert not kj.judge(joints)["walk"]
+
+
+def test_clips_shorter_than_a_smoothing_window_are_judged():
+    """A generated motion can be a handful of frames long; every rule must still answer."""
+    np.testing.assert_allclose(kj._smooth(np.array([1.0, 3.0]), 0.25), [2.0, 2.0])  # 2 samples, 5-sample window
+    short = sample_motion("stand", np.random.default_rng(0), source="t").joints[:10]  # (10, 22, 3), the minimum
+    verdict = kj.judge(short)
+    assert set(verdict) == set(kj.JUDGED_CONCEPTS) and not any(verdict.values())

@@ -8,6 +8,7 @@ import torch
 
 from motion_lora.adapters import BASE, AdapterSet, base_state_hash
 from motion_lora.checkpoints import REPO_ROOT
+from motion_lora.data.clip import CONCEPTS
 from motion_lora.denoiser import MotionDenoiser
 from motion_lora.evaluator import Evaluator
 from motion_lora.generator import MotionGenerator, SampleOptions
@@ -37,7 +38,7 @@ def test_base_and_evaluator_load_offline_and_generate():
     joints = gen.generate(["a person kicks with the right leg"], [0], SampleOptions(frames=40, steps=4))
     assert joints.shape == (1, 40, 22, 3) and np.isfinite(joints).all()
     evaluator = Evaluator.load(ROOT / "evaluator")
-    assert evaluator.config.num_concepts == 23
+    assert evaluator.config.num_concepts == len(CONCEPTS)
     size = sum(p.stat().st_size for d in (BASE_DIR, ROOT / "evaluator") for p in d.iterdir())
     assert size <= 30 * 2**20, f"base + evaluator are {size / 2**20:.1f} MB"
 
