@@ -221,13 +221,23 @@ def set_metrics(judge: Judge, prompts: list[EvalPrompt], runs: list[tuple[np.nda
             "presence_by_kind_and_concept": {kind: kind_groups(kind) for kind in sorted({p.kind for p in prompts})}}
 
 
+# Per-clip embeddings are data derived from their clips, not weights: the Bandai Namco licence (CC BY-NC 4.0) lets
+# us ship weights trained on it but nothing else derived from it, so its clips stay out of the shipped reference.
+UNSHIPPABLE_SOURCES = ("bandai",)
+
+
 def write_reference(evaluator_dir: str | Path, dataset, text_encoder: TextEncoder) -> Path:
-    """Embed every clip of a split once (first caption, no crop) and store embeddings + concepts for FID."""
+    """Embed every clip of a split once (first caption, no crop) and store embeddings + concepts for FID.
+
+    Clips whose label names an unshippable source (the Bandai Namco takes) are left out."""
+    from .data.dataset import read_label
     from .evaluator import embed_dataset
 
     evaluator_dir = Path(evaluator_dir)
     model = Evaluator.load(evaluator_dir)
     emb = embed_dataset(model, dataset, text_encoder)
+    sources = [(read_label(dataset.root, dataset.entries[e].id) or {}).get("source", "") for e, _ in dataset.items]
+    keep = np.array([not s.startswith(UNSHIPPABLE_SOURCES) for s in sources], dtype=bool)
     path = evaluator_dir / REFERENCE_FILE
-    save_file({"motion_emb": torch.from_numpy(emb["motion_emb"]).float(), "concept": torch.from_numpy(emb["concept"]).long()}, str(path))
+    save_file({"motion_emb": torch.from_numpy(emb["motion_emb"][keep]).float(), "concept": torch.from_numpy(emb["concept"][keep]).long()}, str(path))
     return path

@@ -164,3 +164,27 @@ def test_eval_base_cli(checkpoints, quick_bank, tmp_path):
     assert result["physics"]["mocap_test"] != result["physics"]["real_test"]
     assert result["generated"]["fid"]["n"] == 1 and result["generated"]["fid"]["method"] == "se"  # no t-interval
     assert "| concept | accuracy |" in (tmp_path / "report.md").read_text()
+
+
+def test_shipped_fid_reference_leaves_out_bandai_clips(tiny_root, quick_bank, tmp_path):
+    """Per-clip embeddings are derived data: clips of the Bandai Namco dataset (CC BY-NC 4.0) never go into it."""
+    import shutil
+
+    from safetensors.numpy import load_file
+
+    from motion_lora.data.dataset import MotionDataset
+    from motion_lora.evaluation import write_reference
+    from motion_lora.text_encoder import TextEncoder
+
+    data = tmp_path / "bank"
+    shutil.copytree(quick_bank[0], data)
+    ids = (data / "test.txt").read_text().split()
+    marked = ids[: len(ids) // 2]
+    for clip_id in marked:  # pretend half of the test clips came from the Bandai dataset
+        path = data / "labels" / f"{clip_id}.json"
+        label = json.loads(path.read_text())
+        path.write_text(json.dumps({**label, "source": f"bandai1_{label['source']}"}))
+    evaluator = tmp_path / "evaluator"
+    shutil.copytree(tiny_root / "evaluator", evaluator)
+    written = load_file(write_reference(evaluator, MotionDataset(data, "test", captions="first", random_crop=False), TextEncoder()))
+    assert len(written["motion_emb"]) == len(ids) - len(marked)
