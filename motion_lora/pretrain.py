@@ -50,6 +50,7 @@ class TrainConfig:
     ckpt_every: int = 1000
     seed: int = 0
     bf16: bool = False  # autocast matmuls to bfloat16 (fast on CPUs with AMX, and on GPUs)
+    exclude_concepts: str = ""  # comma-separated, e.g. "kick": train the retrained-without-the-concept reference
 
 
 def lr_at(step: int, cfg: TrainConfig) -> float:
@@ -160,7 +161,10 @@ def pretrain(data: Path, out: Path, model_cfg: DenoiserConfig, cfg: TrainConfig,
     for name in ("Mean.npy", "Std.npy"):
         shutil.copyfile(data / name, out / name)
 
-    dataset = MotionDataset(data, "train", seed=cfg.seed)
+    excluded = tuple(c.strip() for c in cfg.exclude_concepts.split(",") if c.strip())
+    dataset = MotionDataset(data, "train", seed=cfg.seed, exclude_concepts=excluded)
+    if excluded:
+        log(f"excluding {', '.join(excluded)}: {len(dataset.entries)} training items remain")
     lengths = [(min(len(e.features), dataset.max_frames) // 4) * 4 for e in dataset.entries]
     loader = DataLoader(dataset, batch_sampler=LengthBuckets(lengths, cfg.batch_size, cfg.seed), collate_fn=collate)
     model = MotionDenoiser.load(init) if init is not None else MotionDenoiser(model_cfg)

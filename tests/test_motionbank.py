@@ -10,7 +10,7 @@ import pytest
 from motion_lora import features as F
 from motion_lora.data import augment, builder, procedural
 from motion_lora.data.captions import caption_segments, heldout_markers, parse_text_line
-from motion_lora.data.clip import BANDAI_ONLY_CONCEPTS, CONCEPTS, Motion, Segment
+from motion_lora.data.clip import BANDAI_ONLY_CONCEPTS, CONCEPT_INDEX, CONCEPTS, Motion, Segment
 from motion_lora.data.dataset import MotionDataset, collate
 from motion_lora.skeleton import BONE_LENGTHS, bone_lengths
 
@@ -223,3 +223,17 @@ def test_looping_a_straight_walk_keeps_its_heading_and_pace():
     assert turn < 20, f"a looped straight walk turned by {turn:.0f} degrees"
     step = np.linalg.norm(np.diff(looped.joints[:, 0, [0, 2]], axis=0), axis=-1)  # root speed per frame
     assert step.min() > 0.25 * np.median(step) and step.max() < 2.5 * np.median(step)  # no repeated or skipped seam frames
+
+
+def test_dataset_excludes_a_concept_everywhere(quick_bank):
+    """The retrained-without-kick reference sees no kick clip, no composite with a kick, no kick caption."""
+    root, _ = quick_bank
+    full = MotionDataset(root, "train", seed=0)
+    kept = MotionDataset(root, "train", seed=0, exclude_concepts=("kick",))
+    kick = CONCEPT_INDEX["kick"]
+    assert any(e.concept == kick for e in full.entries)
+    assert 0 < len(kept.entries) < len(full.entries)
+    assert all(e.concept != kick for e in kept.entries)
+    assert not any("kick" in c.lower() for e in kept.entries for c in e.captions)
+    with pytest.raises(ValueError, match="unknown concept"):
+        MotionDataset(root, "train", exclude_concepts=("kik",))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,16 +53,35 @@ def read_label(root: Path, clip_id: str) -> dict | None:
     return json.loads(path.read_text()) if path.exists() else None
 
 
-def load_entries(root: Path, split: str, min_len: int = MIN_LEN, max_len: int = MAX_LEN) -> list[Entry]:
-    """Read every usable clip of a split, following the reference loader's rules."""
+def mentions_concept(label: dict, captions: list[str], concept: str) -> bool:
+    """Does a clip show or name `concept`: its label, any segment of a composite, or a caption word
+    starting with the concept's name ("kick", "kicks", "kicking", "kickboxing")."""
+    if label.get("concept") == concept or any(seg.get("concept") == concept for seg in label.get("segments", [])):
+        return True
+    word = re.compile(r"\b" + re.escape(concept.replace("_", " ")), re.IGNORECASE)
+    return any(word.search(c) for c in captions)
+
+
+def load_entries(root: Path, split: str, min_len: int = MIN_LEN, max_len: int = MAX_LEN, exclude_concepts: tuple[str, ...] = ()) -> list[Entry]:
+    """Read every usable clip of a split, following the reference loader's rules.
+
+    exclude_concepts: drop every clip that shows or names one of them (a "retrained without the concept"
+    reference model for unlearning, as in Human Motion Unlearning, 2025)."""
+    unknown = [c for c in exclude_concepts if c not in CONCEPT_INDEX]
+    if unknown:
+        raise ValueError(f"unknown concept(s) to exclude: {', '.join(unknown)}")
     entries = []
     for clip_id in read_split(root, split):
         vec_path = root / "new_joint_vecs" / f"{clip_id}.npy"
         text_path = root / "texts" / f"{clip_id}.txt"
         if not vec_path.exists() or not text_path.exists():
             continue  # the reference loader skips ids whose files are missing, too
-        features = np.load(vec_path).astype(np.float32)
         label = read_label(root, clip_id) or {}
+        if exclude_concepts:
+            lines = [parse_text_line(line)[0] for line in text_path.read_text(encoding="utf-8").splitlines() if line.strip()]
+            if any(mentions_concept(label, lines, c) for c in exclude_concepts):
+                continue
+        features = np.load(vec_path).astype(np.float32)
         concept = CONCEPT_INDEX.get(label.get("concept", ""), -1)
         fine = label.get("fine", "")
         heldout_idx = set(label.get("heldout_captions", []))
@@ -102,6 +122,7 @@ class MotionDataset(Dataset):
         random_crop: bool = True,
         mean: np.ndarray | None = None,
         std: np.ndarray | None = None,
+        exclude_concepts: tuple[str, ...] = (),
     ):
         root = Path(root)
         if split not in SPLITS:
@@ -113,7 +134,7 @@ class MotionDataset(Dataset):
         self.std = np.load(root / "Std.npy").astype(np.float32) if std is None else std.astype(np.float32)
         if self.mean.shape != (FEATURE_DIM,) or self.std.shape != (FEATURE_DIM,):
             raise ValueError(f"Mean/Std must have shape ({FEATURE_DIM},), got {self.mean.shape}, {self.std.shape}")
-        self.entries = load_entries(root, split)
+        self.entries = load_entries(root, split, exclude_concepts=tuple(exclude_concepts))
         self.captions_mode, self.random_crop = captions, random_crop
         self.rng = np.random.default_rng(seed)
         # (entry index, caption index or -1 for random) pairs
