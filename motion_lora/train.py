@@ -189,6 +189,7 @@ def unlearn_to_folder(
             "targets": config.lora.preset,
             "target_modules": PRESETS[config.lora.preset],
             "negative_guidance": config.negative_guidance,
+            "anchor": config.anchor,
             "lr": config.lr,
             "iterations": config.iterations,
             "batch_size": config.batch_size,
@@ -227,6 +228,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--unlearn_lr", type=float, default=1e-4)
     p.add_argument("--unlearn_epochs", type=int, default=DEFAULT_EPOCHS, help="passes over the concept prompt set")
     p.add_argument("--negative_guidance", type=float, default=1.0, help="eta of the ESD target")
+    p.add_argument("--anchor", default=DEFAULTS.anchor, help='map the concept to this prompt\'s motion, e.g. "a person stands still" (default: the unconditional motion)')
     p.add_argument("--targets", default=DEFAULTS.lora.preset, choices=list(PRESETS), help="which linear layers get LoRA")
     p.add_argument("--lora_dropout", type=float, default=DEFAULTS.lora.dropout)
     p.add_argument("--iterations", type=int, default=None, help="overrides --unlearn_epochs")
@@ -248,6 +250,7 @@ def config_from_args(args) -> UnlearnConfig:
         concept=args.target_concept,
         extra_prompts=tuple(args.prompts),
         negative_guidance=args.negative_guidance,
+        anchor=args.anchor,
         lr=args.unlearn_lr,
         batch_size=args.batch_size,
         method=args.method,

@@ -2,6 +2,8 @@
 
 For a concept prompt c and a noisy motion x_t drawn from the *frozen teacher's* own DDIM rollout for c:
     v* = v_u - eta * (v_c - v_u)        (v_c, v_u: the teacher's conditional / unconditional predictions)
+With an anchor prompt a ("a person stands still"), v_u is replaced by the teacher's v_a on the same x_t, so the
+concept is mapped to the anchor's motion (ESD's erase_from; the anchor of Kumari et al. 2023, "Ablating Concepts").
     loss = || v_student(x_t, c) - v* ||^2  [+ lambda * || v_student(x_r, r) - v_teacher(x_r, r) ||^2 on retain prompts r]
 The student is the same network with a trainable LoRA adapter (method "lora") or a fully trainable copy
 (method "full", for comparison); the teacher is the network with adapters disabled, under no_grad.
@@ -44,6 +46,7 @@ class UnlearnConfig:
     extra_prompts: tuple[str, ...] = ()  # user prompts added to the derived paraphrases
     paraphrases: int = 16
     negative_guidance: float = 1.0  # eta
+    anchor: str = ""  # "a person stands still": map the concept to this prompt's motion; "" = the unconditional one
     lr: float = 1e-4
     iterations: int = 300
     batch_size: int = 4
@@ -77,6 +80,10 @@ class UnlearnConfig:
         if not 20 <= self.frames <= 196 or self.frames % 4:
             raise ValueError(f"frames must be a multiple of 4 between 20 and 196, got {self.frames}")
         self.lora.validated()
+        if not isinstance(self.anchor, str) or len(self.anchor) > 300:
+            raise ValueError("the anchor must be a prompt of at most 300 characters (or empty for the unconditional motion)")
+        if self.anchor.strip() and concept_key(self.concept) in CONCEPT_INDEX and concept_key(self.concept).replace("_", " ") in self.anchor.lower():
+            raise ValueError(f"the anchor {self.anchor!r} names the concept being erased")
         return self
 
 
@@ -248,12 +255,19 @@ class Unlearner:
             xr, tr, ri = retain_pool.draw(B, self.g)
             x, t = torch.cat([x, xr]), torch.cat([t, tr])
             prompts += [retain_prompts[i] for i in ri.tolist()]
-        text = self._text(prompts)  # concept rows [0, B), retain rows [B, 2B)
         n = len(prompts)
-        # teacher rows: every prompt conditioned, then the concept rows unconditioned
-        v_teacher = self.teacher(torch.cat([x, x[:B]]), torch.cat([t, t[:B]]), cat_text(text, unconditional(text, B)), self._lengths(n + B))
-        v_c, v_u = v_teacher[:B], v_teacher[n:]
-        target = v_u - cfg.negative_guidance * (v_c - v_u)
+        anchor = cfg.anchor.strip()
+        # one encoder batch: concept rows [0, B), retain rows [B, n), then B anchor rows when anchored
+        text = self._text(prompts + [anchor] * B if anchor else prompts)
+        student_text = tuple(a[:n] for a in text)
+        # teacher rows: every prompt conditioned, then the concept rows under the anchor (or unconditioned)
+        reference = tuple(a[n:] for a in text) if anchor else unconditional(text, B)
+        v_teacher = self.teacher(torch.cat([x, x[:B]]), torch.cat([t, t[:B]]), cat_text(student_text, reference), self._lengths(n + B))
+        v_c, v_a = v_teacher[:B], v_teacher[n:]
+        # ESD: v_a - eta (v_c - v_a); with an anchor, v_a is the anchor prompt's prediction on the concept's x_t
+        # (ESD's erase_from; Kumari et al. 2023's model-based ablation at eta = 0)
+        target = v_a - cfg.negative_guidance * (v_c - v_a)
+        text = student_text
         v = self.student(x, t, *text, self._lengths(n))
         mask = torch.ones(B, cfg.frames, dtype=torch.bool, device=self.device)
         esd = masked_mse(v[:B], target, mask)

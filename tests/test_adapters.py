@@ -291,3 +291,49 @@ def test_concept_prompts_and_bad_configs():
     for bad in (dict(concept=""), dict(concept="../etc"), dict(lr=float("nan")), dict(iterations=0), dict(method="sgd"), dict(preserve_weight=-1.0), dict(lora=LoraSpec(rank=0))):
         with pytest.raises(ValueError):
             UnlearnConfig(**bad).validated()
+
+
+ANCHOR = "a person stands still"
+
+
+def test_anchor_replaces_the_unconditional_prediction_in_the_target():
+    """With an anchor, the ESD target is v_a - eta (v_c - v_a), v_a the teacher's anchor prediction on the same x_t."""
+    adapters = AdapterSet(tiny_base())
+    u = unlearner(adapters, anchor=ANCHOR, negative_guidance=0.5, preserve_weight=0.0)
+    u.run()
+    concept = ["a person kicks", "someone kicks"]
+    pool, _ = u.rollout(concept).split(2)
+    state = u.g.get_state()
+    esd, _ = u.losses(pool, concept, None, [])
+    u.g.set_state(state)
+    x, t, i = pool.draw(2, u.g)
+    L = torch.full((2,), 48)
+    text, anchor = u._text([concept[k] for k in i.tolist()]), u._text([ANCHOR, ANCHOR])
+    v_c, v_a = u.teacher(x, t, text, L), u.teacher(x, t, anchor, L)
+    with torch.no_grad():
+        assert close(esd, masked_mse(u.student(x, t, *text, L), v_a - 0.5 * (v_c - v_a), torch.ones(2, 48, dtype=torch.bool)))
+
+
+def test_anchor_training_moves_the_concept_output_towards_the_anchor():
+    adapters = AdapterSet(tiny_base())
+    u = Unlearner(adapters, FakeEncoder(), UnlearnConfig(concept="kick", anchor=ANCHOR, negative_guidance=0.0, preserve_weight=0.0, iterations=40, batch_size=2, rollout_steps=4, frames=48, pool_refresh=3, lora=LoraSpec(rank=4, alpha=4.0), lr=1e-2), "kick")
+    x = torch.randn(2, 48, 263, generator=torch.Generator().manual_seed(5))
+    t = torch.tensor([300, 800])
+    L = torch.full((2,), 48)
+    text, anchor = u._text(["a person kicks", "kick"]), u._text([ANCHOR, ANCHOR])
+
+    def gap():
+        with torch.no_grad():
+            return (u.student(x, t, *text, L) - u.teacher(x, t, anchor, L)).pow(2).mean().item()
+
+    before = gap()
+    u.run()
+    assert gap() < 0.5 * before
+
+
+def test_anchor_must_not_name_the_concept():
+    with pytest.raises(ValueError, match="names the concept"):
+        UnlearnConfig(concept="kick", anchor="a person kicks a ball").validated()
+    with pytest.raises(ValueError, match="anchor"):
+        UnlearnConfig(anchor="x" * 301).validated()
+    assert UnlearnConfig(anchor=ANCHOR).validated().anchor == ANCHOR
