@@ -1,11 +1,13 @@
 """Collateral damage of unlearning under different training options, on the shipped base model.
 
-    python benchmarks/collateral.py [--concept kick] [--watch walk] [--seeds 2]
+    python benchmarks/collateral.py [--concept kick] [--watch punch] [--seeds 2] [--kind natural|grammar]
 
 Each variant trains an adapter for the concept with `MotionLab.unlearn` (into a temporary folder), then measures
-concept presence on its forget prompts (training phrasings, held-out phrasings, composites), presence on the
-retain prompts (4 of every other concept) and on the watched neighbour concept, over `--seeds` sampling seeds.
-Prints one table; the training column is the wall time of `MotionLab.unlearn` (training and saving).
+concept presence on its forget prompts, presence on the retain prompts and on the watched neighbour concept,
+over `--seeds` sampling seeds. `--kind natural` (default) uses the hand-written natural prompts
+(motion_lora/prompts/natural.tsv): every one naming the concept to forget, every single-concept prompt of the
+other concepts to retain. `--kind grammar` uses our caption grammar's phrasings and composites (8 per kind,
+4 per other concept). Prints one table; the training column is the wall time of `MotionLab.unlearn`.
 """
 
 from __future__ import annotations
@@ -24,54 +26,73 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from motion_lora.data.captions import concept_paraphrases  # noqa: E402
 from motion_lora.data.clip import CONCEPTS  # noqa: E402
-from motion_lora.evaluation import forget_set, retain_set  # noqa: E402
+from motion_lora.evaluation import forget_set, natural_forget, natural_retain, retain_set  # noqa: E402
 from motion_lora.service import MotionLab  # noqa: E402
-from motion_lora.unlearn import UnlearnConfig  # noqa: E402
+from motion_lora.unlearn import UnlearnConfig, concept_prompts, nearest_retain_prompts  # noqa: E402
 
 
-def variants(concept: str) -> dict[str, dict]:
+def variants(concept: str, lab: MotionLab) -> dict[str, dict]:
     """Option label -> UnlearnConfig overrides (everything else is the default)."""
     one_each = tuple(concept_paraphrases(c, np.random.default_rng(1), n=1)[0] for c in CONCEPTS if c != concept)
+    prompts = concept_prompts(concept)
+    wide = tuple(nearest_retain_prompts(concept, prompts, lab.generator.text_encoder, n=24, per_concept=4))
     return {
-        "plain ESD (λ 0), 200 iterations, rollouts every 10": dict(preserve_weight=0.0, iterations=200, pool_refresh=10),
         "plain ESD (λ 0), 300 iterations": dict(preserve_weight=0.0),
         "λ 1, one caption of every other concept as retain prompts": dict(retain_prompts=one_each),
-        "λ 0.5, nearest retain prompts": dict(preserve_weight=0.5),
-        "λ 1, nearest retain prompts, rollouts every 10": dict(pool_refresh=10),
         "λ 1, nearest retain prompts (default)": dict(),
+        "λ 2, nearest retain prompts": dict(preserve_weight=2.0),
+        "λ 1, 24 nearest retain prompts (4 per concept)": dict(retain_prompts=wide),
+        "λ 1, 24 nearest retain prompts, 32 paraphrases": dict(retain_prompts=wide, paraphrases=32),
+        "anchor 'a person stands still', λ 1, nearest retain prompts": dict(anchor="a person stands still"),
+        "anchor 'a person stands still', λ 1, 24 nearest retain prompts": dict(anchor="a person stands still", retain_prompts=wide),
     }
 
 
-def measure(lab: MotionLab, concept: str, watch: str, weights: dict[str, float], seeds: list[int]) -> dict:
-    """Mean presence on the forget set, the retain set, and the retain prompts of the watched concept."""
-    forget, retain = forget_set(concept, per_kind=8), retain_set(concept, per_concept=4)
+def evaluation_prompts(concept: str, kind: str) -> tuple[list, list]:
+    """(forget prompts, retain prompts) of one prompt kind."""
+    if kind == "natural":
+        return natural_forget(concept), natural_retain(concept, per_concept=None)
+    return forget_set(concept, per_kind=8, natural=0), retain_set(concept, per_concept=4, natural_per_concept=0)
+
+
+def measure(lab: MotionLab, concept: str, watch: str, weights: dict[str, float], seeds: list[int], kind: str) -> dict:
+    """Mean presence on the forget set, the retain set (averaged per concept, so every concept counts once),
+    and the retain prompts of the watched concept; `per_concept` holds each retained concept's presence."""
+    forget, retain = evaluation_prompts(concept, kind)
     f = np.mean([lab.presence(forget, weights, seed=s) for s in seeds], axis=0)
     r = np.mean([lab.presence(retain, weights, seed=s) for s in seeds], axis=0)
-    watched = [i for i, p in enumerate(retain) if p.concept == watch]
-    return {"forget": float(f.mean()), "retain": float(r.mean()), "watch": float(r[watched].mean())}
+    per_concept = {c: float(np.mean([r[i] for i, p in enumerate(retain) if p.concept == c])) for c in dict.fromkeys(p.concept for p in retain)}
+    return {"forget": float(f.mean()), "retain": float(np.mean(list(per_concept.values()))), "watch": per_concept[watch], "per_concept": per_concept, "n_forget": len(forget), "n_retain": len(retain)}
 
 
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--concept", default="kick")
-    p.add_argument("--watch", default="walk", help="the neighbour concept to report on its own")
+    p.add_argument("--watch", default="punch", help="the neighbour concept to report on its own")
     p.add_argument("--seeds", type=int, default=2)
+    p.add_argument("--kind", default="natural", choices=["natural", "grammar"], help="which evaluation prompts")
+    p.add_argument("--only", nargs="*", default=None, help="run only the variants whose label contains one of these words")
     p.add_argument("--json", type=Path, default=None, help="also write the figures here")
     args = p.parse_args()
     seeds = [1000 * i for i in range(args.seeds)]
     lab = MotionLab(user_dir=tempfile.mkdtemp(prefix="collateral_"))
-    base = measure(lab, args.concept, args.watch, {}, seeds)
-    print(f"Collateral damage of '{args.concept}' adapters; base: forget {base['forget']:.3f}, retain {base['retain']:.3f}, {args.watch} {base['watch']:.2f} ({args.seeds} seeds)")
-    print(f"| training options | forget presence | retain drop (points) | {args.watch} | training |")
-    print("|---|---|---|---|---|")
+    base = measure(lab, args.concept, args.watch, {}, seeds, args.kind)
+    print(f"Collateral damage of '{args.concept}' adapters on {args.kind} prompts ({base['n_forget']} forget, {base['n_retain']} retain, {args.seeds} seeds); "
+          f"base: forget {base['forget']:.3f}, retain {base['retain']:.3f} (mean over concepts), {args.watch} {base['watch']:.2f}")
+    print(f"| training options | forget presence | retain drop (points) | largest drop | {args.watch} drop (points) | training |")
+    print("|---|---|---|---|---|---|")
     rows = []
-    for label, overrides in variants(args.concept).items():
+    for label, overrides in variants(args.concept, lab).items():
+        if args.only and not any(word in label for word in args.only):
+            continue
         start = time.perf_counter()
         info = lab.unlearn(UnlearnConfig(concept=args.concept, **overrides), threading.Event())
         seconds = time.perf_counter() - start
-        m = measure(lab, args.concept, args.watch, {info.name: 1.0}, seeds)
+        m = measure(lab, args.concept, args.watch, {info.name: 1.0}, seeds, args.kind)
+        worst = max(m["per_concept"], key=lambda c: base["per_concept"][c] - m["per_concept"][c])
         rows.append({"options": label, "seconds": seconds, **m})
-        print(f"| {label} | {m['forget']:.3f} | {100 * (base['retain'] - m['retain']):.1f} | {m['watch']:.2f} | {seconds:.0f} s |", flush=True)
+        print(f"| {label} | {m['forget']:.3f} | {100 * (base['retain'] - m['retain']):.1f} | {worst} {100 * (base['per_concept'][worst] - m['per_concept'][worst]):.0f} "
+              f"| {100 * (base['watch'] - m['watch']):.0f} | {seconds:.0f} s |", flush=True)
     if args.json:
         args.json.write_text(json.dumps({"concept": args.concept, "watch": args.watch, "base": base, "variants": rows}, indent=1))
     return 0
