@@ -17,7 +17,7 @@ import torch
 from .denoiser import MotionDenoiser
 from .diffusion import Schedule
 from .features import FEATURE_DIM, denormalize, recover_joints
-from .sampler import DEFAULT_STEPS, MAX_STEPS, DDIMSampler, seeded_noise
+from .sampler import DEFAULT_SCHEDULER, DEFAULT_STEPS, MAX_STEPS, Sampler, check_scheduler, seeded_noise
 from .text_encoder import TextEncoder
 
 MIN_FRAMES, MAX_FRAMES = 20, 196
@@ -34,6 +34,7 @@ class SampleOptions:
     steps: int = DEFAULT_STEPS
     guidance: float = DEFAULT_GUIDANCE
     bf16: bool = False
+    scheduler: str = DEFAULT_SCHEDULER  # one of sampler.SCHEDULERS
 
     def validated(self) -> "SampleOptions":
         """Check ranges; frames are rounded to the nearest multiple of the 4-frame patch."""
@@ -48,7 +49,8 @@ class SampleOptions:
         if not 0.0 <= self.guidance <= 20.0:
             raise ValueError(f"guidance must be between 0 and 20, got {self.guidance}")
         frames = int(4 * round(self.frames / 4))
-        return SampleOptions(frames=frames, steps=int(self.steps), guidance=float(self.guidance), bf16=bool(self.bf16))
+        scheduler = check_scheduler(self.scheduler)
+        return SampleOptions(frames=frames, steps=int(self.steps), guidance=float(self.guidance), bf16=bool(self.bf16), scheduler=scheduler)
 
 
 def check_prompts(prompts) -> list[str]:
@@ -123,7 +125,7 @@ class MotionGenerator:
             v_c, v_u = v[:B], v[B:]
             return v_u + g * (v_c - v_u)
 
-        return DDIMSampler(self.schedule, opts.steps).sample(predict_v, noise)
+        return Sampler(opts.scheduler, opts.steps).sample(predict_v, noise)  # a fresh scheduler per call: thread-safe
 
     def to_joints(self, normalised: torch.Tensor) -> np.ndarray:
         """(..., T, 263) normalised features -> (..., T, 22, 3) joints in metres."""
