@@ -35,7 +35,8 @@ from .features import FEATURE_DIM
 from .sampler import DDIMSampler
 from .text_encoder import TextEncoder
 
-METHODS = ("lora", "full")
+METHODS = ("lora", "full", "ga", "uce", "task_vector")  # the train CLI's --method; what each is: motion_lora.methods
+ESD_METHODS = ("lora", "full")  # the ones this module trains (motion_lora.methods.make_trainer dispatches the rest)
 MAX_ITERATIONS = 5000
 MAX_CONCEPT_CHARS = 60
 
@@ -63,7 +64,7 @@ class UnlearnConfig:
     def validated(self) -> "UnlearnConfig":
         concept_key(self.concept)
         if self.method not in METHODS:
-            raise ValueError(f"method must be one of {METHODS}, got {self.method!r}")
+            raise ValueError(f"unknown unlearning method {self.method!r}; choose one of {', '.join(METHODS)}")
         labels = {"negative_guidance": "negative guidance (eta)", "lr": "learning rate", "preserve_weight": "preserve weight", "rollout_guidance": "rollout guidance"}
         for name, label in labels.items():
             v = getattr(self, name)
@@ -185,6 +186,8 @@ class Unlearner:
 
     def __init__(self, adapters: AdapterSet, text_encoder: TextEncoder, config: UnlearnConfig, name: str, stop: threading.Event | None = None):
         self.cfg = config.validated()
+        if config.method not in ESD_METHODS:
+            raise ValueError(f"method {config.method!r} is not ESD; build its trainer with motion_lora.methods.make_trainer")
         self.adapters, self.text_encoder, self.name = adapters, text_encoder, name
         self.stop = stop or threading.Event()
         self.schedule = Schedule()
