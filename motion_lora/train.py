@@ -35,6 +35,7 @@ from tqdm import tqdm
 from .adapters import PRESETS, AdapterSet, LoraSpec, base_state_hash
 from .checkpoints import DATASET_NAME, check_name, checkpoint_root, resolve_base
 from .denoiser import MotionDenoiser
+from .sampler import SCHEDULERS
 from .text_encoder import TextEncoder
 from .unlearn import TrainEvent, UnlearnConfig, Unlearner, concept_key, concept_prompts, lora_state
 
@@ -238,6 +239,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--preserve_weight", type=float, default=DEFAULTS.preserve_weight, help="lambda of the preservation loss (0 = plain ESD)")
     p.add_argument("--method", default=DEFAULTS.method, choices=["lora", "full"])
     p.add_argument("--seed", type=int, default=DEFAULTS.seed)
+    p.add_argument("--scheduler", default=DEFAULTS.scheduler, choices=list(SCHEDULERS), help="sampler of the teacher rollouts that provide the noisy motions ESD trains on")
     p.add_argument("--device", default="cpu")
     p.add_argument("--save_full", action="store_true", help="also store the frozen base weights in latest.tar")
     p.add_argument("--out_root", type=Path, default=None, help="checkpoint root (default: checkpoints/)")
@@ -258,6 +260,7 @@ def config_from_args(args) -> UnlearnConfig:
         retain_prompts=tuple(args.retain_prompts),
         preserve_weight=args.preserve_weight,
         seed=args.seed,
+        scheduler=args.scheduler,
     )
     n_prompts = len(concept_prompts(cfg.concept, cfg.extra_prompts, cfg.paraphrases))
     iterations = args.iterations if args.iterations is not None else iterations_for(args.unlearn_epochs, n_prompts, cfg.batch_size)

@@ -32,7 +32,7 @@ from .data.captions import concept_paraphrases
 from .data.clip import CONCEPT_INDEX, CONCEPTS
 from .diffusion import Schedule, masked_mse
 from .features import FEATURE_DIM
-from .sampler import DDIMSampler
+from .sampler import DEFAULT_SCHEDULER, Sampler, check_scheduler
 from .text_encoder import TextEncoder
 
 METHODS = ("lora", "full", "ga", "uce", "task_vector")  # the train CLI's --method; what each is: motion_lora.methods
@@ -55,7 +55,8 @@ class UnlearnConfig:
     lora: LoraSpec = field(default_factory=LoraSpec)
     retain_prompts: tuple[str, ...] = ()  # empty = the other concepts' captions nearest to the concept prompts
     preserve_weight: float = 1.0  # lambda; 0 = plain ESD
-    rollout_steps: int = 20  # DDIM steps of the teacher rollouts that provide x_t
+    rollout_steps: int = 20  # sampler steps of the teacher rollouts that provide x_t
+    scheduler: str = DEFAULT_SCHEDULER  # the rollouts' sampler (sampler.SCHEDULERS); ESD trains on its timesteps
     rollout_guidance: float = 3.0
     pool_refresh: int = 20  # iterations between fresh rollouts
     frames: int = 120
@@ -81,6 +82,7 @@ class UnlearnConfig:
         if not 20 <= self.frames <= 196 or self.frames % 4:
             raise ValueError(f"frames must be a multiple of 4 between 20 and 196, got {self.frames}")
         self.lora.validated()
+        check_scheduler(self.scheduler)
         if not isinstance(self.anchor, str) or len(self.anchor) > 300:
             raise ValueError("the anchor must be a prompt of at most 300 characters (or empty for the unconditional motion)")
         if self.anchor.strip() and concept_key(self.concept) in CONCEPT_INDEX and concept_key(self.concept).replace("_", " ") in self.anchor.lower():
@@ -224,21 +226,24 @@ class Unlearner:
 
     @torch.no_grad()
     def rollout(self, prompts: list[str]) -> Pool:
-        """Teacher DDIM with CFG from fresh noise; keep x at every step (the x_t ESD trains on)."""
+        """Teacher sampling with CFG from fresh noise; keep x_t at every step (the x_t ESD trains on).
+
+        The chosen scheduler sets the timesteps; x_t is always the VP model input (Euler's own sample is not)."""
         B, T = len(prompts), self.cfg.frames
         text = self._text(prompts)
         both = cat_text(text, unconditional(text))
         lengths = self._lengths(2 * B)
-        sampler = DDIMSampler(self.schedule, self.cfg.rollout_steps)
-        x = torch.randn(B, T, FEATURE_DIM, generator=self.g).to(self.device)
+        sampler = Sampler(check_scheduler(self.cfg.scheduler), self.cfg.rollout_steps)  # fresh: schedulers are stateful
+        sample = sampler.init(torch.randn(B, T, FEATURE_DIM, generator=self.g).to(self.device))
         xs, ts = [], []
         for i, t in enumerate(sampler.timesteps):
             tt = torch.full((B,), t, device=self.device, dtype=torch.long)
+            x = sampler.model_input(sample, i)  # (B, T, D)
             xs.append(x)
             ts.append(tt)
             v = self.teacher(torch.cat([x, x]), torch.cat([tt, tt]), both, lengths)
             v = v[B:] + self.cfg.rollout_guidance * (v[:B] - v[B:])
-            x = sampler.step(v, i, x).prev_sample
+            sample = sampler.step(v, i, sample).prev_sample
         idx = torch.arange(B).repeat(len(xs))
         return Pool(torch.cat(xs), torch.cat(ts), idx)
 

@@ -180,3 +180,40 @@ def test_schedulers_are_fresh_per_sampler_and_thread_safe():
         th.join()
     for r in results:  # a shared multistep history would have mixed the threads' steps
         assert torch.allclose(r, expected, atol=1e-6)
+
+
+# ------------------------------------------------------------------ ESD rollouts on the chosen scheduler
+
+
+class FakeEncoder:
+    """Deterministic stand-in for MiniLM (the rollout only needs token states, a mask and pooled vectors)."""
+
+    def encode(self, texts):
+        from motion_lora.text_encoder import TextBatch
+
+        rows = [torch.Generator().manual_seed(sum(map(ord, t))) for t in texts]
+        tokens = torch.stack([torch.randn(4, 384, generator=g) for g in rows])
+        return TextBatch(tokens=tokens, mask=torch.ones(len(texts), 4, dtype=torch.bool), pooled=torch.nn.functional.normalize(tokens.mean(1), dim=-1))
+
+
+@pytest.mark.parametrize("name", SCHEDULERS)
+def test_esd_rollouts_use_the_chosen_scheduler(name):
+    from motion_lora.adapters import AdapterSet, LoraSpec
+    from motion_lora.unlearn import UnlearnConfig, Unlearner
+
+    cfg = UnlearnConfig(concept="kick", iterations=2, batch_size=2, rollout_steps=5, frames=48, preserve_weight=0.0, lora=LoraSpec(rank=2, alpha=2.0), scheduler=name)
+    u = Unlearner(AdapterSet(tiny_model()), FakeEncoder(), cfg, "kick")
+    pool = u.rollout(["a person kicks", "someone kicks high"])
+    expected_t = Sampler(name, 5).timesteps
+    assert pool.ts.view(5, 2)[:, 0].tolist() == expected_t  # the scheduler's timesteps, 2 prompts each
+    assert pool.xs.shape == (10, 48, 263) and torch.isfinite(pool.xs).all()
+    assert pool.xs.abs().max() < 20  # VP model inputs, never Euler's sigma_max-scaled sample
+    events = u.run()
+    assert len(events) == 2 and all(torch.isfinite(torch.tensor(e.loss)) for e in events)
+
+
+def test_unlearn_config_rejects_a_bad_scheduler():
+    from motion_lora.unlearn import UnlearnConfig
+
+    with pytest.raises(ValueError, match="scheduler must be one of"):
+        UnlearnConfig(scheduler="heun").validated()
