@@ -29,7 +29,7 @@ from .evaluation import Judge
 from .evaluator import embed_dataset, evaluation_metrics
 from .generator import MotionGenerator, SampleOptions
 from .prompts import natural_prompts
-from .sampler import DEFAULT_STEPS
+from .sampler import DEFAULT_SCHEDULER, DEFAULT_STEPS, SCHEDULERS
 
 BATCH = 16
 NATURAL_DEFAULT_FRAMES = 120  # 6 s, for a concept without test clips
@@ -100,14 +100,14 @@ def natural_hits(items: list[dict], probs: np.ndarray) -> list[list[tuple[int, b
     return out
 
 
-def generate(gen: MotionGenerator, items: list[dict], seed: int, steps: int) -> list[np.ndarray]:
+def generate(gen: MotionGenerator, items: list[dict], seed: int, steps: int, scheduler: str = DEFAULT_SCHEDULER) -> list[np.ndarray]:
     """Unnormalised features of each prompt at its length, sampled in length-sorted batches."""
     order = sorted(range(len(items)), key=lambda i: items[i]["length"])
     out: list[np.ndarray | None] = [None] * len(items)
     for start in range(0, len(order), BATCH):
         idx = order[start : start + BATCH]
         lengths = [items[i]["length"] for i in idx]
-        opts = SampleOptions(frames=max(lengths), steps=steps)
+        opts = SampleOptions(frames=max(lengths), steps=steps, scheduler=scheduler)
         feats = gen.sample([items[i]["caption"] for i in idx], [seed + i for i in idx], opts, lengths=lengths).cpu().numpy()
         for row, i in enumerate(idx):
             out[i] = feats[row, : lengths[row]] * gen.std + gen.mean
@@ -121,6 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--evaluator", default="evaluator")
     p.add_argument("--repeats", type=int, default=2)
     p.add_argument("--steps", type=int, default=DEFAULT_STEPS)
+    p.add_argument("--scheduler", default=DEFAULT_SCHEDULER, choices=list(SCHEDULERS), help="the sampler (motion_lora.sampler)")
     p.add_argument("--out", type=Path, default=None)
     p.add_argument("--natural", action=argparse.BooleanOptionalAction, default=True, help="evaluate the hand-written natural prompts too (default: yes)")
     p.add_argument("--natural_frames", type=int, default=None, help="one length for every natural prompt (default: its concept's median test-clip length)")
@@ -154,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
     gen_joints_first = []
     judge_runs = defaultdict(list)  # kind -> kinematic_judge.compare_run per repeat
     for r in range(args.repeats):
-        feats = generate(gen, items, seed=10000 * r, steps=args.steps)
+        feats = generate(gen, items, seed=10000 * r, steps=args.steps, scheduler=args.scheduler)
         embs, hits = [], []
         for start in range(0, len(items), 64):
             chunk = feats[start : start + 64]
@@ -183,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
         for c in sorted(set(concepts[single].tolist())):
             per_concept[CONCEPTS[c]].append(hits[single & (concepts == c)].mean())
         if natural:
-            feats_n = generate(gen, natural, seed=10000 * r + NATURAL_SEED_OFFSET, steps=args.steps)
+            feats_n = generate(gen, natural, seed=10000 * r + NATURAL_SEED_OFFSET, steps=args.steps, scheduler=args.scheduler)
             hits_n = natural_hits(natural, concept_probs(judge, feats_n))
             one = [i for i, h in enumerate(hits_n) if len(h) == 1]
             judge_runs["natural"].append(kinematic_judge.judge_features([feats_n[i] for i in one], [CONCEPTS[natural[i]["concept"]] for i in one], np.array([hits_n[i][0][1] for i in one])))
@@ -223,6 +224,7 @@ def main(argv: list[str] | None = None) -> int:
     result["prompts"]["natural_left_out_concepts"] = natural_left_out
     result["prompts"]["natural_frames"] = args.natural_frames or "median test-clip length per concept"
     result["repeats"], result["steps"], result["seconds"] = args.repeats, args.steps, round(time.perf_counter() - started, 1)
+    result["scheduler"] = args.scheduler
     out = args.out or resolve_base(args.ckpt) / "eval"
     out.mkdir(parents=True, exist_ok=True)
     (out / "metrics.json").write_text(json.dumps(result, indent=1, default=float) + "\n")
@@ -245,7 +247,7 @@ def report(r: dict) -> str:
         "",
         f"concept top-1 {ev.get('concept_top1', float('nan')):.3f} on all test captions' clips ({ev.get('concept_top1_single_concept_clips', float('nan')):.3f} on single-concept clips; a composite's label is its longest segment); text->motion R@1/2/3 {ev.get('r_precision_top1', float('nan')):.3f} / {ev.get('r_precision_top2', float('nan')):.3f} / {ev.get('r_precision_top3', float('nan')):.3f} (batches of 32, test captions incl. held-out phrasings)",
         "",
-        f"## Base model on test prompts ({r['prompts']['total']} prompts: {r['prompts']['train']} training phrasings, {r['prompts']['heldout']} held-out phrasings, {r['prompts']['composite']} composites; {r['repeats']} repeats, {r['steps']} DDIM steps)",
+        f"## Base model on test prompts ({r['prompts']['total']} prompts: {r['prompts']['train']} training phrasings, {r['prompts']['heldout']} held-out phrasings, {r['prompts']['composite']} composites; {r['repeats']} repeats, {r['steps']} {r.get('scheduler', 'ddim')} steps)",
         "",
         "| metric | value |",
         "|---|---|",

@@ -21,7 +21,7 @@ import numpy as np
 
 from .checkpoints import DEFAULT_BASE, resolve_base
 from .generator import DEFAULT_GUIDANCE, MotionGenerator, SampleOptions, check_prompts
-from .sampler import DEFAULT_STEPS
+from .sampler import DEFAULT_SCHEDULER, DEFAULT_STEPS, SCHEDULERS
 
 BATCH = 16  # (prompt, seed) pairs per sampling batch
 
@@ -73,6 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--num_seeds", type=int, default=1)
     p.add_argument("--frames", type=int, default=120, help="length in frames at 20 fps (20..196, rounded to a multiple of 4)")
     p.add_argument("--steps", type=int, default=DEFAULT_STEPS)
+    p.add_argument("--scheduler", default=DEFAULT_SCHEDULER, choices=list(SCHEDULERS), help="the sampler: ddim, dpmsolver++ (multistep), unipc or euler")
     p.add_argument("--guidance", type=float, default=DEFAULT_GUIDANCE)
     p.add_argument("--bf16", action="store_true", help="bfloat16 autocast (faster on CPUs with AMX)")
     p.add_argument("--ckpt", default=DEFAULT_BASE, help="base checkpoint name or folder")
@@ -98,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
         if out.suffix == ".npy" and (len(prompts) > 1 or args.num_seeds > 1):
             raise ValueError("a .npy output holds one motion: use one prompt and one seed, or write .npz")
         prompts = check_prompts(prompts)  # before loading anything, so bad input fails fast
-        options = SampleOptions(frames=args.frames, steps=args.steps, guidance=args.guidance, bf16=args.bf16).validated()
+        options = SampleOptions(frames=args.frames, steps=args.steps, guidance=args.guidance, bf16=args.bf16, scheduler=args.scheduler).validated()
         seeds = list(range(args.seed, args.seed + args.num_seeds))
         base_joints = None
         if args.adapter:
