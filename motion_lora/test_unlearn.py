@@ -10,6 +10,10 @@ retain set holds training phrasings and natural prompts of every other concept (
 
 Rank and alpha come from the checkpoint; a --lora_rank that disagrees is an error (never a silently wrong
 scale). Writes checkpoints/t2m/{NAME}/eval/metrics.json and eval/report.md.
+
+Every --method of the train CLI is evaluated here the same way: LoRA-shaped results (lora, ga, uce, task_vector)
+as adapters, a full fine-tune (`..._FullFT_<concept>`, model/edited.safetensors) by swapping its changed tensors
+into the base for the "unlearned" generations (`WeightEditLab`); prompts, seeds and metrics are MotionLab.evaluate's.
 """
 
 from __future__ import annotations
@@ -20,13 +24,15 @@ import os
 import sys
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from . import kinematic_judge
-from .checkpoints import DATASET_NAME, check_name, checkpoint_root
+from .checkpoints import DATASET_NAME, check_name, checkpoint_root, read_json
 from .sampler import DEFAULT_STEPS
-from .service import MotionLab
+from .service import USER, AdapterInfo, MotionLab
 from .unlearn import concept_key
+from .weight_edit import applied, load_edited
 
 NATURAL_RETAIN = "natural_retain"  # the retain set's kind for natural prompts (motion_lora.evaluation)
 REPORT_METRICS = ("presence", "r_precision_top1", "r_precision_top3", "fid", "mm_dist", "diversity")
@@ -50,6 +56,89 @@ def apply_weights(lab: MotionLab, name: str, weights: dict) -> None:
     if missing:
         raise ValueError(f"checkpoint weights do not fit adapter {name}: e.g. {missing[0]}")
     lab.adapters.peft.load_state_dict(state, strict=False)
+
+
+class WeightEditLab(MotionLab):
+    """A MotionLab that also evaluates weight-edit results (a full fine-tune) under their folder name: generations
+    "with" such a result run the base with its tensors swapped in (`weight_edit.applied`; restored after). Base
+    generations (no adapter) are cached, so several results evaluated in one lab share them (they are
+    deterministic: same prompts, seeds and options); `recorded` keeps every generation's features by
+    (result name or "base", prompt texts, seed) when `record` is set, for benchmarks that need them."""
+
+    def __init__(self, *args, record: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.edits: dict[str, dict] = {}
+        self.record = record
+        self.recorded: dict[tuple, np.ndarray] = {}
+        self._base_cache: dict[tuple, np.ndarray] = {}
+
+    def add_edit(self, folder: Path, meta: dict) -> str:
+        """Register the weight-edit result in `folder` (model/edited.safetensors) under the folder's name."""
+        self.edits[folder.name] = load_edited(folder / "model", self.adapters.base)
+        self.infos[folder.name] = AdapterInfo(folder.name, meta.get("concept", folder.name), folder, meta, USER)
+        return folder.name
+
+    def generate_set(self, prompts, weights, scale, opts, seed=0, batch=16):
+        edits = [n for n in weights if n in self.edits]
+        texts = tuple(p.text for p in prompts)
+        if edits:
+            if len(weights) != 1 or scale != 1.0 or weights[edits[0]] != 1.0:
+                raise ValueError(f"{edits[0]} is a weight edit: it runs alone at strength 1")
+            with self.lock, applied(self.adapters.base, self.edits[edits[0]]):
+                out = super().generate_set(prompts, {}, 1.0, opts, seed, batch)
+            label = edits[0]
+        elif not weights or scale == 0:
+            key = (texts, seed, opts, batch)
+            if key not in self._base_cache:
+                self._base_cache[key] = super().generate_set(prompts, {}, 1.0, opts, seed, batch)
+            out, label = self._base_cache[key].copy(), "base"
+        else:
+            out = super().generate_set(prompts, weights, scale, opts, seed, batch)
+            label = ",".join(sorted(weights)) if scale == 1.0 else f"{','.join(sorted(weights))}@{scale}"
+        if self.record:
+            self.recorded[(label, texts, seed)] = out
+        return out
+
+
+def result_kind(folder: Path) -> str:
+    """'edit' for a weight-edit result (model/edited.safetensors, no adapter files), else 'adapter'."""
+    model = folder / "model"
+    if (model / "edited.safetensors").is_file() and not (model / "adapter_config.json").is_file():
+        return "edit"
+    return "adapter"
+
+
+def evaluate_folder(folder: Path, *, lab: WeightEditLab | None = None, ckpt: str = "latest.tar", target_concept: str | None = None, lora_rank: int | None = None, lora_alpha: float | None = None, device: str = "cpu", progress=None, **evaluate_kwargs) -> dict:
+    """MotionLab.evaluate of any train CLI result folder (adapter or weight edit); `lab` may be shared by several
+    results of one base (its folder must then be in the lab's shipped or user root)."""
+    if not (folder / "adapter.json").is_file():
+        raise FileNotFoundError(f"no adapter folder {folder} (train one with python -m motion_lora.train)")
+    kind = result_kind(folder)
+    if kind == "edit":
+        config = read_json(folder / "adapter.json")
+    else:
+        config = load_checkpoint(folder, ckpt)["config"]
+    if lora_rank is not None and lora_rank != config["rank"]:
+        raise ValueError(f"--lora_rank {lora_rank} does not match the checkpoint's rank {config['rank']}; rank and alpha are read from the checkpoint, omit the flag")
+    if lora_alpha is not None and lora_alpha != config["alpha"]:
+        raise ValueError(f"--lora_alpha {lora_alpha} does not match the checkpoint's alpha {config['alpha']}")
+    if target_concept and concept_key(target_concept) != config["concept"]:
+        raise ValueError(f"--target_concept {target_concept!r} but the adapter erases {config['concept']!r}")
+    if lab is None:
+        under_root = folder.parent == checkpoint_root() / DATASET_NAME
+        lab = WeightEditLab(base=config["base"], device=device, **({} if under_root else {"user_dir": folder.parent.parent}))
+    name = folder.name
+    if kind == "edit":
+        lab.add_edit(folder, config)
+    else:
+        if name not in lab.infos:
+            lab.refresh_adapters()
+        if name not in lab.infos:
+            raise ValueError(f"adapter {name} could not be loaded: {lab.load_errors.get(name, 'not found')}")
+        apply_weights(lab, name, load_checkpoint(folder, ckpt)["weights"])
+    result = lab.evaluate(name, progress=progress, **evaluate_kwargs)
+    result["config"] = config
+    return result
 
 
 def count_or_all(text: str) -> int | None:
@@ -111,25 +200,12 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     try:
         folder = checkpoint_root() / args.dataset_name / check_name(args.name, "adapter")
-        if not (folder / "adapter.json").is_file():
-            raise FileNotFoundError(f"no adapter folder {folder} (train one with python -m motion_lora.train)")
-        payload = load_checkpoint(folder, args.ckpt)
-        config = payload["config"]
-        if args.lora_rank is not None and args.lora_rank != config["rank"]:
-            raise ValueError(f"--lora_rank {args.lora_rank} does not match the checkpoint's rank {config['rank']}; rank and alpha are read from the checkpoint, omit the flag")
-        if args.lora_alpha is not None and args.lora_alpha != config["alpha"]:
-            raise ValueError(f"--lora_alpha {args.lora_alpha} does not match the checkpoint's alpha {config['alpha']}")
-        if args.target_concept and concept_key(args.target_concept) != config["concept"]:
-            raise ValueError(f"--target_concept {args.target_concept!r} but the adapter erases {config['concept']!r}")
-        lab = MotionLab(base=config["base"], device=args.device)
-        if args.name not in lab.infos:
-            raise ValueError(f"adapter {args.name} could not be loaded: {lab.load_errors.get(args.name, 'not found')}")
-        apply_weights(lab, args.name, payload["weights"])
-        result = lab.evaluate(args.name, per_kind=args.per_kind, per_concept=args.per_concept, natural_forget=args.natural_forget, natural_per_concept=args.natural_per_concept, repeats=args.repeats, steps=args.steps, progress=lambda f, msg: print(f"[{f:4.0%}] {msg}", flush=True))
+        result = evaluate_folder(folder, ckpt=args.ckpt, target_concept=args.target_concept, lora_rank=args.lora_rank, lora_alpha=args.lora_alpha, device=args.device,
+                                 per_kind=args.per_kind, per_concept=args.per_concept, natural_forget=args.natural_forget, natural_per_concept=args.natural_per_concept, repeats=args.repeats, steps=args.steps,
+                                 progress=lambda f, msg: print(f"[{f:4.0%}] {msg}", flush=True))
     except (ValueError, FileNotFoundError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    result["config"] = config
     out = folder / "eval"
     out.mkdir(exist_ok=True)
     tmp = out / f".metrics.json.{os.getpid()}"

@@ -6,6 +6,11 @@
 Arguments and defaults follow the research code this project descends from; an "epoch" here is one pass
 over the concept prompt set (the concept plus its paraphrases) in batches of --batch_size prompts.
 
+--method picks the unlearning method (`motion_lora.methods`): lora (ours, default), full, ga and task_vector
+(these two learn from clips: --data data/motionbank), uce (closed form, seconds). Other methods' folders carry a
+suffix (`..._LoRA_kick_ga`, `..._LoRA_kick_uce`, `..._LoRA_kick_task_vector`; full: `..._FullFT_kick`, holding
+model/edited.safetensors, the changed tensors, instead of an adapter); adapter.json records the method.
+
 Output, written atomically (a cancelled or killed run leaves no half-written adapter):
     checkpoints/t2m/{NAME}_LoRA_{CONCEPT}/model/latest.tar     adapter weights + full config (weights_only-safe)
     checkpoints/t2m/{NAME}_LoRA_{CONCEPT}/model/adapter_config.json, adapter_model.safetensors  (PEFT files)
@@ -37,7 +42,9 @@ from .checkpoints import DATASET_NAME, check_name, checkpoint_root, resolve_base
 from .denoiser import MotionDenoiser
 from .sampler import SCHEDULERS
 from .text_encoder import TextEncoder
-from .unlearn import TrainEvent, UnlearnConfig, Unlearner, concept_key, concept_prompts, lora_state
+from .methods import DATA_METHODS, LORA_RESULTS, TAGS, WEIGHT_RESULTS, MethodOptions, make_trainer
+from .unlearn import METHODS, TrainEvent, UnlearnConfig, Unlearner, concept_key, concept_prompts, lora_state
+from .weight_edit import changed_tensors, save_edited
 
 DEFAULT_EPOCHS = 60
 DEFAULTS = UnlearnConfig()  # our own options (not the research code's) default to the library's config
@@ -45,8 +52,10 @@ FORMAT_VERSION = 1
 
 
 def adapter_folder_name(base_name: str, concept: str, method: str = "lora") -> str:
-    tag = "LoRA" if method == "lora" else "FullFT"
-    return check_name(f"{Path(base_name).name}_{tag}_{concept_key(concept).replace(' ', '_')}", "adapter")
+    """<base>_LoRA_<concept> (ESD), <base>_LoRA_<concept>_<method> (the other LoRA-shaped methods: the app lists
+    them), <base>_FullFT_<concept> (full fine-tuning: not an adapter, so not in the app's list)."""
+    tag = "LoRA" if method in LORA_RESULTS else "FullFT"
+    return check_name(f"{Path(base_name).name}_{tag}_{concept_key(concept).replace(' ', '_')}{TAGS.get(method, '')}", "adapter")
 
 
 def iterations_for(epochs: int, n_prompts: int, batch_size: int) -> int:
@@ -110,19 +119,49 @@ def remove_stale_staging(root: Path) -> list[str]:
     return done
 
 
+def method_meta(unlearner, config: UnlearnConfig, options: MethodOptions | None) -> dict:
+    """What adapter.json records beyond ESD's fields: the LoRA actually stored (UCE picks its own rank and targets),
+    the trainable parameter count, and the baselines' own options and figures."""
+    out: dict = {"trainable_parameters": int(sum(p.numel() for p in unlearner.params))}
+    if config.method in LORA_RESULTS:
+        spec = unlearner.adapters.specs[unlearner.name]
+        out.update(rank=spec.rank, alpha=spec.alpha, dropout=spec.dropout, targets=spec.preset, target_modules=PRESETS[spec.preset])
+    else:  # a weight edit: no LoRA
+        out.update(rank=None, alpha=None, targets=None, target_modules=None, edited_file="model/edited.safetensors")
+    if config.method not in ("lora", "full"):
+        opts = options or MethodOptions()
+        keep = {"ga": ("data", "forget_weight"), "task_vector": ("data",), "uce": ("uce_erase_scale", "uce_lambda")}[config.method]
+        out["method_options"] = {k: getattr(opts, k) for k in keep}
+        out["method_details"] = dict(getattr(unlearner, "summary", {}))
+    if config.method == "uce":
+        out["trainable_parameters"] = 0
+        out["edited_parameters"] = int(sum(v.numel() for v in unlearner.edited.values()))
+    if config.method == "task_vector":
+        out["stored_negated"] = bool(unlearner.negated)  # scale +1 = the erasing direction
+    return out
+
+
 def write_adapter(staging: Path, unlearner: Unlearner, meta: dict, save_full: bool) -> None:
-    """Everything the adapter folder holds, written into `staging`."""
+    """Everything the adapter folder holds, written into `staging`: LoRA-shaped results as PEFT files + latest.tar;
+    weight edits (full, uce) also as model/edited.safetensors, the changed tensors only (full has no latest.tar:
+    its changed tensors are the whole result)."""
     model_dir = staging / "model"
     model_dir.mkdir(parents=True, exist_ok=True)
-    if unlearner.cfg.method == "lora":
+    method = unlearner.cfg.method
+    if method == "full":
+        with unlearner.adapters.disabled() as base:
+            base_state = {k: v for k, v in base.state_dict().items() if "lora_" not in k}
+        base_state = {k.replace("base_model.model.", "").replace(".base_layer", ""): v for k, v in base_state.items()}
+        save_edited(changed_tensors(base_state, unlearner.student.state_dict()), model_dir)
+    else:
+        if method == "uce":
+            save_edited(unlearner.edited, model_dir)
         state = lora_state(unlearner.adapters, unlearner.name)
         unlearner.adapters.save(unlearner.name, model_dir)
-    else:
-        state = {k: v.detach().cpu().clone() for k, v in unlearner.student.state_dict().items()}
-    payload = {"format": FORMAT_VERSION, "weights": state, "config": meta}
-    if save_full and unlearner.cfg.method == "lora":
-        payload["base_weights"] = {k: v.detach().cpu().clone() for k, v in unlearner.adapters.base.state_dict().items() if "lora_" not in k}
-    torch.save(payload, model_dir / "latest.tar")
+        payload = {"format": FORMAT_VERSION, "weights": state, "config": meta}
+        if save_full:
+            payload["base_weights"] = {k: v.detach().cpu().clone() for k, v in unlearner.adapters.base.state_dict().items() if "lora_" not in k}
+        torch.save(payload, model_dir / "latest.tar")
     (staging / "adapter.json").write_text(json.dumps(meta, indent=1) + "\n")
     (staging / "eval").mkdir(exist_ok=True)
 
@@ -139,6 +178,7 @@ def unlearn_to_folder(
     adapters: AdapterSet | None = None,
     text_encoder: TextEncoder | None = None,
     folder_name: str | None = None,
+    options: MethodOptions | None = None,
 ) -> Path | None:
     """Train and publish an adapter folder; returns its path, or None when stopped before the end.
 
@@ -160,7 +200,7 @@ def unlearn_to_folder(
     (staging / "logs").mkdir(parents=True)
     log = (staging / "logs" / "train_lora.log").open("w")
     try:
-        unlearner = Unlearner(adapters, text_encoder, config, name, stop=stop)
+        unlearner = make_trainer(adapters, text_encoder, config, name, options=options, base_dir=base_dir, stop=stop)
         log.write(f"base {base_name} ({base_dir}), concept {config.concept!r}, method {config.method}\n")
         log.write(f"config {json.dumps(dataclasses.asdict(config))}\nprompts {json.dumps(unlearner.prompts)}\nretain {json.dumps(unlearner.retain)}\n")
         started = time.perf_counter()
@@ -172,7 +212,7 @@ def unlearn_to_folder(
         if not unlearner.finished:
             log.close()
             shutil.rmtree(staging)
-            if config.method == "lora":
+            if config.method in LORA_RESULTS and name in adapters.specs:
                 adapters.delete(name)
             return None
         hash_after = base_state_hash(adapters.model)
@@ -205,6 +245,7 @@ def unlearn_to_folder(
             "final_loss": event.loss,
             "machine": f"{platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}",
         }
+        meta.update(method_meta(unlearner, config, options))
         log.write(f"done in {seconds:.1f} s; base hash unchanged: {hash_before}\n")
         log.close()
         write_adapter(staging, unlearner, meta, save_full)
@@ -214,7 +255,7 @@ def unlearn_to_folder(
     except BaseException:
         log.close()
         shutil.rmtree(staging, ignore_errors=True)
-        if config.method == "lora" and name in adapters.specs:
+        if config.method in LORA_RESULTS and name in adapters.specs:
             adapters.delete(name)
         raise
 
@@ -237,7 +278,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--prompts", nargs="*", default=[], help="extra prompts describing the concept")
     p.add_argument("--retain_prompts", nargs="*", default=[], help="prompts to preserve (default: the other concepts' captions nearest to the concept prompts)")
     p.add_argument("--preserve_weight", type=float, default=DEFAULTS.preserve_weight, help="lambda of the preservation loss (0 = plain ESD)")
-    p.add_argument("--method", default=DEFAULTS.method, choices=["lora", "full"])
+    p.add_argument("--method", default=DEFAULTS.method, choices=list(METHODS), help="lora: LoRA-ESD (ours); full: ESD fine-tuning every weight; ga: gradient ascent on data (needs --data); uce: closed-form cross-attention edit; task_vector: LoRA fine-tuned on the concept's clips, stored negated (needs --data)")
+    p.add_argument("--data", default="", help="dataset folder (HumanML3D layout, e.g. data/motionbank) for --method ga / task_vector")
+    p.add_argument("--forget_weight", type=float, default=MethodOptions.forget_weight, help="lambda of --method ga: loss = retain v-loss - lambda * forget v-loss")
+    p.add_argument("--uce_erase_scale", type=float, default=MethodOptions.uce_erase_scale, help="--method uce: weight of the edit term (--preserve_weight weighs each preserved token)")
+    p.add_argument("--uce_lambda", type=float, default=MethodOptions.uce_lambda, help="--method uce: regulariser towards the original weights")
     p.add_argument("--seed", type=int, default=DEFAULTS.seed)
     p.add_argument("--scheduler", default=DEFAULTS.scheduler, choices=list(SCHEDULERS), help="sampler of the teacher rollouts that provide the noisy motions ESD trains on")
     p.add_argument("--device", default="cpu")
@@ -271,13 +316,16 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         config = config_from_args(args)
+        options = MethodOptions(data=args.data, forget_weight=args.forget_weight, uce_erase_scale=args.uce_erase_scale, uce_lambda=args.uce_lambda).validated(config.method)
         bar = tqdm(total=config.iterations, desc=f"unlearn {concept_key(config.concept)}", mininterval=1)
 
         def show(event: TrainEvent) -> None:
             bar.update(1)
             bar.set_postfix(loss=f"{event.loss:.4f}")
 
-        out = unlearn_to_folder(base_name=args.name, config=config, out_root=args.out_root, device=args.device, save_full=args.save_full, on_event=show)
+        if config.method == "uce":  # one closed-form step
+            bar.total = 1
+        out = unlearn_to_folder(base_name=args.name, config=config, out_root=args.out_root, device=args.device, save_full=args.save_full, on_event=show, options=options)
         bar.close()
     except (ValueError, FileNotFoundError) as err:
         print(f"error: {err}", file=sys.stderr)
