@@ -335,3 +335,35 @@ def test_weight_edit_generations_equal_the_same_weights_as_an_adapter(checkpoint
     result = test_unlearn_cli.evaluate_folder(folder, lab=lab, per_kind=2, per_concept=1, natural_forget=2, natural_per_concept=0, repeats=1, steps=2)
     assert result["adapter"] == name and result["config"]["method"] == "full"
     assert set(result["forget"]) == {"base", "unlearned"} and result["forget"]["unlearned"]["n_prompts"] == 3 * 2 + 2
+
+
+@pytest.mark.slow
+def test_methods_benchmark_runs_every_method_on_one_protocol(checkpoints, quick_bank, tmp_path):
+    """benchmarks/methods.py end to end on the tiny base: five trained results, one table with every column
+    (the tiny base itself stands in for the retrained reference), figures in [0, 1] where they are shares."""
+    import importlib.util
+
+    from conftest import copy_without_adapters
+
+    spec = importlib.util.spec_from_file_location("methods_benchmark", "benchmarks/methods.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    out, js, md = tmp_path / "runs", tmp_path / "m.json", tmp_path / "m.md"
+    rc = bench.main(["--base", "tiny_base", "--data", str(quick_bank[0]), "--reference", str(checkpoints / "t2m" / "tiny_base"), "--out_root", str(out),
+                     "--iterations", "2", "--repeats", "1", "--per_kind", "2", "--per_concept", "1", "--natural_per_concept", "1", "--steps", "2",
+                     "--attack", "soft", "--attack_prompts", "1", "--attack_steps", "1", "--json", str(js), "--md", str(md), "--neighbour", "punch"])
+    assert rc == 0
+    result = json.loads(js.read_text())
+    assert [r["method"] for r in result["methods"]] == list(METHODS)
+    for row in result["methods"]:
+        for key in ("forget_natural", "forget_heldout", "forget_composite", "retain_natural", "neighbour_natural"):
+            assert 0.0 <= row["unlearned"][key] <= 1.0, (row["method"], key)
+        same = ("forget_natural", "forget_heldout", "forget_composite", "retain_natural", "neighbour_natural")
+        assert {k: row["base"][k] for k in same} == {k: result["methods"][0]["base"][k] for k in same}  # one base, one prompt set
+    assert set(result["reference_fid"]) == {"base", *METHODS} and set(result["attack"]) == {"base", *METHODS}
+    text = md.read_text()
+    assert "forget FID to retrained" in text and "attack success (soft)" in text and text.count("\n| ") == 1 + 1 + len(METHODS)
+    # no retrained reference: that column is left out, the rest is the same
+    rc = bench.main(["--base", "tiny_base", "--data", str(quick_bank[0]), "--reference", str(tmp_path / "absent"), "--out_root", str(out), "--reuse", "--methods", "uce",
+                     "--repeats", "1", "--per_kind", "2", "--per_concept", "1", "--natural_per_concept", "1", "--steps", "2", "--attack", "none", "--json", str(js), "--md", str(md)])
+    assert rc == 0 and "forget FID to retrained" not in md.read_text() and json.loads(js.read_text())["reference_fid"] is None
