@@ -19,6 +19,11 @@ Two attacks, after the image-erasure literature:
         a random step, then one guided denoiser call *with* gradient, whose one-step x0 estimate goes to the
         evaluator ("one-step x0 estimate at random noise levels", as UnlearnDiffAtk differentiates one step);
       * ``ddim``: a `ddim_steps`-step guided DDIM chain from fresh noise, gradient through the whole chain.
+    The evaluator objective hands the attack the evaluator's gradient, so part of what it finds can be an
+    adversarial example of the evaluator rather than a kick; the kinematic judge beside it tells them apart.
+    `objective="match"` is P4D's objective instead: no evaluator in the loop; the erased model's one-step x0
+    with the soft tokens is pulled towards the *base* model's x0 for the clean prompt at the same x_t (drawn
+    from the base's own trajectory), as a distance relative to where the erased model's clean prompt lands.
     Success is judged only afterwards, with the normal sampler (DDIM, `sample_steps` = 20, guidance 2.5) on
     fresh seeds that the optimisation never saw, never on the differentiated proxy.
 
@@ -77,6 +82,7 @@ REPORT_FILE = "attack.json"
 REPORT_FORMAT = "motion_lora.attack/1"
 MODES = ("soft", "discrete", "both")
 GRAD_PATHS = ("x0", "ddim")
+OBJECTIVES = ("evaluator", "match")
 EVAL_SEED_BASE = 900_000  # fresh seeds for judging: never used by the optimisation (its noise comes from a Generator stream)
 SEARCH_SEED_BASE = 800_000  # seeds of the discrete search (the best phrasings are then judged on EVAL_SEED_BASE seeds)
 
@@ -98,6 +104,7 @@ class AttackConfig:
     steps: int = 40  # Adam steps per prompt (all prompts in one batch)
     lr: float = 0.05
     grad_path: str = "x0"  # "x0" (one-step x0 estimate at a random DDIM step) or "ddim" (grad through a short chain)
+    objective: str = "evaluator"  # "evaluator": maximise p(concept); "match": P4D's, match the base model's motion
     x0_steps: int = 10  # DDIM schedule of the x0 path's no-grad rollout (a random step of it is differentiated)
     ddim_steps: int = 4  # length of the differentiated chain on the ddim path
     opt_seeds: int = 1  # noise draws per prompt per optimisation step
@@ -117,6 +124,8 @@ class AttackConfig:
     def validated(self) -> "AttackConfig":
         if self.mode not in MODES:
             raise ValueError(f"mode must be one of {', '.join(MODES)}, got {self.mode!r}")
+        if self.objective not in OBJECTIVES:
+            raise ValueError(f"objective must be one of {', '.join(OBJECTIVES)}, got {self.objective!r}")
         if self.grad_path not in GRAD_PATHS:
             raise ValueError(f"grad_path must be one of {', '.join(GRAD_PATHS)}, got {self.grad_path!r}")
         whole = {"prompts": (1, 1000), "tokens": (1, 64), "steps": (0, 10000), "x0_steps": (1, 200), "ddim_steps": (1, 50),
@@ -143,7 +152,8 @@ class AttackConfig:
         parts = []
         if self.mode in ("soft", "both"):
             path = f"one-step x0 at a random step of a {self.x0_steps}-step DDIM" if self.grad_path == "x0" else f"grad through {self.ddim_steps} DDIM steps"
-            parts.append(f"soft: {self.prompts} prompts x {self.tokens} tokens x {self.steps} Adam steps (lr {self.lr}, {self.opt_seeds} noise/step, {path})")
+            goal = "maximise evaluator p(concept)" if self.objective == "evaluator" else "match the base model's x0 (P4D)"
+            parts.append(f"soft: {self.prompts} prompts x {self.tokens} tokens x {self.steps} Adam steps (lr {self.lr}, {self.opt_seeds} noise/step, {path}; {goal})")
         if self.mode in ("discrete", "both"):
             parts.append(f"discrete: candidates x {self.search_seeds} search seeds, best {self.top_k}")
         parts.append(f"judged on {self.eval_seeds} fresh seeds/prompt, DDIM {self.sample_steps}, guidance {self.guidance}, {self.frames} frames")
@@ -172,10 +182,15 @@ class AttackTarget:
     concept: str | None = None  # the erased concept, when the target knows it (an adapter's)
     folder: Path | None = None  # where eval/attack.json goes by default
     device: torch.device = field(default_factory=lambda: torch.device("cpu"))
+    # the model before erasure (callable inside `session()`), for the "match" objective; None = the target itself
+    reference: Denoise | None = None
 
     @classmethod
-    def from_lab(cls, lab, adapter: str | None = None) -> "AttackTarget":
-        """The lab's base (adapter None) or one of its adapters (folder name, short name or concept alias)."""
+    def from_lab(cls, lab, adapter: str | None = None, scale: float = 1.0) -> "AttackTarget":
+        """The lab's base (adapter None) or one of its adapters (folder name, short name or concept alias) at
+        `scale` (1 = as trained)."""
+        if isinstance(scale, bool) or not isinstance(scale, (int, float)) or not math.isfinite(scale) or not -5 <= scale <= 5:
+            raise ValueError(f"scale must be a number between -5 and 5, got {scale!r}")
         if lab.judge is None:
             raise ValueError("the attack needs the evaluator checkpoint (the lab was built with evaluator=None)")
         if adapter is None:
@@ -184,23 +199,27 @@ class AttackTarget:
             with lab.lock:
                 name = lab.adapter_name(adapter)
                 info = lab.infos[name]
-            weights, label, concept, folder = {name: 1.0}, name, info.concept, info.path
+            weights, label, concept, folder = {name: 1.0}, name if scale == 1 else f"{name} x{scale:g}", info.concept, info.path
 
         @contextlib.contextmanager
         def session() -> Iterator[Denoise]:
-            with lab.lock, lab.adapters.using(weights, 1.0) as model:
+            with lab.lock, lab.adapters.using(weights, float(scale)) as model:
                 yield lambda x, t, tok, m, p, L: model(x, t, tok, m, p, L)
 
         g = lab.generator
         return cls(label=label, session=session, text_encoder=g.text_encoder, evaluator=lab.judge.model,
                    eval_mean=lab.judge.mean, eval_std=lab.judge.std, mean=g.mean, std=g.std, concept=concept,
-                   folder=Path(folder), device=g.device)
+                   folder=Path(folder), device=g.device, reference=cls.reference_of_lab(lab) if weights else None)
 
     @classmethod
     def from_model(cls, model, *, lab=None, label: str = "model", text_encoder=None, evaluator=None, eval_mean=None,
-                   eval_std=None, mean=None, std=None, concept: str | None = None, folder: str | Path | None = None) -> "AttackTarget":
+                   eval_std=None, mean=None, std=None, concept: str | None = None, folder: str | Path | None = None,
+                   reference=None) -> "AttackTarget":
         """A changed model (or a denoise callable) with the lab's text encoder, evaluator and normaliser unless
-        given. `model(x_t, t, tokens, mask, pooled, lengths) -> v`."""
+        given. `model(x_t, t, tokens, mask, pooled, lengths) -> v`. `reference`: the model before the change
+        (module or callable, for the "match" objective); with a lab and no reference, the lab's base."""
+        if reference is not None and not callable(reference):
+            raise TypeError(f"reference must be a denoiser module or a callable, got {type(reference).__name__}")
         if not callable(model):
             raise TypeError(f"model must be a denoiser module or a callable denoise(x, t, tokens, mask, pooled, lengths), got {type(model).__name__}")
         if lab is not None:
@@ -226,9 +245,21 @@ class AttackTarget:
         def session() -> Iterator[Denoise]:
             yield lambda x, t, tok, m, p, L: model(x, t, tok, m, p, L)
 
+        if reference is None and lab is not None:
+            reference = cls.reference_of_lab(lab)
+        ref = None if reference is None else (lambda x, t, tok, m, p, L: reference(x, t, tok, m, p, L))
         return cls(label=label, session=session, text_encoder=text_encoder, evaluator=evaluator, eval_mean=np.asarray(eval_mean),
                    eval_std=np.asarray(eval_std), mean=np.asarray(mean), std=np.asarray(std), concept=concept,
-                   folder=Path(folder) if folder else None, device=device)
+                   folder=Path(folder) if folder else None, device=device, reference=ref)
+
+    @staticmethod
+    def reference_of_lab(lab) -> Denoise:
+        """The lab's base network (every adapter off for the one call; PEFT restores the state after), as a
+        denoise callable."""
+        def reference(x, t, tok, m, p, L):
+            with lab.lock, lab.adapters.disabled() as base:
+                return base(x, t, tok, m, p, L)
+        return reference
 
 
 # ------------------------------------------------------------------------------------------------ results
@@ -257,7 +288,9 @@ class SoftResult:
     proxy_prob_start: float  # evaluator probability on the differentiated proxy, first / last optimisation step
     proxy_prob_end: float
     curve: list[float]  # proxy probability per optimisation step
+    losses: list[float]  # the objective per optimisation step
     grad_path: str
+    objective: str  # "evaluator" or "match"
     seconds: float
     prompts: list[PromptResult]
 
@@ -364,28 +397,46 @@ def _repeat(tensors, k: int):
     return [t.repeat_interleave(k, dim=0) for t in tensors]
 
 
-def _proxy_x0(denoise: Denoise, schedule: Schedule, cfg: AttackConfig, tokens, mask, pooled, gen: torch.Generator, device) -> torch.Tensor:
-    """The differentiated stand-in for "the motion this conditioning generates" (see the module docstring)."""
+def _proxy_x0(denoise: Denoise, schedule: Schedule, cfg: AttackConfig, cond, gen: torch.Generator, device,
+              reference: Denoise | None = None, ref_cond=None) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor | None]:
+    """The differentiated stand-in for "the motion this conditioning generates" (see the module docstring), and,
+    with a `reference` (the match objective), the reference model's motion from the same noise and x_t under
+    `ref_cond` (no gradient). On the x0 path the no-grad rollout is the reference's when there is one (P4D
+    draws x_t from the unerased model's trajectory), else the attacked model's own. The third output is the
+    attacked model's x0 on the clean prompt at the same point (no gradient), the yardstick of the match loss."""
+    tokens, mask, pooled = cond
     B = tokens.shape[0]
     noise = torch.randn(B, cfg.frames, FEATURE_DIM, generator=gen).to(device)
     lengths = torch.full((B,), cfg.frames, device=device)
     tt = lambda t: torch.full((B,), t, device=device, dtype=torch.long)  # noqa: E731
     if cfg.grad_path == "ddim":
         sampler = DDIMSampler(schedule, cfg.ddim_steps)
-        x = noise
-        for i, t in enumerate(sampler.timesteps):
-            x = sampler.step(_guided(denoise, x, tt(t), tokens, mask, pooled, lengths, cfg.guidance), i, x).prev_sample
-        return x
+
+        def chain(fn, c):
+            x = noise
+            for i, t in enumerate(sampler.timesteps):
+                x = sampler.step(_guided(fn, x, tt(t), *c, lengths, cfg.guidance), i, x).prev_sample
+            return x
+
+        ref = own = None
+        if reference is not None:
+            with torch.no_grad():
+                ref, own = chain(reference, ref_cond), chain(denoise, ref_cond)
+        return chain(denoise, cond), ref, own
     sampler = DDIMSampler(schedule, cfg.x0_steps)
     stop = int(torch.randint(0, cfg.x0_steps, (1,), generator=gen))
     x = noise
     with torch.no_grad():
-        dt, dm, dp = tokens.detach(), mask, pooled.detach()
+        roll, roll_cond = (reference, ref_cond) if reference is not None else (denoise, tuple(c.detach() for c in cond))
         for i in range(stop):
-            x = sampler.step(_guided(denoise, x, tt(sampler.timesteps[i]), dt, dm, dp, lengths, cfg.guidance), i, x).prev_sample
-    t = tt(sampler.timesteps[stop])
+            x = sampler.step(_guided(roll, x, tt(sampler.timesteps[i]), *roll_cond, lengths, cfg.guidance), i, x).prev_sample
+        t = tt(sampler.timesteps[stop])
+        ref = own = None
+        if reference is not None:
+            ref = schedule.predict_x0(x, _guided(reference, x, t, *ref_cond, lengths, cfg.guidance), t)
+            own = schedule.predict_x0(x, _guided(denoise, x, t, *ref_cond, lengths, cfg.guidance), t)
     v = _guided(denoise, x, t, tokens, mask, pooled, lengths, cfg.guidance)
-    return schedule.predict_x0(x, v, t)
+    return schedule.predict_x0(x, v, t), ref, own
 
 
 @torch.no_grad()
@@ -475,12 +526,27 @@ def soft_prompt_attack(target: AttackTarget, concept: str, prompts: list[str], c
     opt = torch.optim.Adam([soft], lr=cfg.lr)
     target_idx = torch.full((P * cfg.opt_seeds,), CONCEPT_INDEX[concept], device=dev)
     curve: list[float] = []
+    losses: list[float] = []
+    clean_cond = _repeat(condition(text, None), cfg.opt_seeds)
     with target.session() as denoise:
+        # the match objective's reference: the model before erasure on the clean prompt; attacking the base
+        # itself, the reference is the base (the attack then starts at its optimum)
+        reference = (target.reference or denoise) if cfg.objective == "match" else None
         for step in range(cfg.steps):
-            tokens, mask, pooled = _repeat(condition(text, soft), cfg.opt_seeds)
-            x0 = _proxy_x0(denoise, schedule, cfg, tokens, mask, pooled, gen, dev)
-            logits = scorer.logits(x0, torch.full((x0.shape[0],), cfg.frames, device=dev))
-            loss = F.cross_entropy(logits, target_idx)
+            cond = _repeat(condition(text, soft), cfg.opt_seeds)
+            x0, x0_ref, x0_own = _proxy_x0(denoise, schedule, cfg, cond, gen, dev, reference, clean_cond)
+            if cfg.objective == "match":
+                # the distance to the reference's motion, relative to where the erased model's clean prompt lands:
+                # 1 = no better than without the attack, 0 = the reference's motion; the ratio puts every noise
+                # level on one scale (the raw distance shrinks as x_t gets less noisy)
+                gap = lambda a: ((a - x0_ref) ** 2).mean(dim=(1, 2))  # noqa: E731
+                loss = (gap(x0) / gap(x0_own).clamp(min=1e-8)).mean()
+                with torch.no_grad():
+                    logits = scorer.logits(x0, torch.full((x0.shape[0],), cfg.frames, device=dev))
+            else:
+                logits = scorer.logits(x0, torch.full((x0.shape[0],), cfg.frames, device=dev))
+                loss = F.cross_entropy(logits, target_idx)
+            losses.append(loss.item())
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -489,7 +555,7 @@ def soft_prompt_attack(target: AttackTarget, concept: str, prompts: list[str], c
                 soft.mul_(torch.clamp(max_norm[..., None] / n.clamp(min=1e-8), max=1.0))
             curve.append(float(torch.softmax(logits.detach(), -1)[:, CONCEPT_INDEX[concept]].mean()))
             if progress:
-                progress(f"soft prompt step {step + 1}/{cfg.steps}: proxy p({concept}) {curve[-1]:.3f}, loss {float(loss):.3f}")
+                progress(f"soft prompt step {step + 1}/{cfg.steps}: proxy p({concept}) {curve[-1]:.3f}, loss {loss.item():.3f}")
         # judge with the normal sampler on fresh seeds, attacked and clean
         k = cfg.eval_seeds
         seeds = [EVAL_SEED_BASE + cfg.seed * 1000 + j for _ in range(P) for j in range(k)]
@@ -504,7 +570,7 @@ def soft_prompt_attack(target: AttackTarget, concept: str, prompts: list[str], c
     return SoftResult(asr=float(hit.mean()), prompt_asr=_prompt_asr(rows), judge_rate=float(judged.mean()), clean_rate=float(c_hit.mean()),
                       clean_judge_rate=float(c_judged.mean()), prob=float(prob.mean()), clean_prob=float(c_prob.mean()),
                       proxy_prob_start=curve[0] if curve else float("nan"), proxy_prob_end=curve[-1] if curve else float("nan"),
-                      curve=curve, grad_path=cfg.grad_path, seconds=time.perf_counter() - started, prompts=rows)
+                      curve=curve, losses=losses, grad_path=cfg.grad_path, objective=cfg.objective, seconds=time.perf_counter() - started, prompts=rows)
 
 
 def read_phrasings(path: str | Path, concept: str) -> list[str]:
@@ -589,17 +655,17 @@ def discrete_search(target: AttackTarget, concept: str, cfg: AttackConfig, extra
 
 
 def run_attack(target, adapter: str | None = None, config: AttackConfig | None = None, *, concept: str | None = None,
-               prompts: list[str] | None = None, extra_phrasings: list[str] | None = None, progress=None) -> AttackReport:
+               prompts: list[str] | None = None, extra_phrasings: list[str] | None = None, scale: float = 1.0, progress=None) -> AttackReport:
     """Attack a model and report. `target`: a MotionLab (with `adapter` None for its base, else an adapter
-    name) or an AttackTarget (e.g. `AttackTarget.from_model(...)` for a changed model; `adapter` must be None).
+    name, at `scale`) or an AttackTarget (e.g. `AttackTarget.from_model(...)` for a changed model; `adapter` must be None).
     `concept` defaults to the adapter's concept; `prompts` to `config.prompts` natural prompts of the concept."""
     cfg = (config or AttackConfig()).validated()
     if not isinstance(target, AttackTarget):
         if not hasattr(target, "adapters") or not hasattr(target, "generator"):
             raise TypeError(f"target must be a MotionLab or an AttackTarget, got {type(target).__name__}")
-        target = AttackTarget.from_lab(target, adapter)
-    elif adapter is not None:
-        raise ValueError("an AttackTarget is already one model: pass adapter=None (build the target with the adapter on)")
+        target = AttackTarget.from_lab(target, adapter, scale)
+    elif adapter is not None or scale != 1.0:
+        raise ValueError("an AttackTarget is already one model: pass adapter=None and no scale (build the target with the adapter on)")
     concept = concept or target.concept
     if concept is None:
         raise ValueError("say which concept to attack (concept='kick'): the base has no erased concept of its own")
@@ -687,6 +753,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--base", action="store_true", help="attack the base model alone (needs --concept)")
     p.add_argument("--concept", help="concept to bring back (default: the adapter's)")
     p.add_argument("--no-base", dest="with_base", action="store_false", help="with --adapter: do not attack the base beside it")
+    p.add_argument("--scale", type=float, default=1.0, help="adapter strength (1 = as trained; e.g. 2 to ask whether a stronger adapter holds)")
     p.add_argument("--base-name", default=None, help="base checkpoint (default: the app's, motionbank_base)")
     p.add_argument("--mode", choices=MODES, default=d.mode)
     p.add_argument("--prompts", type=int, default=d.prompts, help=f"kick prompts attacked by the soft prompt (default {d.prompts})")
@@ -695,6 +762,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lr", type=float, default=d.lr, help=f"Adam learning rate (default {d.lr})")
     p.add_argument("--grad-path", choices=GRAD_PATHS, default=d.grad_path,
                    help="x0: one-step x0 estimate at a random step of a short no-grad rollout; ddim: gradient through a short DDIM chain")
+    p.add_argument("--objective", choices=OBJECTIVES, default=d.objective,
+                   help="evaluator: maximise the evaluator's p(concept) (UnlearnDiffAtk-style, with a classifier); match: make the "
+                        "erased model's x0 match the base model's on the clean prompt (P4D) — no evaluator gradient, so success is not "
+                        "an adversarial example of the evaluator")
     p.add_argument("--x0-steps", type=int, default=d.x0_steps, help=f"rollout schedule of the x0 path (default {d.x0_steps})")
     p.add_argument("--ddim-steps", type=int, default=d.ddim_steps, help=f"differentiated chain length of the ddim path (default {d.ddim_steps})")
     p.add_argument("--opt-seeds", type=int, default=d.opt_seeds, help=f"noise draws per prompt per step (default {d.opt_seeds})")
@@ -715,7 +786,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    names = ("mode", "prompts", "tokens", "steps", "lr", "grad_path", "x0_steps", "ddim_steps", "opt_seeds", "search_seeds", "top_k",
+    names = ("mode", "prompts", "tokens", "steps", "lr", "grad_path", "objective", "x0_steps", "ddim_steps", "opt_seeds", "search_seeds", "top_k",
              "phrasings", "natural", "eval_seeds", "sample_steps", "guidance", "frames", "batch", "seed")
     try:
         cfg = AttackConfig(**{n: getattr(args, n) for n in names}).validated()
@@ -732,7 +803,7 @@ def main(argv: list[str] | None = None) -> int:
     lab = MotionLab(**({"base": args.base_name} if args.base_name else {}))
     log = (lambda _m: None) if args.quiet else (lambda m: print(m, file=sys.stderr, flush=True))
     try:
-        targets = [AttackTarget.from_lab(lab, None if args.base else args.adapter)]
+        targets = [AttackTarget.from_lab(lab, None if args.base else args.adapter, args.scale)]
     except ValueError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

@@ -4,6 +4,7 @@ The tiny denoiser's zero-initialised output heads are given small random weights
 text; the tiny evaluator is random too. The text encoder is a stand-in with fixed random word vectors (the
 attack only needs `encode(texts) -> TextBatch`)."""
 
+import copy
 import hashlib
 import json
 
@@ -41,17 +42,26 @@ class WordEncoder:
         return TextBatch(tokens, mask, mean_pool(tokens, mask))
 
 
-@pytest.fixture(scope="module")
-def tiny_target():
-    torch.manual_seed(0)
+def tiny_denoiser(seed: int) -> MotionDenoiser:
+    torch.manual_seed(seed)
     model = MotionDenoiser(DenoiserConfig(d_model=32, n_layers=1, n_heads=2, dropout=0.0))
     for layer in (model.patch_out, model.ada_out):  # zero-initialised heads: give the text a way to the output
         torch.nn.init.normal_(layer.weight, std=0.2)
-    model.requires_grad_(False).eval()
+    return model.requires_grad_(False).eval()
+
+
+@pytest.fixture(scope="module")
+def tiny_parts():
+    """The parts of a target besides the denoiser: text encoder, random tiny evaluator, identity normalisers."""
+    torch.manual_seed(0)
     evaluator = Evaluator(EvaluatorConfig(hidden=32, embed_dim=32, layers=1, heads=2, dropout=0.0)).eval().requires_grad_(False)
     ones, zeros = np.ones(263, np.float32), np.zeros(263, np.float32)
-    return AttackTarget.from_model(model, label="tiny", text_encoder=WordEncoder(), evaluator=evaluator, eval_mean=zeros,
-                                   eval_std=ones, mean=zeros, std=ones, concept="kick")
+    return dict(text_encoder=WordEncoder(), evaluator=evaluator, eval_mean=zeros, eval_std=ones, mean=zeros, std=ones)
+
+
+@pytest.fixture(scope="module")
+def tiny_target(tiny_parts):
+    return AttackTarget.from_model(tiny_denoiser(0), label="tiny", concept="kick", **tiny_parts)
 
 
 @pytest.mark.parametrize("grad_path", ["x0", "ddim"])
@@ -67,6 +77,26 @@ def test_soft_prompt_raises_target_probability(tiny_target, grad_path):
     assert soft.proxy_prob_end > soft.proxy_prob_start
     assert 0.0 <= soft.asr <= 1.0 and 0.0 <= soft.judge_rate <= 1.0
     assert [p.prompt for p in soft.prompts] == prompts
+
+
+def test_match_objective_pulls_the_erased_model_towards_the_reference(tiny_parts):
+    """P4D's objective: no evaluator gradient; the "erased" model's x0 with the soft tokens approaches the
+    reference's x0 on the clean prompt. The reference is the tiny model with its text path perturbed (the
+    cross-attention keys/values and the text projection), as an erasure edit would change it."""
+    erased = tiny_denoiser(0)
+    reference = copy.deepcopy(erased)
+    g = torch.Generator().manual_seed(5)
+    layers = [lin for blk in reference.blocks for lin in (blk.cross_attn.to_k, blk.cross_attn.to_v)] + [reference.text_proj]
+    for lin in layers:
+        lin.weight.add_(0.5 * lin.weight.std() * torch.randn(lin.weight.shape, generator=g))
+    target = AttackTarget.from_model(erased, label="tiny", concept="kick", reference=reference, **tiny_parts)
+    cfg = AttackConfig(mode="soft", objective="match", **{**FAST, "steps": 40, "lr": 0.1})
+    soft = run_attack(target, config=cfg, prompts=["a person kicks", "someone kicks high"]).soft
+    assert soft.objective == "match" and len(soft.losses) == cfg.steps
+    first, last = np.mean(soft.losses[:8]), np.mean(soft.losses[-8:])
+    assert last < 0.5 * first, (first, last)
+    with pytest.raises(TypeError, match="reference must be"):
+        AttackTarget.from_model(tiny_denoiser(0), reference=3, **tiny_parts)
 
 
 def test_optimisation_not_the_extra_tokens_does_it(tiny_target):
@@ -130,6 +160,7 @@ def dataclass_dict(cfg):
     (dict(lr=float("nan")), "lr must be a number"),
     (dict(eval_seeds=1.5), "eval_seeds must be a whole number"),
     (dict(guidance=-1.0), "guidance must be a number"),
+    (dict(objective="vibes"), "objective must be one of"),
 ])
 def test_bad_config_is_a_clear_error(kwargs, message):
     with pytest.raises(ValueError, match=message):
