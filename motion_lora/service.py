@@ -22,6 +22,7 @@ import os
 import shutil
 import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Iterator
@@ -29,7 +30,8 @@ from typing import Callable, Iterator
 import numpy as np
 import torch
 
-from .adapters import BASE, AdapterSet
+from .adapters import AdapterSet
+from .batching import Batcher, Job, Row, RowScaledLora, steering
 from .checkpoints import (
     DATASET_NAME,
     DEFAULT_BASE,
@@ -57,6 +59,8 @@ OWNER_FILE = "owner.json"  # in a user adapter's folder: who made it and when
 LOCAL_OWNER = "local"  # the owner id of library / CLI callers (not a web visitor)
 DEFAULT_MAX_USER_ADAPTERS = 20
 DEFAULT_MAX_USER_MB = 200.0
+DEFAULT_MAX_BATCH_ROWS = 32  # motions denoised in one merged batch (a side-by-side is 2, 1 when its base is cached)
+BASE_CACHE_SIZE = 128  # base motions kept for the live strength slider (about 0.2 MB each at full length)
 SHIPPED, USER = "shipped", "user"
 
 
@@ -112,6 +116,16 @@ class Comparison:
     base_concepts: list[tuple[str, float]]
     steered_concepts: list[tuple[str, float]]
     seconds: float
+    base_cached: bool = False  # the base motion came from the cache (same prompt, seed, length and sampling settings)
+
+
+@dataclass
+class _BaseMotion:
+    """A cached base motion: normalised features (T, 263), joints (T, 22, 3), the evaluator's top concepts."""
+
+    features: torch.Tensor
+    joints: np.ndarray
+    concepts: list[tuple[str, float]]
 
 
 @dataclass(frozen=True)
@@ -138,12 +152,19 @@ def check_seed(seed) -> int:
 
 class MotionLab:
     def __init__(self, base: str = DEFAULT_BASE, device: str = "cpu", user_dir: str | Path | None = None, evaluator: str | None = "evaluator",
-                 max_user_adapters: int = DEFAULT_MAX_USER_ADAPTERS, max_user_mb: float = DEFAULT_MAX_USER_MB):
+                 max_user_adapters: int = DEFAULT_MAX_USER_ADAPTERS, max_user_mb: float = DEFAULT_MAX_USER_MB,
+                 max_batch_rows: int = DEFAULT_MAX_BATCH_ROWS):
         self.base_name = Path(base).name
         self.device = device
         self.generator = MotionGenerator(resolve_base(base), device=device)
         self.adapters = AdapterSet(self.generator.model)
         self.lock = threading.RLock()  # the model and its adapter state
+        self.rows = RowScaledLora(self.adapters)  # per-row adapter factors for merged batches
+        if isinstance(max_batch_rows, bool) or not isinstance(max_batch_rows, int) or max_batch_rows < 2:
+            raise ValueError(f"a merged batch must hold at least 2 motions (one side-by-side), got {max_batch_rows!r}")
+        self.batcher = Batcher(self._execute, self.lock, max_rows=max_batch_rows)
+        self._base_cache: OrderedDict[tuple, _BaseMotion] = OrderedDict()
+        self._cache_lock = threading.Lock()
         self.training_lock = threading.Lock()
         self.shipped_root = checkpoint_root() / DATASET_NAME
         self.user_root = Path(user_dir or user_adapter_root()) / DATASET_NAME
@@ -232,7 +253,7 @@ class MotionLab:
         by_concept = [i.name for i in self.list_adapters() if i.concept == name]
         if by_concept:
             return by_concept[0]
-        for folder, err in self.load_errors.items():
+        for folder, err in list(self.load_errors.items()):
             if name in (folder, folder.removeprefix(self.prefix)):
                 raise ValueError(f"adapter {folder!r} is broken and was not loaded ({err})")
         known = ", ".join(i.short for i in self.list_adapters()) or "none"
@@ -324,34 +345,149 @@ class MotionLab:
     def _options(self, frames: int, steps: int, guidance: float) -> SampleOptions:
         return SampleOptions(frames=frames, steps=steps, guidance=guidance).validated()
 
+    # Generation runs on rows (motion_lora.batching): each motion of a request is a Row with its own prompt,
+    # seed, length and adapter factors; requests that share the sampling settings are merged into one batch by
+    # self.batcher. Base rows (no steering) are cached by prompt, seed, length, sampling settings and base
+    # checkpoint, so a new strength for the same motion re-runs only the steered row.
+
+    @staticmethod
+    def _batch_key(opts: SampleOptions) -> SampleOptions:
+        """What every row of a merged batch must share: the sampling settings except the length."""
+        return replace(opts, frames=0)
+
+    def _base_key(self, row: Row, opts: SampleOptions) -> tuple:
+        return (str(self.generator.checkpoint), row.prompt, row.seed, replace(opts, frames=row.frames))
+
+    def _cache_get(self, key: tuple) -> _BaseMotion | None:
+        with self._cache_lock:
+            hit = self._base_cache.get(key)
+            if hit is not None:
+                self._base_cache.move_to_end(key)
+            return hit
+
+    def _cache_put(self, key: tuple, motion: _BaseMotion) -> None:
+        with self._cache_lock:
+            self._base_cache[key] = motion
+            self._base_cache.move_to_end(key)
+            while len(self._base_cache) > BASE_CACHE_SIZE:
+                self._base_cache.popitem(last=False)
+
+    def clear_cache(self) -> None:
+        with self._cache_lock:
+            self._base_cache.clear()
+
+    def _sample_rows(self, rows: list[Row], opts: SampleOptions) -> torch.Tensor:
+        """Normalised features (len(rows), max frames, 263) of rows that share `opts` (its frames are ignored);
+        one forward per sampling step. The caller holds self.lock."""
+        missing = sorted({n for r in rows for n, _ in r.steer if n not in self.adapters.specs})
+        if missing:
+            raise ValueError(f"adapter {missing[0]!r} is not loaded (deleted meanwhile?)")
+        opts = replace(opts, frames=max(r.frames for r in rows))
+        prompts, seeds, lengths = [r.prompt for r in rows], [r.seed for r in rows], [r.frames for r in rows]
+        denoise = self.rows.denoise_fn(rows)
+        if denoise is not None:
+            return self.generator.sample(prompts, seeds, opts, denoise=denoise, lengths=lengths)
+        with self.adapters.disabled() as model:  # base rows only
+            return self.generator.sample(prompts, seeds, opts, lengths=lengths,
+                                         denoise=lambda x, t, tok, m, p, L, _i: model(x, t, tok, m, p, L))
+
+    def _execute(self, jobs: list[Job]) -> None:
+        """The batcher's work (under self.lock): every job's rows in one batch. A job naming an adapter that is
+        gone fails alone; the rest still run."""
+        live = []
+        for job in jobs:
+            gone = sorted({n for r in job.rows for n, _ in r.steer if n not in self.adapters.specs})
+            if gone:
+                job.finish(error=ValueError(f"adapter {gone[0].removeprefix(self.prefix)!r} was removed before this request ran"))
+            else:
+                live.append(job)
+        if not live:
+            return
+        rows = [r for job in live for r in job.rows]
+        feats = self._sample_rows(rows, live[0].key)
+        k = 0
+        for job in live:
+            job.finish([feats[k + i, : r.frames].clone() for i, r in enumerate(job.rows)])
+            k += len(job.rows)
+
+    def generate_rows(self, rows: list[Row], opts: SampleOptions) -> list[torch.Tensor]:
+        """Normalised features (frames, 263) for each row, in one merged batch (with whatever else is queued).
+        Base rows come from the cache when they can, and go into it when they are computed."""
+        opts = opts.validated()
+        canon = [Row(r.prompt, r.seed, r.frames) if r.is_base(opts.steps) else r for r in rows]
+        out: list[torch.Tensor | None] = [None] * len(rows)
+        todo: dict[Row, list[int]] = {}
+        for i, r in enumerate(canon):
+            hit = self._cache_get(self._base_key(r, opts)) if not r.steer else None
+            if hit is not None:
+                out[i] = hit.features
+            else:
+                todo.setdefault(r, []).append(i)
+        if todo:
+            unique = list(todo)
+            for r, f in zip(unique, self.batcher.run(self._batch_key(opts), unique)):
+                for i in todo[r]:
+                    out[i] = f
+            fresh = [r for r in unique if not r.steer]
+            if fresh:
+                feats = [out[todo[r][0]] for r in fresh]
+                joints = [self.generator.to_joints(f) for f in feats]
+                top = self._concepts_of(feats)
+                for r, f, j, c in zip(fresh, feats, joints, top):
+                    self._cache_put(self._base_key(r, opts), _BaseMotion(f, j, c))
+        return out
+
+    def _concepts_of(self, feats: list[torch.Tensor], k: int = 3) -> list[list[tuple[str, float]]]:
+        """The evaluator's top concepts of motions of any lengths (one evaluator call)."""
+        if self.judge is None or not feats:
+            return [[] for _ in feats]
+        T = max(len(f) for f in feats)
+        u = np.zeros((len(feats), T, feats[0].shape[-1]), dtype=np.float32)
+        for i, f in enumerate(feats):
+            u[i, : len(f)] = self._unnormalise(f)
+        _, probs = self.judge.score(u, np.array([len(f) for f in feats]))
+        return self.judge.top_concepts(probs, k)
+
     def sample_pair(self, prompt: str, seed: int, opts: SampleOptions, weights: dict[str, float], scale: float, start_step: int) -> torch.Tensor:
-        """Normalised features (2, T, 263): row 0 base, row 1 steered; one forward per step, same noise."""
-        with self.lock, self.adapters.mixed(weights, scale) as (model, name):
-
-            def denoise(x, t, tokens, mask, pooled, lengths, i):
-                if name == BASE:
-                    return model(x, t, tokens, mask, pooled, lengths)
-                steer = name if i >= start_step else BASE
-                rows = [BASE, steer] * (x.shape[0] // 2)  # [base, steered] for each of cond / uncond
-                return model(x, t, tokens, mask, pooled, lengths, adapter_names=rows)
-
-            return self.generator.sample([prompt, prompt], [seed, seed], opts, denoise=denoise)
+        """Normalised features (2, T, 263): row 0 base, row 1 steered; one forward per step, same noise.
+        (A direct library call: no cache, no merging with other requests.)"""
+        opts = opts.validated()
+        rows = [Row(prompt, seed, opts.frames), Row(prompt, seed, opts.frames, steering(weights, scale), int(start_step))]
+        with self.lock:
+            return self._sample_rows(rows, opts)
 
     def compare(self, prompt: str, adapters: list[str] | str, *, scale: float = 1.0, weights: list[float] | None = None, seed: int = 0, frames: int = 120, steps: int = DEFAULT_STEPS, guidance: float = 2.5, start_step: int = 0) -> Comparison:
+        """Base and steered motion from the same noise. Concurrent calls are merged into one batch; the base motion
+        is reused from the cache when this prompt, seed, length and sampling settings were generated before, so a
+        new strength costs only the steered motion."""
         prompt = check_prompts([prompt])[0]
         seed = check_seed(seed)
         opts = self._options(frames, steps, guidance)
         if isinstance(start_step, bool) or not isinstance(start_step, (int, float)) or not 0 <= start_step <= opts.steps or int(start_step) != start_step:
             raise ValueError(f"start step must be a whole number between 0 and {opts.steps}, got {start_step!r}")
+        if isinstance(scale, bool) or not isinstance(scale, (int, float)) or not math.isfinite(scale) or not -5 <= scale <= 5:
+            raise ValueError(f"strength must be a number between -5 and 5, got {scale!r}")
         started = time.perf_counter()
-        with self.lock:
-            w = self.adapter_weights(adapters, weights)
-            if not isinstance(scale, (int, float)) or not math.isfinite(scale) or not -5 <= scale <= 5:
-                raise ValueError(f"strength must be a number between -5 and 5, got {scale!r}")
-            feats = self.sample_pair(prompt, seed, opts, w, float(scale), int(start_step))
-        joints = self.generator.to_joints(feats)
-        concepts = self.concepts(feats)
-        return Comparison(prompt, seed, opts.frames, w, float(scale), joints[0], joints[1], concepts[0], concepts[1], time.perf_counter() - started)
+        # Names are resolved without the model lock, so requests queue for the next merged batch while one runs
+        # (the adapter library changes only by whole-dict updates under the lock; a request whose adapter goes
+        # away before its batch runs fails alone, in _execute).
+        w = self.adapter_weights(adapters, weights)
+        for n, v in w.items():
+            if not math.isfinite(v):
+                raise ValueError(f"weight of adapter {n.removeprefix(self.prefix)!r} must be a finite number, got {v!r}")
+        base = Row(prompt, seed, opts.frames)
+        steered = Row(prompt, seed, opts.frames, steering(w, float(scale)), int(start_step))
+        cached = self._cache_get(self._base_key(base, opts)) is not None
+        base_f, steered_f = self.generate_rows([base, steered], opts)
+        motion = self._cache_get(self._base_key(base, opts))
+        if motion is None or motion.features is not base_f:  # evicted meanwhile (a full cache under load)
+            motion = _BaseMotion(base_f, self.generator.to_joints(base_f), self._concepts_of([base_f])[0])
+        if steered_f is base_f:  # no steering: the steered motion is the base motion
+            s_joints, s_concepts = motion.joints, motion.concepts
+        else:
+            s_joints, s_concepts = self.generator.to_joints(steered_f), self._concepts_of([steered_f])[0]
+        return Comparison(prompt, seed, opts.frames, w, float(scale), motion.joints, s_joints, motion.concepts, s_concepts,
+                          time.perf_counter() - started, cached)
 
     def warm_up(self, frames: int = 100, steps: int = DEFAULT_STEPS) -> float:
         """Generate once at the app's default size so the first user request does not pay for lazy
@@ -373,21 +509,36 @@ class MotionLab:
         return normalised.cpu().numpy() * self.generator.std + self.generator.mean
 
     def sweep(self, prompt: str, adapter: str, scales=SWEEP_SCALES, *, seed: int = 0, frames: int = 100, steps: int = DEFAULT_STEPS, guidance: float = 2.5) -> Sweep:
+        """The prompt at every strength, and the retain probes' base and steered motions at every strength: all in
+        one batched run (base motions from the cache where they are there)."""
         prompt = check_prompts([prompt])[0]
         seed = check_seed(seed)
         opts = self._options(frames, steps, guidance)
-        scales = [float(s) for s in scales]
+        if isinstance(scales, (str, bytes)) or not hasattr(scales, "__len__"):
+            raise ValueError("give 1 to 9 finite scales between -5 and 5")
+        try:
+            scales = [float(s) for s in scales]
+        except (TypeError, ValueError):
+            raise ValueError("give 1 to 9 finite scales between -5 and 5") from None
         if not 1 <= len(scales) <= 9 or not all(math.isfinite(s) and -5 <= s <= 5 for s in scales):
             raise ValueError("give 1 to 9 finite scales between -5 and 5")
-        with self.lock:
-            name = self.adapter_name(adapter)
-            concept = self.infos[name].concept
-            rows, drift = [], []
-            for s in scales:
-                rows.append(self.sample_pair(prompt, seed, opts, {name: 1.0}, s, 0)[1])
-                probes = [self.generator.to_joints(self.sample_pair(p, seed, opts, {name: 1.0}, s, 0)) for p in RETAIN_PROBES]
-                drift.append(float(np.mean([np.linalg.norm(j[1] - j[0], axis=-1).mean() for j in probes])))  # steered vs base
-        feats = torch.stack(rows)
+        name = self.adapter_name(adapter)
+        info = self.infos.get(name)
+        if info is None:
+            raise ValueError(f"adapter {adapter!r} was removed meanwhile")
+        concept = info.concept
+        T = opts.frames
+        shown = [Row(prompt, seed, T, steering({name: 1.0}, s)) for s in scales]
+        probe_base = [Row(p, seed, T) for p in RETAIN_PROBES]
+        probe_steered = [[Row(p, seed, T, steering({name: 1.0}, s)) for p in RETAIN_PROBES] for s in scales]
+        out = self.generate_rows(shown + probe_base + [r for rows in probe_steered for r in rows], opts)
+        n, m = len(scales), len(RETAIN_PROBES)
+        feats = torch.stack(out[:n])
+        base_j = [self.generator.to_joints(f) for f in out[n : n + m]]
+        drift = []
+        for k in range(n):
+            steered_j = [self.generator.to_joints(f) for f in out[n + m + k * m : n + m + (k + 1) * m]]
+            drift.append(float(np.mean([np.linalg.norm(s - b, axis=-1).mean() for s, b in zip(steered_j, base_j)])))  # steered vs base
         joints = list(self.generator.to_joints(feats))
         presence = [0.0] * len(scales)
         if self.judge is not None and concept in CONCEPT_INDEX:
@@ -499,7 +650,8 @@ def default_lab(**kwargs) -> MotionLab:
     MOTION_LORA_MAX_USER_ADAPTERS and MOTION_LORA_MAX_USER_MB."""
     return MotionLab(base=os.environ.get("MOTION_LORA_BASE", DEFAULT_BASE), user_dir=user_adapter_root(),
                      max_user_adapters=env_number("MOTION_LORA_MAX_USER_ADAPTERS", DEFAULT_MAX_USER_ADAPTERS, whole=True),
-                     max_user_mb=env_number("MOTION_LORA_MAX_USER_MB", DEFAULT_MAX_USER_MB), **kwargs)
+                     max_user_mb=env_number("MOTION_LORA_MAX_USER_MB", DEFAULT_MAX_USER_MB),
+                     max_batch_rows=int(env_number("MOTION_LORA_MAX_BATCH_ROWS", DEFAULT_MAX_BATCH_ROWS, whole=True)), **kwargs)
 
 
 def iterate_training(lab: MotionLab, config: UnlearnConfig, stop: threading.Event, **unlearn_kwargs) -> Iterator[TrainEvent | AdapterInfo | None]:
