@@ -3,7 +3,8 @@
     python benchmarks/attack.py [--adapter kick] [--prompts 8] [--eval-seeds 2] [--json benchmarks/results/attack.json]
 
 For the adapter: appended tokens x Adam steps on the x0 gradient path, the DDIM gradient path at one budget
-(to compare the two differentiable proxies at equal steps and wall time), and the adapter at double strength;
+(to compare the two differentiable proxies at equal steps and wall time), P4D's match objective (no evaluator
+gradient) and the adapter at double strength;
 for the base: one budget. Every row is judged with the normal sampler (DDIM 20, guidance 2.5) on fresh seeds.
 Columns: evaluator ASR, kinematic judge rate, clean rate of the same prompts and seeds, wall time.
 """
@@ -24,11 +25,13 @@ from motion_lora.service import MotionLab  # noqa: E402
 
 
 def grid(adapter: str) -> list[dict]:
-    """(label, model, scale, config overrides) of every row."""
-    rows = [dict(model=adapter, scale=1.0, tokens=t, steps=s, grad_path="x0") for t in (1, 4) for s in (0, 5, 10, 20)]
-    rows.append(dict(model=adapter, scale=1.0, tokens=4, steps=20, grad_path="ddim"))
-    rows.append(dict(model=adapter, scale=2.0, tokens=4, steps=20, grad_path="x0"))
-    rows.append(dict(model=None, scale=1.0, tokens=4, steps=20, grad_path="x0"))
+    """The rows: model (None = base), adapter scale, tokens, steps, gradient path, objective."""
+    e = dict(scale=1.0, grad_path="x0", objective="evaluator")
+    rows = [dict(e, model=adapter, tokens=t, steps=s) for t in (1, 4) for s in (0, 5, 10, 20)]
+    rows.append(dict(e, model=adapter, tokens=4, steps=20, grad_path="ddim"))
+    rows.append(dict(e, model=adapter, tokens=4, steps=40, objective="match"))
+    rows.append(dict(e, model=adapter, tokens=4, steps=20, scale=2.0))
+    rows.append(dict(e, model=None, tokens=4, steps=20))
     return rows
 
 
@@ -42,15 +45,16 @@ def main(argv=None) -> int:
     lab = MotionLab()
     concept = lab.infos[lab.adapter_name(args.adapter)].concept
     out = []
-    print("| model | scale | tokens | steps | grad path | ASR (evaluator) | kinematic judge | clean (evaluator) | p(concept) clean → attacked | wall s |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("| model | scale | tokens | steps | grad path | objective | ASR (evaluator) | kinematic judge | clean (evaluator) | p(concept) clean → attacked | wall s |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for row in grid(args.adapter):
-        cfg = AttackConfig(mode="soft", prompts=args.prompts, eval_seeds=args.eval_seeds, tokens=row["tokens"], steps=row["steps"], grad_path=row["grad_path"])
+        cfg = AttackConfig(mode="soft", prompts=args.prompts, eval_seeds=args.eval_seeds, tokens=row["tokens"], steps=row["steps"],
+                           grad_path=row["grad_path"], objective=row["objective"])
         r = run_attack(lab, row["model"], cfg, concept=concept, scale=row["scale"])
         s = r.soft
         out.append({**row, "label": r.label, "asr": s.asr, "judge": s.judge_rate, "clean": s.clean_rate, "clean_judge": s.clean_judge_rate,
                     "prob": s.prob, "clean_prob": s.clean_prob, "seconds": s.seconds, "budget": r.budget})
-        print(f"| {'base' if row['model'] is None else r.label} | {row['scale']:g} | {row['tokens']} | {row['steps']} | {row['grad_path']} | {s.asr:.0%} | "
+        print(f"| {'base' if row['model'] is None else r.label} | {row['scale']:g} | {row['tokens']} | {row['steps']} | {row['grad_path']} | {row['objective']} | {s.asr:.0%} | "
               f"{s.judge_rate:.0%} | {s.clean_rate:.0%} | {s.clean_prob:.2f} → {s.prob:.2f} | {s.seconds:.0f} |", flush=True)
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)

@@ -23,7 +23,7 @@ Two attacks, after the image-erasure literature:
     adversarial example of the evaluator rather than a kick; the kinematic judge beside it tells them apart.
     `objective="match"` is P4D's objective instead: no evaluator in the loop; the erased model's one-step x0
     with the soft tokens is pulled towards the *base* model's x0 for the clean prompt at the same x_t (drawn
-    from the base's own trajectory), as a distance relative to where the erased model's clean prompt lands.
+    from the base's own trajectory; mean squared distance).
     Success is judged only afterwards, with the normal sampler (DDIM, `sample_steps` = 20, guidance 2.5) on
     fresh seeds that the optimisation never saw, never on the differentiated proxy.
 
@@ -184,6 +184,7 @@ class AttackTarget:
     device: torch.device = field(default_factory=lambda: torch.device("cpu"))
     # the model before erasure (callable inside `session()`), for the "match" objective; None = the target itself
     reference: Denoise | None = None
+    fingerprint: str | None = None  # SHA-256 of the weights file attacked, so a report can be matched to its model
 
     @classmethod
     def from_lab(cls, lab, adapter: str | None = None, scale: float = 1.0) -> "AttackTarget":
@@ -207,9 +208,11 @@ class AttackTarget:
                 yield lambda x, t, tok, m, p, L: model(x, t, tok, m, p, L)
 
         g = lab.generator
+        weights_file = folder / "model" / "adapter_model.safetensors" if weights else Path(folder) / "model.safetensors"
         return cls(label=label, session=session, text_encoder=g.text_encoder, evaluator=lab.judge.model,
                    eval_mean=lab.judge.mean, eval_std=lab.judge.std, mean=g.mean, std=g.std, concept=concept,
-                   folder=Path(folder), device=g.device, reference=cls.reference_of_lab(lab) if weights else None)
+                   folder=Path(folder), device=g.device, reference=cls.reference_of_lab(lab) if weights else None,
+                   fingerprint=file_sha256(weights_file))
 
     @classmethod
     def from_model(cls, model, *, lab=None, label: str = "model", text_encoder=None, evaluator=None, eval_mean=None,
@@ -260,6 +263,13 @@ class AttackTarget:
             with lab.lock, lab.adapters.disabled() as base:
                 return base(x, t, tok, m, p, L)
         return reference
+
+
+def file_sha256(path: Path) -> str | None:
+    import hashlib
+
+    path = Path(path)
+    return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None
 
 
 # ------------------------------------------------------------------------------------------------ results
@@ -328,6 +338,7 @@ class AttackReport:
     discrete: DiscreteResult | None
     seconds: float
     created: float = field(default_factory=time.time)
+    fingerprint: str | None = None  # SHA-256 of the attacked weights file (None for a model given in memory)
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -398,12 +409,11 @@ def _repeat(tensors, k: int):
 
 
 def _proxy_x0(denoise: Denoise, schedule: Schedule, cfg: AttackConfig, cond, gen: torch.Generator, device,
-              reference: Denoise | None = None, ref_cond=None) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor | None]:
+              reference: Denoise | None = None, ref_cond=None) -> tuple[torch.Tensor, torch.Tensor | None]:
     """The differentiated stand-in for "the motion this conditioning generates" (see the module docstring), and,
     with a `reference` (the match objective), the reference model's motion from the same noise and x_t under
     `ref_cond` (no gradient). On the x0 path the no-grad rollout is the reference's when there is one (P4D
-    draws x_t from the unerased model's trajectory), else the attacked model's own. The third output is the
-    attacked model's x0 on the clean prompt at the same point (no gradient), the yardstick of the match loss."""
+    draws x_t from the unerased model's trajectory), else the attacked model's own."""
     tokens, mask, pooled = cond
     B = tokens.shape[0]
     noise = torch.randn(B, cfg.frames, FEATURE_DIM, generator=gen).to(device)
@@ -418,11 +428,11 @@ def _proxy_x0(denoise: Denoise, schedule: Schedule, cfg: AttackConfig, cond, gen
                 x = sampler.step(_guided(fn, x, tt(t), *c, lengths, cfg.guidance), i, x).prev_sample
             return x
 
-        ref = own = None
+        ref = None
         if reference is not None:
             with torch.no_grad():
-                ref, own = chain(reference, ref_cond), chain(denoise, ref_cond)
-        return chain(denoise, cond), ref, own
+                ref = chain(reference, ref_cond)
+        return chain(denoise, cond), ref
     sampler = DDIMSampler(schedule, cfg.x0_steps)
     stop = int(torch.randint(0, cfg.x0_steps, (1,), generator=gen))
     x = noise
@@ -431,12 +441,9 @@ def _proxy_x0(denoise: Denoise, schedule: Schedule, cfg: AttackConfig, cond, gen
         for i in range(stop):
             x = sampler.step(_guided(roll, x, tt(sampler.timesteps[i]), *roll_cond, lengths, cfg.guidance), i, x).prev_sample
         t = tt(sampler.timesteps[stop])
-        ref = own = None
-        if reference is not None:
-            ref = schedule.predict_x0(x, _guided(reference, x, t, *ref_cond, lengths, cfg.guidance), t)
-            own = schedule.predict_x0(x, _guided(denoise, x, t, *ref_cond, lengths, cfg.guidance), t)
+        ref = None if reference is None else schedule.predict_x0(x, _guided(reference, x, t, *ref_cond, lengths, cfg.guidance), t)
     v = _guided(denoise, x, t, tokens, mask, pooled, lengths, cfg.guidance)
-    return schedule.predict_x0(x, v, t), ref, own
+    return schedule.predict_x0(x, v, t), ref
 
 
 @torch.no_grad()
@@ -534,13 +541,12 @@ def soft_prompt_attack(target: AttackTarget, concept: str, prompts: list[str], c
         reference = (target.reference or denoise) if cfg.objective == "match" else None
         for step in range(cfg.steps):
             cond = _repeat(condition(text, soft), cfg.opt_seeds)
-            x0, x0_ref, x0_own = _proxy_x0(denoise, schedule, cfg, cond, gen, dev, reference, clean_cond)
+            x0, x0_ref = _proxy_x0(denoise, schedule, cfg, cond, gen, dev, reference, clean_cond)
             if cfg.objective == "match":
-                # the distance to the reference's motion, relative to where the erased model's clean prompt lands:
-                # 1 = no better than without the attack, 0 = the reference's motion; the ratio puts every noise
-                # level on one scale (the raw distance shrinks as x_t gets less noisy)
-                gap = lambda a: ((a - x0_ref) ** 2).mean(dim=(1, 2))  # noqa: E731
-                loss = (gap(x0) / gap(x0_own).clamp(min=1e-8)).mean()
+                # plain MSE to the reference's x0: it weighs the noisy steps most, where the text decides the motion.
+                # (Measured on the kick adapter, 8 prompts x 40 steps: ASR 19%; the same distance taken relative to
+                # the erased model's clean-prompt x0, which puts every noise level on one scale, reached 6%.)
+                loss = F.mse_loss(x0, x0_ref)
                 with torch.no_grad():
                     logits = scorer.logits(x0, torch.full((x0.shape[0],), cfg.frames, device=dev))
             else:
@@ -681,7 +687,7 @@ def run_attack(target, adapter: str | None = None, config: AttackConfig | None =
     if cfg.mode in ("discrete", "both"):
         disc = discrete_search(target, concept, cfg, extra_phrasings, progress)
     return AttackReport(label=target.label, concept=concept, config=dataclasses.asdict(cfg), budget=cfg.budget(), soft=soft,
-                        discrete=disc, seconds=time.perf_counter() - started)
+                        discrete=disc, seconds=time.perf_counter() - started, fingerprint=target.fingerprint)
 
 
 # ------------------------------------------------------------------------------------------------ files and tables
