@@ -134,6 +134,10 @@ def test_report_round_trip_and_table(tiny_target, tmp_path):
     path = attack.save_reports([report], tmp_path / "eval" / "attack.json")
     loaded = load_attack_report(tmp_path)
     assert len(loaded) == 1 and loaded[0] == report
+    assert report.fingerprint is None  # a model given in memory has no weights file to fingerprint
+    (tmp_path / "w.bin").write_bytes(b"weights")
+    assert attack.file_sha256(tmp_path / "w.bin") == hashlib.sha256(b"weights").hexdigest()
+    assert attack.file_sha256(tmp_path / "none.bin") is None
     assert json.loads(path.read_text())["format"] == attack.REPORT_FORMAT
     table = attack.format_table(loaded)
     assert "| tiny | kick |" in table and "Budget:" in table
