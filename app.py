@@ -23,7 +23,7 @@ from fastapi.exceptions import RequestValidationError
 from motion_lora import ui
 from motion_lora.adapters import PRESETS, LoraSpec
 from motion_lora.generator import MAX_PROMPT_CHARS
-from motion_lora.sampler import DEFAULT_STEPS
+from motion_lora.sampler import DEFAULT_SCHEDULER, DEFAULT_STEPS, SCHEDULERS
 from motion_lora.service import SWEEP_SCALES, MotionLab, default_lab, iterate_training, seconds_to_frames
 from motion_lora.skeleton import FPS
 from motion_lora.unlearn import TrainEvent, UnlearnConfig
@@ -80,7 +80,8 @@ per-timestep weight.
   trained on MotionBank; they are not comparable with published numbers and can be fooled.
 - **Small model, small data.** Motions are short and stylised; unusual prompts (including other languages —
   accepted, but the encoder is English) give generic motion.
-- **CPU.** Generation takes seconds, in-app training minutes; requests are queued one at a time.
+- **CPU.** Generation takes about a second, in-app training minutes; visitors' generations that arrive together are
+  denoised in one merged batch, so a busy server answers more of them per second rather than one at a time.
 - Erasure is not removal of knowledge: large negative strengths or adversarial prompts can bring the concept back.
 """
 
@@ -106,6 +107,7 @@ def build_demo(lab: MotionLab) -> gr.Blocks:
     cap = ui.max_iterations()
     training_off = ui.training_disabled()
     require_login = ui.login_required()
+    generations = max(1, lab.batcher.max_rows // 2)  # side-by-sides that fit one merged batch
 
     def concepts(owner: str | None = None) -> list[tuple[str, str]]:
         return ui.adapter_choices(lab, owner)
@@ -130,8 +132,7 @@ def build_demo(lab: MotionLab) -> gr.Blocks:
 
     # ------------------------------------------------------------------ handlers
 
-    @ui.user_errors
-    def generate(prompt, adapters, scale, seed, seconds, steps, guidance, start_step, weights):
+    def run_compare(prompt, adapters, scale, seed, seconds, steps, guidance, start_step, weights, scheduler):
         picked = ui.adapter_list(adapters)
         if not picked:
             raise ValueError("choose at least one adapter to compare with the base model")
@@ -140,17 +141,38 @@ def build_demo(lab: MotionLab) -> gr.Blocks:
             prompt, picked, scale=ui.number(scale, "strength", -5, 5), weights=w, seed=ui.number(seed, "seed", 0, 2**31 - 1, whole=True),
             frames=seconds_to_frames(ui.number(seconds, "length (s)", 1, 9.8)), steps=ui.number(steps, "steps", 1, 200, whole=True),
             guidance=ui.number(guidance, "guidance", 0, 20), start_step=ui.number(start_step, "start step", 0, 200, whole=True),
+            scheduler=ui.scheduler(scheduler),
         )
-        label = ui.steered_label(c, names())
-        player = ui.player_html([("base", c.base_joints), (label, c.steered_joints)])
+        return c, ui.steered_label(c, names())
+
+    @ui.user_errors
+    def generate(prompt, adapters, scale, seed, seconds, steps, guidance, start_step, weights, scheduler=DEFAULT_SCHEDULER):
+        c, label = run_compare(prompt, adapters, scale, seed, seconds, steps, guidance, start_step, weights, scheduler)
+        player = ui.player_html([("base", c.base_joints), (label, c.steered_joints)], keep="compare")
         files = ui.comparison_files(c, outputs.new("compare"), label)
         return player, dict(c.base_concepts), dict(c.steered_concepts), files, ui.comparison_summary(c, label), ui.comparison_clip(c, label)
 
     @ui.user_errors
-    def sweep(prompt, adapter, scales, seed, seconds, steps):
+    def restrength(prompt, adapters, scale, seed, seconds, steps, guidance, start_step, weights, scheduler=DEFAULT_SCHEDULER):
+        """The strength slider's release: the same comparison at the new strength, the base motion reused from the
+        cache, the player resuming at its time position. Downloads follow in a second step (`downloads`)."""
+        c, label = run_compare(prompt, adapters, scale, seed, seconds, steps, guidance, start_step, weights, scheduler)
+        player = ui.player_html([("base", c.base_joints), (label, c.steered_joints)], keep="compare", resume=True)
+        return player, dict(c.base_concepts), dict(c.steered_concepts), None, ui.comparison_summary(c, label), ui.comparison_clip(c, label)
+
+    @ui.user_errors
+    def downloads(clip):
+        """The download files of this session's last comparison (after a slider release)."""
+        if not clip or "comparison" not in clip:
+            return None
+        return ui.comparison_files(clip["comparison"], outputs.new("compare"), clip["labels"][1])
+
+    @ui.user_errors
+    def sweep(prompt, adapter, scales, seed, seconds, steps, scheduler=DEFAULT_SCHEDULER):
         values = ui.number_list(scales, "scales", -5, 5) or list(SWEEP_SCALES)
         s = lab.sweep(prompt, adapter, values, seed=ui.number(seed, "seed", 0, 2**31 - 1, whole=True),
-                      frames=seconds_to_frames(ui.number(seconds, "length (s)", 1, 9.8)), steps=ui.number(steps, "steps", 1, 200, whole=True))
+                      frames=seconds_to_frames(ui.number(seconds, "length (s)", 1, 9.8)), steps=ui.number(steps, "steps", 1, 200, whole=True),
+                      scheduler=ui.scheduler(scheduler))
         concept = lab.infos[s.adapter].concept
         player = ui.player_html([(f"×{v:g}", j) for v, j in zip(s.scales, s.joints)], layout="grid")
         data = {"prompt": s.prompt, "adapter": s.adapter, "concept": concept, "scales": s.scales, "presence": s.presence,
@@ -322,6 +344,7 @@ def build_demo(lab: MotionLab) -> gr.Blocks:
                         with gr.Accordion("Advanced", open=False):
                             start_step = gr.Slider(0, 100, value=0, step=1, label="Start step", info="the adapter is off for the first N sampling steps (keeps the overall layout, edits details)")
                             weights = gr.Textbox("", label="Per-adapter weights", placeholder="e.g. 1, 0.5 — one per chosen adapter; empty = all 1")
+                            scheduler = gr.Dropdown(list(SCHEDULERS), value=DEFAULT_SCHEDULER, label="Scheduler", info="the diffusers sampler of both motions")
                         go_btn = gr.Button("Generate", variant="primary", size="lg")
                     with gr.Column(scale=3, min_width=420):
                         player = gr.HTML(label="player", value=ui.placeholder_html("Type a prompt and press Generate: base and steered motion play side by side from the same noise."), elem_id="compare-player", js_on_load=None, min_height=320)
@@ -335,12 +358,16 @@ def build_demo(lab: MotionLab) -> gr.Blocks:
                         clip_state = gr.State(None)  # this session's last comparison, for the video
                         with gr.Accordion("Details (JSON)", open=False):
                             summary = gr.JSON(label="generation summary")
-                gen_inputs = [prompt, adapters, strength, seed, length, steps, guidance, start_step, weights]
+                gen_inputs = [prompt, adapters, strength, seed, length, steps, guidance, start_step, weights, scheduler]
                 gen_outputs = [player, base_label, steered_label, files, summary, clip_state]
                 generate_fn = ui.gpu(generate)
-                go_btn.click(generate_fn, gen_inputs, gen_outputs, api_name="generate", concurrency_limit=1, concurrency_id="model")
-                prompt.submit(generate_fn, gen_inputs, gen_outputs, api_visibility="private", concurrency_limit=1, concurrency_id="model")
-                strength.release(generate_fn, gen_inputs, gen_outputs, api_visibility="private", concurrency_limit=1, concurrency_id="model", trigger_mode="always_last")
+                # Generations wait inside MotionLab, whose queue merges the concurrent ones into one batch: the event
+                # limit is how many may wait there at once (one merged batch), not one at a time.
+                merged = dict(concurrency_limit=generations, concurrency_id="generate")
+                go_btn.click(generate_fn, gen_inputs, gen_outputs, api_name="generate", **merged)
+                prompt.submit(generate_fn, gen_inputs, gen_outputs, api_visibility="private", **merged)
+                strength.release(ui.gpu(restrength), gen_inputs, gen_outputs, api_visibility="private", trigger_mode="always_last", **merged).then(
+                    downloads, clip_state, files, api_visibility="private", concurrency_limit=2, concurrency_id="video")
                 dice.click(lambda: random.randint(0, 99_999), None, seed, queue=False, api_visibility="private")
                 video_btn.click(video, clip_state, video_file, api_name="compare_video", concurrency_limit=2, concurrency_id="video")
 
@@ -354,7 +381,9 @@ def build_demo(lab: MotionLab) -> gr.Blocks:
                         with gr.Row():
                             sw_seed = gr.Number(0, label="Seed", minimum=0, maximum=2**31 - 1)
                             sw_length = gr.Slider(2, 9.8, value=4.0, step=0.2, label="Length (s)")
-                        sw_steps = gr.Slider(1, 100, value=20, step=1, label="Sampling steps")
+                        with gr.Row():
+                            sw_steps = gr.Slider(1, 100, value=DEFAULT_STEPS, step=1, label="Sampling steps", scale=2)
+                            sw_scheduler = gr.Dropdown(list(SCHEDULERS), value=DEFAULT_SCHEDULER, label="Scheduler", scale=1)
                         sw_btn = gr.Button("Run sweep", variant="primary", size="lg")
                         gr.Markdown("Each strength also generates two retain probes (*a person walks forward*, *someone jumps up in place*) "
                                     "to measure how far the adapter moves motions it should leave alone.")
@@ -367,8 +396,8 @@ def build_demo(lab: MotionLab) -> gr.Blocks:
                         sw_state = gr.State(None)  # this session's last sweep, for the video
                         with gr.Accordion("Details (JSON)", open=False):
                             sw_json = gr.JSON(label="sweep data")
-                sw_btn.click(ui.gpu(sweep), [sw_prompt, sw_adapter, sw_scales, sw_seed, sw_length, sw_steps], [sw_player, sw_plot, sw_json, sw_state],
-                             api_name="sweep", concurrency_limit=1, concurrency_id="model")
+                sw_btn.click(ui.gpu(sweep), [sw_prompt, sw_adapter, sw_scales, sw_seed, sw_length, sw_steps, sw_scheduler], [sw_player, sw_plot, sw_json, sw_state],
+                             api_name="sweep", **merged)
                 sw_video_btn.click(video, sw_state, sw_video_file, api_name="sweep_video", concurrency_limit=2, concurrency_id="video")
 
             # ---------------------------------------------------------- Unlearn

@@ -133,13 +133,16 @@ class Job:
 class Batcher:
     """The request-merging queue. `execute(jobs)` runs under `lock` and sets every job's outcome (`job.finish`)."""
 
-    def __init__(self, execute: Callable[[list[Job]], None], lock: threading.RLock, max_rows: int = 32):
+    def __init__(self, execute: Callable[[list[Job]], None], lock: threading.RLock, max_rows: int = 32,
+                 gather_fraction: float = 0.25, gather_max_s: float = 0.3):
         if max_rows < 1:
             raise ValueError(f"a batch must hold at least one row, got {max_rows}")
         self.execute, self.lock, self.max_rows = execute, lock, int(max_rows)
+        self.gather_fraction, self.gather_max_s = float(gather_fraction), float(gather_max_s)
         self._cond = threading.Condition()
         self._pending: list[Job] = []
         self._leading = False
+        self._last = (0, 0.0)  # (jobs, seconds) of the previous batch
         self.history: deque[tuple[int, int]] = deque(maxlen=256)  # (jobs, rows) of the latest batches
 
     @property
@@ -158,6 +161,7 @@ class Batcher:
             return job.result
         with self._cond:
             self._pending.append(job)
+            self._cond.notify_all()  # a gathering leader counts arrivals
             while not job.done and self._leading:
                 self._cond.wait()
             lead = not job.done
@@ -168,8 +172,11 @@ class Batcher:
                 while not job.done:
                     with self.lock:  # wait for the model first: requests pile up meanwhile and join this batch
                         with self._cond:
+                            self._gather()
                             batch = self._take()
+                        started = time.perf_counter()
                         self._run(batch)
+                        self._last = (len(batch), time.perf_counter() - started)
             finally:
                 with self._cond:
                     self._leading = False
@@ -177,6 +184,19 @@ class Batcher:
         if job.error is not None:
             raise job.error
         return job.result
+
+    def _gather(self) -> None:
+        """Under load, wait a little for the callers the previous batch just answered: they come straight back
+        (a closed loop of visitors), and without the wait the first one back would run alone while the rest wait
+        a whole batch for it. Waits only while fewer jobs are queued than the previous batch held, at most
+        gather_fraction of that batch's time (and gather_max_s): a lone visitor never waits."""
+        jobs, seconds = self._last
+        deadline = time.perf_counter() + min(self.gather_max_s, self.gather_fraction * seconds)
+        while len(self._pending) < jobs and sum(len(j.rows) for j in self._pending) < self.max_rows:
+            left = deadline - time.perf_counter()
+            if left <= 0:
+                break
+            self._cond.wait(left)
 
     def _take(self) -> list[Job]:
         """The oldest job and every later one with its key, in arrival order, up to max_rows (the first always)."""

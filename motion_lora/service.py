@@ -47,7 +47,7 @@ from .denoiser import MotionDenoiser
 from .evaluation import EvalPrompt, Judge, present, prompt_sets, set_metrics
 from .generator import MotionGenerator, SampleOptions, check_prompts
 from . import kinematic_judge
-from .sampler import DEFAULT_STEPS
+from .sampler import DEFAULT_SCHEDULER, DEFAULT_STEPS
 from .skeleton import FPS
 from .train import adapter_folder_name, remove_stale_staging, unlearn_to_folder
 from .unlearn import TrainEvent, UnlearnConfig
@@ -60,6 +60,7 @@ LOCAL_OWNER = "local"  # the owner id of library / CLI callers (not a web visito
 DEFAULT_MAX_USER_ADAPTERS = 20
 DEFAULT_MAX_USER_MB = 200.0
 DEFAULT_MAX_BATCH_ROWS = 32  # motions denoised in one merged batch (a side-by-side is 2, 1 when its base is cached)
+DEFAULT_TRAINING_NICE = 10  # how much an in-app training lowers its thread's CPU priority (MOTION_LORA_TRAINING_NICE; 0 = not)
 BASE_CACHE_SIZE = 128  # base motions kept for the live strength slider (about 0.2 MB each at full length)
 SHIPPED, USER = "shipped", "user"
 
@@ -117,11 +118,12 @@ class Comparison:
     steered_concepts: list[tuple[str, float]]
     seconds: float
     base_cached: bool = False  # the base motion came from the cache (same prompt, seed, length and sampling settings)
+    options: SampleOptions | None = None  # the sampling settings (steps, guidance, scheduler, ...)
 
 
 @dataclass
-class _BaseMotion:
-    """A cached base motion: normalised features (T, 263), joints (T, 22, 3), the evaluator's top concepts."""
+class Motion:
+    """One generated motion: normalised features (T, 263), joints (T, 22, 3), the evaluator's top concepts."""
 
     features: torch.Tensor
     joints: np.ndarray
@@ -163,7 +165,7 @@ class MotionLab:
         if isinstance(max_batch_rows, bool) or not isinstance(max_batch_rows, int) or max_batch_rows < 2:
             raise ValueError(f"a merged batch must hold at least 2 motions (one side-by-side), got {max_batch_rows!r}")
         self.batcher = Batcher(self._execute, self.lock, max_rows=max_batch_rows)
-        self._base_cache: OrderedDict[tuple, _BaseMotion] = OrderedDict()
+        self._base_cache: OrderedDict[tuple, Motion] = OrderedDict()
         self._cache_lock = threading.Lock()
         self.training_lock = threading.Lock()
         self.shipped_root = checkpoint_root() / DATASET_NAME
@@ -342,8 +344,8 @@ class MotionLab:
 
     # ------------------------------------------------------------------ generation
 
-    def _options(self, frames: int, steps: int, guidance: float) -> SampleOptions:
-        return SampleOptions(frames=frames, steps=steps, guidance=guidance).validated()
+    def _options(self, frames: int, steps: int, guidance: float, scheduler: str = DEFAULT_SCHEDULER) -> SampleOptions:
+        return SampleOptions(frames=frames, steps=steps, guidance=guidance, scheduler=scheduler).validated()
 
     # Generation runs on rows (motion_lora.batching): each motion of a request is a Row with its own prompt,
     # seed, length and adapter factors; requests that share the sampling settings are merged into one batch by
@@ -358,14 +360,14 @@ class MotionLab:
     def _base_key(self, row: Row, opts: SampleOptions) -> tuple:
         return (str(self.generator.checkpoint), row.prompt, row.seed, replace(opts, frames=row.frames))
 
-    def _cache_get(self, key: tuple) -> _BaseMotion | None:
+    def _cache_get(self, key: tuple) -> Motion | None:
         with self._cache_lock:
             hit = self._base_cache.get(key)
             if hit is not None:
                 self._base_cache.move_to_end(key)
             return hit
 
-    def _cache_put(self, key: tuple, motion: _BaseMotion) -> None:
+    def _cache_put(self, key: tuple, motion: Motion) -> None:
         with self._cache_lock:
             self._base_cache[key] = motion
             self._base_cache.move_to_end(key)
@@ -392,8 +394,8 @@ class MotionLab:
                                          denoise=lambda x, t, tok, m, p, L, _i: model(x, t, tok, m, p, L))
 
     def _execute(self, jobs: list[Job]) -> None:
-        """The batcher's work (under self.lock): every job's rows in one batch. A job naming an adapter that is
-        gone fails alone; the rest still run."""
+        """The batcher's work (under self.lock): every job's rows in one batch, then their joints and the
+        evaluator's concepts for the whole batch at once. A job naming an adapter that is gone fails alone."""
         live = []
         for job in jobs:
             gone = sorted({n for r in job.rows for n, _ in r.steer if n not in self.adapters.specs})
@@ -405,47 +407,42 @@ class MotionLab:
             return
         rows = [r for job in live for r in job.rows]
         feats = self._sample_rows(rows, live[0].key)
+        joints = self.generator.to_joints(feats)  # padded frames come after a row's own: its joints do not see them
+        lengths = [r.frames for r in rows]
+        concepts = self._concepts(feats, lengths)
         k = 0
         for job in live:
-            job.finish([feats[k + i, : r.frames].clone() for i, r in enumerate(job.rows)])
+            job.finish([Motion(feats[k + i, :n].clone(), joints[k + i, :n].copy(), concepts[k + i])
+                        for i, n in enumerate(lengths[k : k + len(job.rows)])])
             k += len(job.rows)
 
-    def generate_rows(self, rows: list[Row], opts: SampleOptions) -> list[torch.Tensor]:
-        """Normalised features (frames, 263) for each row, in one merged batch (with whatever else is queued).
-        Base rows come from the cache when they can, and go into it when they are computed."""
+    def generate_rows(self, rows: list[Row], opts: SampleOptions) -> list[Motion]:
+        """Each row's motion, from one merged batch (with whatever else is queued). Base rows come from the cache
+        when they can, and go into it when they are computed; equal rows are computed once."""
         opts = opts.validated()
         canon = [Row(r.prompt, r.seed, r.frames) if r.is_base(opts.steps) else r for r in rows]
-        out: list[torch.Tensor | None] = [None] * len(rows)
+        out: list[Motion | None] = [None] * len(rows)
         todo: dict[Row, list[int]] = {}
         for i, r in enumerate(canon):
             hit = self._cache_get(self._base_key(r, opts)) if not r.steer else None
             if hit is not None:
-                out[i] = hit.features
+                out[i] = hit
             else:
                 todo.setdefault(r, []).append(i)
         if todo:
             unique = list(todo)
-            for r, f in zip(unique, self.batcher.run(self._batch_key(opts), unique)):
+            for r, motion in zip(unique, self.batcher.run(self._batch_key(opts), unique)):
                 for i in todo[r]:
-                    out[i] = f
-            fresh = [r for r in unique if not r.steer]
-            if fresh:
-                feats = [out[todo[r][0]] for r in fresh]
-                joints = [self.generator.to_joints(f) for f in feats]
-                top = self._concepts_of(feats)
-                for r, f, j, c in zip(fresh, feats, joints, top):
-                    self._cache_put(self._base_key(r, opts), _BaseMotion(f, j, c))
+                    out[i] = motion
+                if not r.steer:
+                    self._cache_put(self._base_key(r, opts), motion)
         return out
 
-    def _concepts_of(self, feats: list[torch.Tensor], k: int = 3) -> list[list[tuple[str, float]]]:
-        """The evaluator's top concepts of motions of any lengths (one evaluator call)."""
-        if self.judge is None or not feats:
-            return [[] for _ in feats]
-        T = max(len(f) for f in feats)
-        u = np.zeros((len(feats), T, feats[0].shape[-1]), dtype=np.float32)
-        for i, f in enumerate(feats):
-            u[i, : len(f)] = self._unnormalise(f)
-        _, probs = self.judge.score(u, np.array([len(f) for f in feats]))
+    def _concepts(self, normalised: torch.Tensor, lengths: list[int], k: int = 3) -> list[list[tuple[str, float]]]:
+        """The evaluator's top concepts of a padded batch (N, T, 263) with each row's own length."""
+        if self.judge is None:
+            return [[] for _ in range(len(normalised))]
+        _, probs = self.judge.score(self._unnormalise(normalised), np.asarray(lengths))
         return self.judge.top_concepts(probs, k)
 
     def sample_pair(self, prompt: str, seed: int, opts: SampleOptions, weights: dict[str, float], scale: float, start_step: int) -> torch.Tensor:
@@ -456,13 +453,14 @@ class MotionLab:
         with self.lock:
             return self._sample_rows(rows, opts)
 
-    def compare(self, prompt: str, adapters: list[str] | str, *, scale: float = 1.0, weights: list[float] | None = None, seed: int = 0, frames: int = 120, steps: int = DEFAULT_STEPS, guidance: float = 2.5, start_step: int = 0) -> Comparison:
+    def compare(self, prompt: str, adapters: list[str] | str, *, scale: float = 1.0, weights: list[float] | None = None, seed: int = 0, frames: int = 120, steps: int = DEFAULT_STEPS, guidance: float = 2.5, start_step: int = 0,
+                scheduler: str = DEFAULT_SCHEDULER) -> Comparison:
         """Base and steered motion from the same noise. Concurrent calls are merged into one batch; the base motion
         is reused from the cache when this prompt, seed, length and sampling settings were generated before, so a
         new strength costs only the steered motion."""
         prompt = check_prompts([prompt])[0]
         seed = check_seed(seed)
-        opts = self._options(frames, steps, guidance)
+        opts = self._options(frames, steps, guidance, scheduler)
         if isinstance(start_step, bool) or not isinstance(start_step, (int, float)) or not 0 <= start_step <= opts.steps or int(start_step) != start_step:
             raise ValueError(f"start step must be a whole number between 0 and {opts.steps}, got {start_step!r}")
         if isinstance(scale, bool) or not isinstance(scale, (int, float)) or not math.isfinite(scale) or not -5 <= scale <= 5:
@@ -478,16 +476,9 @@ class MotionLab:
         base = Row(prompt, seed, opts.frames)
         steered = Row(prompt, seed, opts.frames, steering(w, float(scale)), int(start_step))
         cached = self._cache_get(self._base_key(base, opts)) is not None
-        base_f, steered_f = self.generate_rows([base, steered], opts)
-        motion = self._cache_get(self._base_key(base, opts))
-        if motion is None or motion.features is not base_f:  # evicted meanwhile (a full cache under load)
-            motion = _BaseMotion(base_f, self.generator.to_joints(base_f), self._concepts_of([base_f])[0])
-        if steered_f is base_f:  # no steering: the steered motion is the base motion
-            s_joints, s_concepts = motion.joints, motion.concepts
-        else:
-            s_joints, s_concepts = self.generator.to_joints(steered_f), self._concepts_of([steered_f])[0]
-        return Comparison(prompt, seed, opts.frames, w, float(scale), motion.joints, s_joints, motion.concepts, s_concepts,
-                          time.perf_counter() - started, cached)
+        b, st = self.generate_rows([base, steered], opts)
+        return Comparison(prompt, seed, opts.frames, w, float(scale), b.joints, st.joints, b.concepts, st.concepts,
+                          time.perf_counter() - started, cached, opts)
 
     def warm_up(self, frames: int = 100, steps: int = DEFAULT_STEPS) -> float:
         """Generate once at the app's default size so the first user request does not pay for lazy
@@ -508,12 +499,13 @@ class MotionLab:
     def _unnormalise(self, normalised: torch.Tensor) -> np.ndarray:
         return normalised.cpu().numpy() * self.generator.std + self.generator.mean
 
-    def sweep(self, prompt: str, adapter: str, scales=SWEEP_SCALES, *, seed: int = 0, frames: int = 100, steps: int = DEFAULT_STEPS, guidance: float = 2.5) -> Sweep:
+    def sweep(self, prompt: str, adapter: str, scales=SWEEP_SCALES, *, seed: int = 0, frames: int = 100, steps: int = DEFAULT_STEPS, guidance: float = 2.5,
+              scheduler: str = DEFAULT_SCHEDULER) -> Sweep:
         """The prompt at every strength, and the retain probes' base and steered motions at every strength: all in
         one batched run (base motions from the cache where they are there)."""
         prompt = check_prompts([prompt])[0]
         seed = check_seed(seed)
-        opts = self._options(frames, steps, guidance)
+        opts = self._options(frames, steps, guidance, scheduler)
         if isinstance(scales, (str, bytes)) or not hasattr(scales, "__len__"):
             raise ValueError("give 1 to 9 finite scales between -5 and 5")
         try:
@@ -533,13 +525,13 @@ class MotionLab:
         probe_steered = [[Row(p, seed, T, steering({name: 1.0}, s)) for p in RETAIN_PROBES] for s in scales]
         out = self.generate_rows(shown + probe_base + [r for rows in probe_steered for r in rows], opts)
         n, m = len(scales), len(RETAIN_PROBES)
-        feats = torch.stack(out[:n])
-        base_j = [self.generator.to_joints(f) for f in out[n : n + m]]
+        feats = torch.stack([o.features for o in out[:n]])
+        base_j = [o.joints for o in out[n : n + m]]
         drift = []
         for k in range(n):
-            steered_j = [self.generator.to_joints(f) for f in out[n + m + k * m : n + m + (k + 1) * m]]
+            steered_j = [o.joints for o in out[n + m + k * m : n + m + (k + 1) * m]]
             drift.append(float(np.mean([np.linalg.norm(s - b, axis=-1).mean() for s, b in zip(steered_j, base_j)])))  # steered vs base
-        joints = list(self.generator.to_joints(feats))
+        joints = [o.joints for o in out[:n]]
         presence = [0.0] * len(scales)
         if self.judge is not None and concept in CONCEPT_INDEX:
             u = self._unnormalise(feats)
@@ -630,8 +622,9 @@ class MotionLab:
         return present(probs, prompts)
 
 
-def env_number(name: str, default: float, whole: bool = False) -> float:
-    """A positive number from the environment, else `default`; a malformed value is an error naming it."""
+def env_number(name: str, default: float, whole: bool = False, allow_zero: bool = False) -> float:
+    """A positive (or, with allow_zero, non-negative) number from the environment, else `default`; a malformed
+    value is an error naming it."""
     raw = os.environ.get(name, "").strip()
     if not raw:
         return default
@@ -639,9 +632,24 @@ def env_number(name: str, default: float, whole: bool = False) -> float:
         value = int(raw) if whole else float(raw)
     except ValueError:
         raise ValueError(f"{name}={raw!r} is not a {'whole ' if whole else ''}number") from None
-    if not value > 0:
-        raise ValueError(f"{name} must be positive, got {raw}")
+    if not (value >= 0 if allow_zero else value > 0):
+        raise ValueError(f"{name} must be {'non-negative' if allow_zero else 'positive'}, got {raw}")
     return value
+
+
+def lower_priority(nice: int) -> bool:
+    """Lower the CPU priority of the calling thread by `nice` (Linux: threads have their own nice value, and the
+    threads it starts later, such as its torch worker threads, inherit it). The app's training thread does this
+    so that visitors' generations are served first while a training runs; it still uses every idle cycle.
+    Returns whether it applied."""
+    if nice <= 0 or not hasattr(os, "setpriority"):
+        return False
+    try:
+        tid = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, tid, min(19, os.getpriority(os.PRIO_PROCESS, tid) + int(nice)))
+        return True
+    except OSError:
+        return False
 
 
 def default_lab(**kwargs) -> MotionLab:
@@ -662,6 +670,7 @@ def iterate_training(lab: MotionLab, config: UnlearnConfig, stop: threading.Even
     done = object()
 
     def work():
+        lower_priority(env_number("MOTION_LORA_TRAINING_NICE", DEFAULT_TRAINING_NICE, whole=True, allow_zero=True))
         try:
             q.put(lab.unlearn(config, stop, on_event=q.put, **unlearn_kwargs))
         except BaseException as err:  # surfaced to the consumer

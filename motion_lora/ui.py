@@ -150,6 +150,15 @@ def adapter_list(value) -> list[str]:
     return out
 
 
+def scheduler(value) -> str:
+    """A scheduler name from the dropdown / API (one of motion_lora.sampler.SCHEDULERS), else a ValueError."""
+    from .sampler import SCHEDULERS, check_scheduler
+
+    if not isinstance(value, str) or len(value) > 40:
+        raise ValueError(f"scheduler must be one of {', '.join(SCHEDULERS)}; got {reprlib.repr(value)}")
+    return check_scheduler(value)
+
+
 def lines(text, name: str, max_items: int = 32) -> tuple[str, ...]:
     """Distinct non-empty lines of a text box (prompts, one per line)."""
     if not text:
@@ -236,22 +245,50 @@ def own_choices(lab: MotionLab, owner: str | None) -> list[tuple[str, str]]:
 
 # Mounts a MotionPlayer on every [data-motion-payload] element as it appears, and destroys players whose
 # element left the page, lost the player's DOM, or got a new payload (Gradio re-rendering the same gr.HTML).
+# A host with data-motion-keep="<slot>" leaves its playback state (time, playing, speed, loop, camera) under that
+# slot when its player goes; a new host of the same slot with the option resume: true picks it up (from the
+# old player itself while it is still on the page), so a re-generated motion plays on from the same instant.
 MOUNT_SCRIPT = """
 (function () {
   if (window.__motionMountInstalled) return;
   window.__motionMountInstalled = true;
+  var kept = window.__motionKept = window.__motionKept || {};
+  function stateOf(p) {
+    return {time: p.time, playing: p.playing, speed: p.speed, loop: p.loop, yaw: p.yaw, pitch: p.pitch, zoom: p.zoom};
+  }
+  function restore(p, st) {
+    var end = (p.numFrames - 1) / p.fps;
+    p.time = st.time > end ? (p.loop && p.duration > 0 ? st.time % p.duration : end) : Math.max(0, st.time);
+    p.speed = st.speed; p.loop = st.loop; p.yaw = st.yaw; p.pitch = st.pitch; p.zoom = st.zoom;
+    if (p.speedSelect) p.speedSelect.value = String(st.speed);
+    if (p.loopBox) p.loopBox.checked = st.loop;
+    p._setFrame(Math.min(p.numFrames - 1, Math.floor(p.time * p.fps + 1e-6)));
+    if (st.playing) p.play(); else p.pause();
+    p._cameraChanged();
+    p._dirty = true;
+  }
   function sync() {
     if (!window.MotionPlayer) return;
     (window.__motionPlayers || []).slice().forEach(function (p) {
       var c = p.container;
-      if (!c.isConnected || !c.contains(p.root) || c.getAttribute("data-motion-payload") !== c.__motionSource) p.destroy();
+      if (!c.isConnected || !c.contains(p.root) || c.getAttribute("data-motion-payload") !== c.__motionSource) {
+        if (c.dataset && c.dataset.motionKeep) kept[c.dataset.motionKeep] = stateOf(p);
+        p.destroy();
+      }
     });
     document.querySelectorAll("[data-motion-payload]").forEach(function (node) {
       if (node.__motionPlayer) return;
       try {
         var opts = node.dataset.motionOptions ? JSON.parse(node.dataset.motionOptions) : {};
+        var slot = node.dataset.motionKeep, st = null;
+        if (slot && opts.resume) {
+          (window.__motionPlayers || []).forEach(function (p) { if (p.container.dataset.motionKeep === slot) st = stateOf(p); });
+          st = st || kept[slot] || null;
+        }
         node.__motionSource = node.getAttribute("data-motion-payload");
-        node.__motionPlayer = new MotionPlayer(node, JSON.parse(node.__motionSource), opts);
+        var player = node.__motionPlayer = new MotionPlayer(node, JSON.parse(node.__motionSource), opts);
+        if (st) restore(player, st);
+        player.resumed = !!st;
       } catch (err) { console.error("MotionPlayer:", err); }
     });
   }
@@ -288,13 +325,18 @@ def head_html() -> str:
     return f"<style>\n{css}\n</style>\n<script>\n{js}\n</script>\n<script>\n{MOUNT_SCRIPT}\n</script>\n"
 
 
-def player_html(motions: list[tuple[str, np.ndarray]], captions: list[str] | None = None, layout: str = "row") -> str:
-    """A div the head script turns into a MotionPlayer (the payload rides in a data attribute)."""
+def player_html(motions: list[tuple[str, np.ndarray]], captions: list[str] | None = None, layout: str = "row",
+                keep: str | None = None, resume: bool = False) -> str:
+    """A div the head script turns into a MotionPlayer (the payload rides in a data attribute).
+
+    `keep` names a slot ('compare'): the player leaves its playback state there when it is replaced, and a new
+    player of the slot rendered with `resume=True` (the strength slider's re-generation) plays on from it."""
     payload = json.dumps(player_payload(motions, captions), separators=(",", ":"))
-    options = json.dumps({"layout": layout})
+    options = json.dumps({"layout": layout, **({"resume": True} if resume else {})})
+    slot = f' data-motion-keep="{html.escape(keep, quote=True)}"' if keep else ""
     # A fresh id per render makes even an identical re-render replace the old player.
     return (
-        f'<div class="motion-player-host" id="mp-{uuid.uuid4().hex[:8]}" data-motion-options="{html.escape(options, quote=True)}" '
+        f'<div class="motion-player-host" id="mp-{uuid.uuid4().hex[:8]}"{slot} data-motion-options="{html.escape(options, quote=True)}" '
         f'data-motion-payload="{html.escape(payload, quote=True)}"></div>'
     )
 
@@ -370,6 +412,8 @@ def comparison_summary(c: Comparison, steered: str) -> dict:
         "base_concepts": [[k, round(v, 4)] for k, v in c.base_concepts],
         "steered_concepts": [[k, round(v, 4)] for k, v in c.steered_concepts],
         "max_joint_difference_m": round(float(np.abs(c.base_joints - c.steered_joints).max()), 5),
+        **({"steps": c.options.steps, "guidance": c.options.guidance, "scheduler": c.options.scheduler} if c.options else {}),
+        "base_reused": c.base_cached,  # the base motion came from the cache: only the steered one was generated
         "elapsed_s": round(c.seconds, 3),
     }
 
@@ -378,7 +422,8 @@ def comparison_clip(c: Comparison, steered: str) -> dict:
     """What the side-by-side video needs (kept in the session's gr.State, never sent to the browser)."""
     top = lambda pairs: f"evaluator: {pairs[0][0]} {pairs[0][1]:.2f}" if pairs else ""  # noqa: E731
     return {"title": c.prompt, "labels": ["base", steered], "joints": [c.base_joints, c.steered_joints],
-            "captions": [top(c.base_concepts), top(c.steered_concepts)], "footer": f"Motion LoRA · seed {c.seed}", "stem": slug(c.prompt) + "_compare"}
+            "captions": [top(c.base_concepts), top(c.steered_concepts)], "footer": f"Motion LoRA · seed {c.seed}", "stem": slug(c.prompt) + "_compare",
+            "comparison": c}  # for the downloads made after a slider release
 
 
 def sweep_clip(s: Sweep, adapter: str, concept: str) -> dict:

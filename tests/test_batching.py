@@ -161,11 +161,13 @@ def test_rows_features_match_alone_within_tolerance(lab):
     rows = [Row("a person kicks", 1, 48, steering({k: 1.0}, 1.0)), Row("a person kicks", 1, 24), Row("a man punches", 9, 36, steering({k: 1.0, p: 2.0}, 0.5), 1)]
     lab.clear_cache()
     together = lab.generate_rows(rows, opts)
-    for row, f in zip(rows, together):
+    for row, m in zip(rows, together):
         lab.clear_cache()
         (single,) = lab.generate_rows([row], opts)
-        assert single.shape == f.shape == (row.frames, 263)
-        assert (single - f).abs().max().item() < TOL
+        assert single.features.shape == m.features.shape == (row.frames, 263) and m.joints.shape == (row.frames, 22, 3)
+        assert (single.features - m.features).abs().max().item() < TOL
+        assert np.abs(single.joints - m.joints).max() < TOL
+        assert [c for c, _ in single.concepts] == [c for c, _ in m.concepts]
 
 
 def test_cached_base_is_exactly_the_base(lab):
@@ -227,7 +229,7 @@ def test_a_request_for_a_removed_adapter_fails_alone(lab):
     gone = Job(lab._batch_key(opts), [Row("a person kicks", 0, 20, (("tiny_base_LoRA_gone", 1.0),))])
     with lab.lock:
         lab._execute([gone, ok])
-    assert ok.done and ok.error is None and ok.result[0].shape == (20, 263)
+    assert ok.done and ok.error is None and ok.result[0].features.shape == (20, 263)
     assert gone.done and isinstance(gone.error, ValueError) and "'gone' was removed" in str(gone.error)
 
 
@@ -294,3 +296,29 @@ def test_bad_batch_size_is_refused(tiny_root, monkeypatch):
     monkeypatch.setenv("MOTION_LORA_CHECKPOINTS", str(tiny_root))
     with pytest.raises(ValueError, match="at least 2 motions"):
         MotionLab(base="tiny_base", user_dir=tiny_root / "nobody", evaluator=None, max_batch_rows=1)
+
+
+def test_under_load_the_leader_gathers_returning_callers_and_a_lone_one_never_waits():
+    lock = threading.RLock()
+    seen = []
+
+    def execute(jobs):
+        seen.append(len(jobs))
+        for j in jobs:
+            j.finish([torch.zeros(1) for _ in j.rows])
+
+    b = Batcher(execute, lock, max_rows=8, gather_fraction=1.0, gather_max_s=2.0)
+    b._last = (3, 1.0)  # the previous batch held 3 jobs and took 1 s
+    threads = [threading.Thread(target=b.run, args=("k", [Row("p", i, 20)])) for i in range(3)]
+    started = time.perf_counter()
+    threads[0].start()
+    time.sleep(0.2)
+    for t in threads[1:]:
+        t.start()
+    for t in threads:
+        t.join(5)
+    assert seen == [3] and time.perf_counter() - started < 1.5
+    b._last = (1, 1.0)
+    started = time.perf_counter()
+    b.run("k", [Row("p", 9, 20)])
+    assert seen == [3, 1] and time.perf_counter() - started < 0.1
