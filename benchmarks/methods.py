@@ -77,7 +77,7 @@ def train_method(method: str, args, out_root: Path) -> tuple[Path, float]:
     if args.reuse and (folder / "adapter.json").is_file():
         return folder, float(json.loads((folder / "adapter.json").read_text())["seconds"])
     config = UnlearnConfig(concept=args.concept, method=method, lr=METHOD_LR.get(method, 1e-4), iterations=args.iterations, seed=args.seed)
-    options = MethodOptions(data=args.data, forget_weight=args.forget_weight)
+    options = MethodOptions(data=args.data, forget_weight=args.forget_weight, negation_scale=args.negation_scale)
     started = time.perf_counter()
     out = unlearn_to_folder(base_name=args.base, config=config, out_root=out_root, options=options)
     wall = time.perf_counter() - started
@@ -206,6 +206,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--reuse", action="store_true", help="evaluate result folders that already exist instead of retraining")
     p.add_argument("--iterations", type=int, default=300, help="optimiser steps of the trained methods (the train CLI's default: 300)")
     p.add_argument("--forget_weight", type=float, default=MethodOptions.forget_weight)
+    p.add_argument("--negation_scale", type=float, default=MethodOptions.negation_scale, help="task_vector: stored adapter = -NEGATION_SCALE x the learned delta")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--per_kind", type=int, default=16)
@@ -250,10 +251,13 @@ def main(argv: list[str] | None = None) -> int:
         rows.append({"method": method, "folder": str(folder), "kind": result_kind(folder), "seconds": seconds, "trainable_parameters": meta.get("trainable_parameters"),
                      "edited_parameters": meta.get("edited_parameters"), "unlearned": cols["unlearned"], "base": cols["base"]})
         print(f"evaluated {method} in {time.perf_counter() - started:.0f} s: {cols['unlearned']}", flush=True)
-    ref = None
+    ref, ref_note = None, ""
     if args.reference and (args.reference / "model.safetensors").is_file() and (args.reference / "config.json").is_file():
         ref = reference_fid(lab, args.reference, args.concept, [names[m] for m in trained], args)
         ref = {"base": ref["base"], **{m: ref[names[m]] for m in trained}}
+        log = args.reference / "train_log.jsonl"
+        steps = json.loads(log.read_text().splitlines()[-1])["step"] if log.is_file() and log.read_text().strip() else None
+        ref_note = f" Reference: `{args.reference}`" + (f" (its training log was at step {steps} when this ran; it exports every 1,000 steps)." if steps else ".")
     else:
         print(f"note: no retrained reference at {args.reference}; the forget-FID-to-retrained column is left out", flush=True)
     attack = None if args.attack == "none" else attack_rates(lab, names, args.concept, args)
@@ -263,7 +267,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"retain set: {args.per_concept} grammar + {args.natural_per_concept} natural prompts per other concept (minus each result's preservation prompts); "
                 f"{args.iterations} iterations for the trained methods; full fine-tuning at lr {METHOD_LR['full']}."
                 + (f" Attack: {next(iter(attack.values()))['budget']}." if attack else "")
-                + (f" Reference: `{args.reference}`." if ref else ""))
+                + ref_note)
     payload = {"concept": args.concept, "base": args.base, "neighbour": neighbour, "settings": vars(args) | {"reference": str(args.reference), "out_root": str(out_root), "json": str(args.json), "md": str(args.md)},
                "base_columns": base_cols, "methods": rows, "attack": attack, "reference_fid": ref}
     args.json.parent.mkdir(parents=True, exist_ok=True)

@@ -39,10 +39,11 @@ class MethodOptions:
     forget_weight: float = 1.0  # lambda of gradient ascent
     uce_erase_scale: float = 1.0  # weight of the edit term of UCE
     uce_lambda: float = 0.1  # UCE's regulariser towards the original weights
+    negation_scale: float = 1.0  # task_vector: the stored adapter is -negation_scale x the learned delta
 
     def validated(self, method: str) -> "MethodOptions":
         check_method(method)
-        for name in ("forget_weight", "uce_erase_scale", "uce_lambda"):
+        for name in ("forget_weight", "uce_erase_scale", "uce_lambda", "negation_scale"):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v <= 0:
                 raise ValueError(f"{name.replace('_', ' ')} must be a positive number, got {v!r}")
@@ -78,4 +79,4 @@ def make_trainer(adapters: AdapterSet, text_encoder: TextEncoder, config: Unlear
         return GradientAscent(adapters, text_encoder, config, name, data=options.data, base_dir=base_dir, stop=stop, forget_weight=options.forget_weight)
     from .task_vector import TaskVector
 
-    return TaskVector(adapters, text_encoder, config, name, data=options.data, base_dir=base_dir, stop=stop)
+    return TaskVector(adapters, text_encoder, config, name, data=options.data, base_dir=base_dir, stop=stop, negation_scale=options.negation_scale)

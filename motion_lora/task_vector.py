@@ -2,7 +2,8 @@
 fine-tune a LoRA *on* the concept's clips with the ordinary v-loss, so the adapter's delta is the direction that
 adds the concept, then negate it.
 
-The stored adapter is already negated (every lora_B matrix times -1, which flips B·A exactly), so in the app and
+The stored adapter is already negated (every lora_B matrix times -lambda, `--negation_scale`, default 1, which
+turns B·A into -lambda B·A exactly), so in the app and
 the CLIs scale +1 erases, like every other adapter, and scale 0 is the base; adapter.json records
 `"method": "task_vector"` and `"stored_negated": true`. No retain data is used: the negated vector is all there is.
 """
@@ -14,12 +15,12 @@ import torch
 from .data_trainer import DataLoraTrainer
 
 
-def negate_lora(adapters, name: str) -> None:
-    """Flip the sign of adapter `name`'s delta in place: B -> -B in every layer."""
+def negate_lora(adapters, name: str, scale: float = 1.0) -> None:
+    """Replace adapter `name`'s delta by -scale times it, in place: B -> -scale B in every layer."""
     with torch.no_grad():
         for param_name, p in adapters.peft.named_parameters():
             if "lora_B" in param_name and f".{name}." in param_name:
-                p.neg_()
+                p.mul_(-float(scale))
 
 
 class TaskVector(DataLoraTrainer):
@@ -28,9 +29,13 @@ class TaskVector(DataLoraTrainer):
     uses_retain = False
     negated = False
 
+    def __init__(self, *args, negation_scale: float = 1.0, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.negation_scale = float(negation_scale)  # task arithmetic's lambda: the stored delta is -lambda x the learned one
+
     def combine(self, forget: torch.Tensor, retain: torch.Tensor) -> torch.Tensor:
         return forget
 
     def finish(self) -> None:
-        negate_lora(self.adapters, self.name)
+        negate_lora(self.adapters, self.name, self.negation_scale)
         self.negated = True

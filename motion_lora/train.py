@@ -130,7 +130,7 @@ def method_meta(unlearner, config: UnlearnConfig, options: MethodOptions | None)
         out.update(rank=None, alpha=None, targets=None, target_modules=None, edited_file="model/edited.safetensors")
     if config.method not in ("lora", "full"):
         opts = options or MethodOptions()
-        keep = {"ga": ("data", "forget_weight"), "task_vector": ("data",), "uce": ("uce_erase_scale", "uce_lambda")}[config.method]
+        keep = {"ga": ("data", "forget_weight"), "task_vector": ("data", "negation_scale"), "uce": ("uce_erase_scale", "uce_lambda")}[config.method]
         out["method_options"] = {k: getattr(opts, k) for k in keep}
         out["method_details"] = dict(getattr(unlearner, "summary", {}))
     if config.method == "uce":
@@ -282,6 +282,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", default="", help="dataset folder (HumanML3D layout, e.g. data/motionbank) for --method ga / task_vector")
     p.add_argument("--forget_weight", type=float, default=MethodOptions.forget_weight, help="lambda of --method ga: loss = retain v-loss - lambda * forget v-loss")
     p.add_argument("--uce_erase_scale", type=float, default=MethodOptions.uce_erase_scale, help="--method uce: weight of the edit term (--preserve_weight weighs each preserved token)")
+    p.add_argument("--negation_scale", type=float, default=MethodOptions.negation_scale, help="--method task_vector: the stored adapter is -NEGATION_SCALE x the delta learned on the concept's clips")
     p.add_argument("--uce_lambda", type=float, default=MethodOptions.uce_lambda, help="--method uce: regulariser towards the original weights")
     p.add_argument("--seed", type=int, default=DEFAULTS.seed)
     p.add_argument("--scheduler", default=DEFAULTS.scheduler, choices=list(SCHEDULERS), help="sampler of the teacher rollouts that provide the noisy motions ESD trains on")
@@ -316,7 +317,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         config = config_from_args(args)
-        options = MethodOptions(data=args.data, forget_weight=args.forget_weight, uce_erase_scale=args.uce_erase_scale, uce_lambda=args.uce_lambda).validated(config.method)
+        options = MethodOptions(data=args.data, forget_weight=args.forget_weight, uce_erase_scale=args.uce_erase_scale, uce_lambda=args.uce_lambda, negation_scale=args.negation_scale).validated(config.method)
         bar = tqdm(total=config.iterations, desc=f"unlearn {concept_key(config.concept)}", mininterval=1)
 
         def show(event: TrainEvent) -> None:

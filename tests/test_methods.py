@@ -178,6 +178,20 @@ def test_task_vector_is_stored_negated_and_scale_zero_is_the_base(dataset, base_
         assert (model(*x) - learned).abs().max() <= 1e-5 * base.abs().max()
 
 
+def test_negation_scale_multiplies_the_stored_delta(dataset, base_dir):
+    adapters = AdapterSet(tiny_base())
+    trainer = make_trainer(adapters, FakeEncoder(), config("task_vector"), "tv", options=MethodOptions(data=str(dataset), negation_scale=2.5), base_dir=base_dir)
+    finish, trainer.finish = trainer.finish, lambda: None
+    trainer.run()
+    learned = {n: p.detach().clone() for n, p in adapters.peft.named_parameters() if "lora_" in n}
+    finish()
+    for n, p in adapters.peft.named_parameters():
+        if "lora_" in n:
+            assert torch.equal(p, -2.5 * learned[n] if "lora_B" in n else learned[n]), n
+    with pytest.raises(ValueError, match="negation scale must be a positive number"):
+        MethodOptions(data=str(dataset), negation_scale=0.0).validated("task_vector")
+
+
 def test_task_vector_training_lowers_the_concept_v_loss(dataset, base_dir):
     """Before negation the adapter fits the concept's clips better than the base (it learned the concept)."""
     from motion_lora.concept_data import ClipStream, concept_split
