@@ -1,10 +1,13 @@
-"""Side-by-side generation latency: base + steered motion (2 motions, CFG, 196 frames, default steps).
+"""Side-by-side generation latency: base + steered motion (2 motions, CFG, 196 frames).
 
-    python benchmarks/generate.py [--runs 10] [--adapter kick]
+    python benchmarks/generate.py [--runs 10] [--adapter kick] [--breakdown]
 
-Prints the median over --runs of one side-by-side generation in fp32 and with bf16 autocast, as one mixed
-batch (one forward per step) and as two separate passes, with the FLOPs it needs and its share of this
-CPU's measured matmul peak.
+Prints, in one run, the median over --runs of one side-by-side generation at today's setting (20 DDIM steps)
+and at the new default (sampler.DEFAULT_SCHEDULER / DEFAULT_STEPS), in fp32 and with bf16 autocast, as one
+mixed batch (one forward per step) and as two separate passes, with the ratio today / default, the FLOPs each
+needs and the share of this CPU's measured matmul peak. bf16 is also compared with fp32 on the outputs
+(max |difference| of the normalised features, same noise). --breakdown adds the per-change measurements:
+torch threads, the schedulers' own arithmetic, and the denoiser forward alone.
 """
 
 from __future__ import annotations
@@ -22,11 +25,14 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from motion_lora.adapters import BASE  # noqa: E402
 from motion_lora.generator import SampleOptions  # noqa: E402
-from motion_lora.sampler import DEFAULT_STEPS  # noqa: E402
+from motion_lora.sampler import DEFAULT_SCHEDULER, DEFAULT_STEPS, SCHEDULERS, Sampler  # noqa: E402
 from motion_lora.service import MotionLab  # noqa: E402
 
 FRAMES = 196
+PROMPT = "a person kicks with the right leg"
+TODAY = ("ddim", 20)  # the setting before diffusers schedulers
 
 
 def matmul_peak(dtype: torch.dtype, n: int = 2048, reps: int = 10) -> float:
@@ -49,56 +55,125 @@ def median_seconds(fn, runs: int) -> float:
     return statistics.median(times)
 
 
+def interleaved_medians(fns: dict, runs: int) -> dict:
+    """Median seconds of each fn, run in turn (A B C A B C ...) so a change in machine load hits all alike."""
+    for fn in fns.values():
+        fn()
+    times = {k: [] for k in fns}
+    for _ in range(runs):
+        for k, fn in fns.items():
+            start = time.perf_counter()
+            fn()
+            times[k].append(time.perf_counter() - start)
+    return {k: statistics.median(v) for k, v in times.items()}
+
+
+def flops_of(fn) -> float:
+    from torch.utils.flop_counter import FlopCounterMode
+
+    with FlopCounterMode(display=False) as counter:
+        fn()
+    return counter.get_total_flops()
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--runs", type=int, default=10)
     p.add_argument("--adapter", default="kick")
-    p.add_argument("--steps", type=int, default=DEFAULT_STEPS)
+    p.add_argument("--breakdown", action="store_true", help="also measure threads, scheduler arithmetic and the forward alone")
     p.add_argument("--json", type=Path, default=None, help="also write the figures here")
     args = p.parse_args()
     lab = MotionLab(evaluator=None)
     name = lab.adapter_name(args.adapter)
-    prompt = "a person kicks with the right leg"
+    settings = {"today": TODAY, "default": (DEFAULT_SCHEDULER, DEFAULT_STEPS)}
 
-    def mixed(bf16: bool):
-        opts = SampleOptions(frames=FRAMES, steps=args.steps, bf16=bf16).validated()
-        return lambda: lab.sample_pair(prompt, 0, opts, {name: 1.0}, 1.0, 0)
+    def options(setting: str, bf16: bool) -> SampleOptions:
+        scheduler, steps = settings[setting]
+        return SampleOptions(frames=FRAMES, steps=steps, bf16=bf16, scheduler=scheduler).validated()
 
-    def separate(bf16: bool):
-        opts = SampleOptions(frames=FRAMES, steps=args.steps, bf16=bf16).validated()
+    def mixed(setting: str, bf16: bool):
+        opts = options(setting, bf16)
+        return lambda: lab.sample_pair(PROMPT, 0, opts, {name: 1.0}, 1.0, 0)
+
+    def separate(setting: str, bf16: bool):
+        opts = options(setting, bf16)
 
         def run():
             with lab.adapters.disabled():
-                lab.generator.sample([prompt], [0], opts)
+                lab.generator.sample([PROMPT], [0], opts)
             with lab.adapters.using({name: 1.0}, 1.0):
-                lab.generator.sample([prompt], [0], opts)
+                lab.generator.sample([PROMPT], [0], opts)
 
         return run
 
-    from torch.utils.flop_counter import FlopCounterMode
-
-    with FlopCounterMode(display=False) as counter:
-        mixed(False)()
-    flops = counter.get_total_flops()
+    flops = {s: flops_of(mixed(s, False)) for s in settings}
     peaks = {"fp32": matmul_peak(torch.float32), "bf16": matmul_peak(torch.bfloat16)}
+    fns = {}
+    for s in settings:
+        for precision in ("fp32", "bf16"):
+            fns[(s, precision, "mixed")] = mixed(s, precision == "bf16")
+            fns[(s, precision, "two passes")] = separate(s, precision == "bf16")
+    t = interleaved_medians(fns, args.runs)
+    bf16_error = {s: (mixed(s, True)() - mixed(s, False)()).abs().max().item() for s in settings}
+
+    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}, {torch.get_num_threads()} threads, load average {os.getloadavg()[0]:.2f}")
+    print(f"side-by-side generation: 2 motions x CFG, {FRAMES} frames, adapter {name}; median of {args.runs} interleaved runs")
+    print(f"matmul peak fp32 {peaks['fp32']:.0f} GFLOP/s, bf16 {peaks['bf16']:.0f} GFLOP/s")
+    print("| setting | precision | mixed batch (s) | two passes (s) | two passes / mixed | GFLOP | achieved GFLOP/s | share of peak |")
+    print("|---|---|---|---|---|---|---|---|")
     rows = []
-    for precision in ("fp32", "bf16"):
-        bf16 = precision == "bf16"
-        t_mixed = median_seconds(mixed(bf16), args.runs)
-        t_sep = median_seconds(separate(bf16), args.runs)
-        achieved = flops / t_mixed / 1e9
-        rows.append((precision, t_mixed, t_sep, t_sep / t_mixed, achieved, achieved / peaks[precision]))
-    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}, {torch.get_num_threads()} threads")
-    print(f"side-by-side generation: 2 motions x CFG, {FRAMES} frames, {args.steps} DDIM steps, adapter {name}; median of {args.runs} runs")
-    print(f"FLOPs per side-by-side generation: {flops / 1e9:.1f} GFLOP; matmul peak fp32 {peaks['fp32']:.0f} GFLOP/s, bf16 {peaks['bf16']:.0f} GFLOP/s")
-    print("| precision | mixed batch (s) | two passes (s) | two passes / mixed | achieved GFLOP/s | share of peak |")
-    print("|---|---|---|---|---|---|")
-    for precision, t_mixed, t_sep, ratio, achieved, share in rows:
-        print(f"| {precision} | {t_mixed:.3f} | {t_sep:.3f} | {ratio:.2f}x | {achieved:.0f} | {share:.1%} |")
+    for s, (scheduler, steps) in settings.items():
+        for precision in ("fp32", "bf16"):
+            t_mixed, t_sep = t[(s, precision, "mixed")], t[(s, precision, "two passes")]
+            achieved = flops[s] / t_mixed / 1e9
+            rows.append({"setting": s, "scheduler": scheduler, "steps": steps, "precision": precision, "mixed_s": t_mixed, "two_passes_s": t_sep, "gflop": flops[s] / 1e9, "gflops_per_s": achieved, "share_of_peak": achieved / peaks[precision]})
+            print(f"| {s}: {scheduler} {steps} steps | {precision} | {t_mixed:.3f} | {t_sep:.3f} | {t_sep / t_mixed:.2f}x | {flops[s] / 1e9:.1f} | {achieved:.0f} | {achieved / peaks[precision]:.1%} |")
+    today, default = t[("today", "fp32", "mixed")], t[("default", "fp32", "mixed")]
+    print(f"\nfp32 mixed batch: today {today:.3f} s -> default {default:.3f} s: {today / default:.2f}x faster")
+    for s in settings:
+        speedup = t[(s, "fp32", "mixed")] / t[(s, "bf16", "mixed")]
+        print(f"bf16 autocast at {s}: {speedup:.2f}x the fp32 speed (bar: 1.3x), max |bf16 - fp32| of the normalised output {bf16_error[s]:.3f}")
+    out = {"rows": rows, "today_over_default_fp32": today / default, "bf16_max_abs_error": bf16_error, "peaks": peaks}
+    if args.breakdown:
+        out["breakdown"] = breakdown(lab, name, settings, args.runs)
     if args.json:
-        keys = ("precision", "mixed_s", "two_passes_s", "ratio", "gflops_per_s", "share_of_peak")
-        args.json.write_text(json.dumps({"steps": args.steps, "frames": FRAMES, "gflop": flops / 1e9, "peaks": peaks, "rows": [dict(zip(keys, r)) for r in rows]}, indent=1))
+        args.json.write_text(json.dumps(out, indent=1))
     return 0
+
+
+def breakdown(lab: MotionLab, name: str, settings: dict, runs: int) -> dict:
+    """Per-change figures: thread count, the schedulers' own arithmetic, one denoiser forward."""
+    result = {}
+    opts = SampleOptions(frames=FRAMES, steps=settings["default"][1], scheduler=settings["default"][0]).validated()
+    pair = lambda: lab.sample_pair(PROMPT, 0, opts, {name: 1.0}, 1.0, 0)  # noqa: E731
+    threads = torch.get_num_threads()
+    by_threads = {}
+    for n in sorted({1, threads}):
+        torch.set_num_threads(n)
+        by_threads[n] = median_seconds(pair, runs)
+    torch.set_num_threads(threads)
+    print("\n| torch threads | side-by-side at the default (s) |\n|---|---|")
+    for n, sec in by_threads.items():
+        print(f"| {n} | {sec:.3f} |")
+    result["threads"] = by_threads
+    noise, v = torch.randn(2, FRAMES, 263), torch.randn(2, FRAMES, 263)
+    print("\n| scheduler | steps | its own arithmetic per sample (ms; the model call replaced by a constant) |\n|---|---|---|")
+    result["scheduler_ms"] = {}
+    for scheduler in SCHEDULERS:
+        for steps in sorted({settings["today"][1], settings["default"][1]}):
+            sec = median_seconds(lambda s=scheduler, n=steps: Sampler(s, n).sample(lambda x, t, i: v, noise), runs)
+            result["scheduler_ms"][f"{scheduler}-{steps}"] = 1e3 * sec
+            print(f"| {scheduler} | {steps} | {1e3 * sec:.1f} |")
+    text = lab.generator.encode([PROMPT, PROMPT])
+    x, t = torch.randn(4, FRAMES, 263), torch.full((4,), 500)
+    lengths = torch.full((4,), FRAMES)
+    with torch.no_grad(), lab.adapters.mixed({name: 1.0}, 1.0) as (model, _):
+        forward = lambda: model(x, t, *text, lengths, adapter_names=[BASE, name] * 2)  # noqa: E731
+        result["forward_ms"] = 1e3 * median_seconds(forward, runs * 5)
+    with torch.no_grad(), lab.adapters.disabled() as base:
+        result["forward_base_only_ms"] = 1e3 * median_seconds(lambda: base(x, t, *text, lengths), runs * 5)
+    print(f"\none denoiser forward, 4 rows x {FRAMES} frames: mixed batch with the adapter {result['forward_ms']:.1f} ms, base only {result['forward_base_only_ms']:.1f} ms")
+    return result
 
 
 if __name__ == "__main__":

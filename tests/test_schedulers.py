@@ -217,3 +217,17 @@ def test_unlearn_config_rejects_a_bad_scheduler():
 
     with pytest.raises(ValueError, match="scheduler must be one of"):
         UnlearnConfig(scheduler="heun").validated()
+
+
+def test_unmasked_attention_fast_path_equals_the_masked_one():
+    """A batch of full-length rows skips the attention mask; the same row inside a padded batch takes the masked
+    path. Both must give the same v (the speed change may not change outputs)."""
+    model = tiny_model()
+    g = torch.Generator().manual_seed(4)
+    x, tokens = torch.randn(2, 48, 263, generator=g), torch.randn(2, 5, 384, generator=g)
+    mask, pooled = torch.ones(2, 5, dtype=torch.bool), torch.randn(2, 384, generator=g)
+    t = torch.tensor([500, 500])
+    with torch.no_grad():
+        alone = model(x[:1], t[:1], tokens[:1], mask[:1], pooled[:1], torch.tensor([48]))  # no padding: no mask
+        padded = model(x, t, tokens, mask, pooled, torch.tensor([48, 20]))  # row 1 padded: masked path
+    assert torch.allclose(alone[0], padded[0], rtol=1e-5, atol=1e-5)
