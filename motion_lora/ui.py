@@ -152,8 +152,10 @@ def adapter_list(value) -> list[str]:
 
 def scheduler(value) -> str:
     """A scheduler name from the dropdown / API (one of motion_lora.sampler.SCHEDULERS), else a ValueError."""
-    from .sampler import SCHEDULERS, check_scheduler
+    from .sampler import DEFAULT_SCHEDULER, SCHEDULERS, check_scheduler
 
+    if value is None or value == "":  # an API call from before the scheduler input existed
+        return DEFAULT_SCHEDULER
     if not isinstance(value, str) or len(value) > 40:
         raise ValueError(f"scheduler must be one of {', '.join(SCHEDULERS)}; got {reprlib.repr(value)}")
     return check_scheduler(value)

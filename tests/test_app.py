@@ -85,9 +85,15 @@ def trained(client, server):
     return outputs
 
 
-def generate(client, prompt="a person kicks with the right leg", adapters=("kick",), scale=1.0, seed=0, start_step=0, weights="", **kw):
+def generate(client, prompt="a person kicks with the right leg", adapters=("kick",), scale=1.0, seed=0, start_step=0, weights="", scheduler=None, **kw):
     o = dict(FAST, **kw)
-    return client.predict(prompt, list(adapters), scale, seed, o["seconds"], o["steps"], o["guidance"], start_step, weights, api_name="/generate")
+    extra = [] if scheduler is None else [scheduler]  # left out: the dropdown's default (as older API callers do)
+    return client.predict(prompt, list(adapters), scale, seed, o["seconds"], o["steps"], o["guidance"], start_step, weights, *extra, api_name="/generate")
+
+
+def submit(client, prompt="a person kicks with the right leg", adapters=("kick",), scale=1.0, seed=0, start_step=0, weights="", scheduler="ddim", **kw):
+    o = dict(FAST, **kw)
+    return client.submit(prompt, list(adapters), scale, seed, o["seconds"], o["steps"], o["guidance"], start_step, weights, scheduler, api_name="/generate")
 
 
 def joints_of(result) -> np.ndarray:
@@ -201,6 +207,57 @@ def test_advanced_options_and_non_latin_prompt(trained, client):
     # a start step equal to the number of steps keeps the adapter off: steered equals base
     j = joints_of(generate(client, start_step=4, seed=5))
     assert np.allclose(j[0], j[1], atol=1e-5)
+
+
+def test_scheduler_choice(trained, client):
+    ddim = generate(client, seed=12, scheduler="ddim")
+    dpm = generate(client, seed=12, scheduler="dpmsolver++")
+    assert ddim[4]["scheduler"] == "ddim" and dpm[4]["scheduler"] == "dpmsolver++" and generate(client, seed=12)[4]["scheduler"] == "ddim"
+    assert not np.allclose(joints_of(ddim), joints_of(dpm))
+    assert not dpm[4]["base_reused"]  # the scheduler is part of the cache key
+
+
+def test_new_strength_reuses_the_cached_base(trained, client, server):
+    """Another strength for the same prompt, seed, length and sampling settings: only the steered motion is
+    generated, the base is the very same motion, and a fresh run (cache cleared) gives the same pair."""
+    first = generate(client, seed=31, scale=1.0)
+    second = generate(client, seed=31, scale=0.5)
+    assert not first[4]["base_reused"] and second[4]["base_reused"]
+    a, b = joints_of(first), joints_of(second)
+    assert np.array_equal(a[0], b[0]) and not np.allclose(a[1], b[1])
+    server["lab"].clear_cache()
+    fresh = generate(client, seed=31, scale=0.5)
+    assert not fresh[4]["base_reused"]
+    c = joints_of(fresh)
+    assert np.array_equal(c[0], b[0]) and np.abs(c[1] - b[1]).max() < 1e-5
+
+
+def test_concurrent_generations_merge_into_one_batch_with_the_results_of_single_runs(trained, client, server):
+    """Four visitors at once (other prompts, seeds, lengths, strengths, schedulers' shared setting): one merged batch,
+    and each gets what it gets alone."""
+    from gradio_client import Client
+
+    lab = server["lab"]
+    requests = [dict(prompt="a person kicks", seed=41, seconds=2.0), dict(prompt="someone jumps", seed=42, seconds=3.0, scale=-0.5),
+                dict(prompt="a man punches", seed=43, seconds=2.4, scale=1.5), dict(prompt="a person waves", seed=44, seconds=2.0, start_step=2)]
+    alone = []
+    for r in requests:
+        lab.clear_cache()
+        alone.append(joints_of(generate(client, **r)))
+    lab.clear_cache()
+    clients = [Client(server["url"], verbose=False, download_files=str(server["tmp"] / "client")) for _ in requests]
+    before = len(lab.batcher.history)
+    with lab.lock:  # the model is busy: all four queue up
+        jobs = [submit(c, **r) for c, r in zip(clients, requests)]
+        deadline = time.time() + 60
+        while lab.batcher.pending < len(requests) and time.time() < deadline:
+            time.sleep(0.02)
+        assert lab.batcher.pending == len(requests)
+    merged = [joints_of(j.result(timeout=120)) for j in jobs]
+    assert list(lab.batcher.history)[before:] == [(4, 8)]
+    for a, b, r in zip(alone, merged, requests):
+        assert a.shape == b.shape == (2, int(r["seconds"] * 20), 22, 3)
+        assert np.abs(a - b).max() < 1e-5, r
 
 
 def test_sweep(trained, client):
@@ -361,6 +418,7 @@ BAD_GENERATE = [
     (dict(start_step=9), "start step"),
     (dict(weights="a, b"), "must be a number"),
     (dict(weights="1, 2"), "2 weights for 1 adapters"),
+    (dict(scheduler="nope"), "not in the list of choices"),
 ]
 
 

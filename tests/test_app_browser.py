@@ -120,8 +120,13 @@ def test_generate_plays_and_slider_rerenders(page):
     assert pg.evaluate(CANVAS_STATE) != states or shot1 != shot2
     print(f"\nGenerate click -> first drawn frame: {first_frame_s:.2f} s")
 
-    # strength slider release -> a new comparison replaces the old player (which is destroyed)
+    # strength slider release -> a new comparison replaces the old player (which is destroyed); it plays on from
+    # the old player's time position, and the downloads follow for the new strength
     old_id = pg.evaluate("document.querySelector('#compare-player [data-motion-payload]').id")
+    npz_links = "Array.from(document.querySelectorAll('a')).map((a) => a.href).filter((h) => h.includes('.npz'))"
+    links_before = pg.evaluate(npz_links)
+    assert links_before
+    pg.evaluate("(() => { const p = window.__motionPlayers[0]; p.seek(25); p.pause(); window.__oldPlayer = p; })()")
     drag_slider(pg, "Strength", -1, 2, 0)
     deadline = time.time() + 30
     while time.time() < deadline:
@@ -134,6 +139,13 @@ def test_generate_plays_and_slider_rerenders(page):
     wait_two_canvases(pg)
     label = pg.evaluate("window.__motionPlayers[0].motions[1].label")
     assert label.startswith("steered (kick ×") and label != "steered (kick ×1.0)", label
+    kept = pg.evaluate("(() => { const p = window.__motionPlayers[0], o = window.__oldPlayer; return {resumed: p.resumed, frame: p.frame, playing: p.playing, oldAlive: window.__motionPlayers.includes(o) || o._raf !== 0}; })()")
+    assert kept == {"resumed": True, "frame": 25, "playing": False, "oldAlive": False}, kept  # paused at frame 25, as the old one
+    pg.evaluate("window.__motionPlayers[0].play()")
+    deadline = time.time() + 30
+    while time.time() < deadline and not (pg.evaluate(npz_links) and pg.evaluate(npz_links) != links_before):
+        time.sleep(0.1)
+    assert pg.evaluate(npz_links) and pg.evaluate(npz_links) != links_before, "the downloads did not follow the release"
     assert pg.evaluate("window.__motionPlayers[0].container.isConnected")
     time.sleep(0.5)
     pg.screenshot(path=str(ARTIFACTS / "app.png"), full_page=True)
