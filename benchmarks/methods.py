@@ -42,17 +42,17 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from motion_lora import metrics  # noqa: E402
-from motion_lora.checkpoints import DEFAULT_BASE, resolve_base  # noqa: E402
-from motion_lora.data.clip import CONCEPTS  # noqa: E402
-from motion_lora.evaluation import prompt_sets  # noqa: E402
-from motion_lora.generator import SampleOptions  # noqa: E402
-from motion_lora.methods import LABELS, MethodOptions  # noqa: E402
-from motion_lora.sampler import DEFAULT_STEPS  # noqa: E402
-from motion_lora.test_unlearn import WeightEditLab, evaluate_folder, result_kind  # noqa: E402
-from motion_lora.train import adapter_folder_name, unlearn_to_folder  # noqa: E402
-from motion_lora.unlearn import METHODS, UnlearnConfig, concept_key, concept_prompts  # noqa: E402
-from motion_lora.weight_edit import applied  # noqa: E402
+from motion_lora import metrics
+from motion_lora.checkpoints import DEFAULT_BASE, resolve_base
+from motion_lora.data.clip import CONCEPTS
+from motion_lora.evaluation import prompt_sets
+from motion_lora.generator import SampleOptions
+from motion_lora.methods import LABELS, MethodOptions
+from motion_lora.sampler import DEFAULT_STEPS
+from motion_lora.test_unlearn import WeightEditLab, evaluate_folder, result_kind
+from motion_lora.train import adapter_folder_name, unlearn_to_folder
+from motion_lora.unlearn import METHODS, UnlearnConfig, concept_key, concept_prompts
+from motion_lora.weight_edit import applied
 
 RESULTS = Path(__file__).resolve().parent / "results"
 METHOD_LR = {"full": 1e-5}  # everything else: the train CLI's 1e-4
@@ -238,7 +238,7 @@ def main(argv: list[str] | None = None) -> int:
     lab = WeightEditLab(base=args.base, user_dir=out_root, record=True)
     neighbour = args.neighbour or nearest_concept(args.concept, lab.generator.text_encoder)
     rows, names, base_cols = [], {}, None
-    eval_kwargs = dict(per_kind=args.per_kind, per_concept=args.per_concept, natural_forget=None, natural_per_concept=args.natural_per_concept, repeats=args.repeats, steps=args.steps)
+    eval_kwargs = {"per_kind": args.per_kind, "per_concept": args.per_concept, "natural_forget": None, "natural_per_concept": args.natural_per_concept, "repeats": args.repeats, "steps": args.steps}
     for method, (folder, seconds) in trained.items():
         started = time.perf_counter()
         result = evaluate_folder(folder, lab=lab, **eval_kwargs)

@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .data.dataset import MotionDataset, collate, mentions_concept, read_label
 from .data.clip import CONCEPT_INDEX, CONCEPTS
+from .data.dataset import MotionDataset, collate, mentions_concept, read_label
 
 DATA_HINT = "build it with `python -m motion_lora.data build --out data/motionbank --seed 0` and pass --data data/motionbank"
 

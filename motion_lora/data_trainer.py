@@ -14,8 +14,8 @@ from __future__ import annotations
 import dataclasses
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import torch
 
@@ -72,7 +72,8 @@ class DataLoraTrainer:
     def __iter__(self) -> Iterator[TrainEvent]:
         started = time.perf_counter()
         zero = torch.zeros((), device=self.device)
-        for self.step in range(1, self.cfg.iterations + 1):
+        for step in range(1, self.cfg.iterations + 1):
+            self.step = step
             if self.stop.is_set():
                 return
             forget = self.v_loss(self.forget)

@@ -41,7 +41,7 @@ class MethodOptions:
     uce_lambda: float = 0.1  # UCE's regulariser towards the original weights
     negation_scale: float = 1.0  # task_vector: the stored adapter is -negation_scale x the learned delta
 
-    def validated(self, method: str) -> "MethodOptions":
+    def validated(self, method: str) -> MethodOptions:
         check_method(method)
         for name in ("forget_weight", "uce_erase_scale", "uce_lambda", "negation_scale"):
             v = getattr(self, name)

@@ -31,8 +31,8 @@ import shutil
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import torch
 from tqdm import tqdm
@@ -40,9 +40,9 @@ from tqdm import tqdm
 from .adapters import PRESETS, AdapterSet, LoraSpec, base_state_hash
 from .checkpoints import DATASET_NAME, check_name, checkpoint_root, resolve_base
 from .denoiser import MotionDenoiser
+from .methods import LORA_RESULTS, TAGS, MethodOptions, make_trainer
 from .sampler import SCHEDULERS
 from .text_encoder import TextEncoder
-from .methods import DATA_METHODS, LORA_RESULTS, TAGS, WEIGHT_RESULTS, MethodOptions, make_trainer
 from .unlearn import METHODS, TrainEvent, UnlearnConfig, Unlearner, concept_key, concept_prompts, lora_state
 from .weight_edit import changed_tensors, save_edited
 

@@ -84,7 +84,7 @@ def inputs(B=2, seed=0):
 
 
 def config(method, **overrides):
-    options = dict(concept="kick", method=method, iterations=4, batch_size=2, rollout_steps=3, frames=48, pool_refresh=2, lora=LoraSpec(rank=4, alpha=4.0), lr=1e-2)
+    options = {"concept": "kick", "method": method, "iterations": 4, "batch_size": 2, "rollout_steps": 3, "frames": 48, "pool_refresh": 2, "lora": LoraSpec(rank=4, alpha=4.0), "lr": 1e-2}
     return UnlearnConfig(**{**options, **overrides})
 
 
@@ -357,7 +357,6 @@ def test_methods_benchmark_runs_every_method_on_one_protocol(checkpoints, quick_
     (the tiny base itself stands in for the retrained reference), figures in [0, 1] where they are shares."""
     import importlib.util
 
-    from conftest import copy_without_adapters
 
     spec = importlib.util.spec_from_file_location("methods_benchmark", "benchmarks/methods.py")
     bench = importlib.util.module_from_spec(spec)
