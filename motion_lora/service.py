@@ -61,7 +61,7 @@ DEFAULT_MAX_USER_ADAPTERS = 20
 DEFAULT_MAX_USER_MB = 200.0
 DEFAULT_MAX_BATCH_ROWS = 32  # motions denoised in one merged batch (a side-by-side is 2, 1 when its base is cached)
 DEFAULT_TRAINING_NICE = 10  # how much an in-app training lowers its thread's CPU priority (MOTION_LORA_TRAINING_NICE; 0 = not)
-BASE_CACHE_SIZE = 128  # base motions kept for the live strength slider (about 0.2 MB each at full length)
+CACHE_SIZE = 256  # generated motions kept (base ones for the live strength slider; about 0.25 MB each at full length)
 SHIPPED, USER = "shipped", "user"
 
 
@@ -128,6 +128,7 @@ class Motion:
     features: torch.Tensor
     joints: np.ndarray
     concepts: list[tuple[str, float]]
+    epoch: int = 0  # MotionLab._adapter_epoch when it was generated (steered motions are stale after any adapter change)
 
 
 @dataclass(frozen=True)
@@ -165,7 +166,8 @@ class MotionLab:
         if isinstance(max_batch_rows, bool) or not isinstance(max_batch_rows, int) or max_batch_rows < 2:
             raise ValueError(f"a merged batch must hold at least 2 motions (one side-by-side), got {max_batch_rows!r}")
         self.batcher = Batcher(self._execute, self.lock, max_rows=max_batch_rows)
-        self._base_cache: OrderedDict[tuple, Motion] = OrderedDict()
+        self._cache: OrderedDict[tuple, Motion] = OrderedDict()  # row key -> motion (LRU)
+        self._adapter_epoch = 0  # counts adapter loads and unloads: part of a steered motion's cache key
         self._cache_lock = threading.Lock()
         self.training_lock = threading.Lock()
         self.shipped_root = checkpoint_root() / DATASET_NAME
@@ -224,6 +226,7 @@ class MotionLab:
         try:
             meta = read_json(folder / "adapter.json")
             origin, owner, created = self._ownership(folder)
+            self._adapter_epoch += 1
             self.adapters.load(folder.name, folder / "model")
             self.infos[folder.name] = AdapterInfo(folder.name, meta.get("concept", folder.name), folder, meta, origin, owner, created)
         except Exception as err:  # corrupt json or weights, truncated files, wrong shapes: the rest keeps serving
@@ -232,6 +235,7 @@ class MotionLab:
             self.load_errors[folder.name] = f"{type(err).__name__}: {err}"
 
     def _unload(self, name: str) -> None:
+        self._adapter_epoch += 1
         if name in self.adapters.specs:
             self.adapters.delete(name)
         self.infos.pop(name, None)
@@ -349,34 +353,41 @@ class MotionLab:
 
     # Generation runs on rows (motion_lora.batching): each motion of a request is a Row with its own prompt,
     # seed, length and adapter factors; requests that share the sampling settings are merged into one batch by
-    # self.batcher. Base rows (no steering) are cached by prompt, seed, length, sampling settings and base
-    # checkpoint, so a new strength for the same motion re-runs only the steered row.
+    # self.batcher. Generated rows are cached by prompt, seed, length, sampling settings and base checkpoint
+    # (steered rows also by their adapter factors, start step and the adapter epoch), so a new strength for the
+    # same motion re-runs only the steered row, and a repeated request is answered with the very same motions.
 
     @staticmethod
     def _batch_key(opts: SampleOptions) -> SampleOptions:
         """What every row of a merged batch must share: the sampling settings except the length."""
         return replace(opts, frames=0)
 
-    def _base_key(self, row: Row, opts: SampleOptions) -> tuple:
-        return (str(self.generator.checkpoint), row.prompt, row.seed, replace(opts, frames=row.frames))
+    def _row_key(self, row: Row, opts: SampleOptions, epoch: int | None = None) -> tuple:
+        """Cache key of a row: prompt, seed, length, sampling settings (steps, guidance, scheduler, precision) and
+        base checkpoint; a steered row adds its adapter factors, start step and the adapter epoch (a retrained
+        adapter keeps its name but not its weights)."""
+        key = (str(self.generator.checkpoint), row.prompt, row.seed, replace(opts, frames=row.frames))
+        if row.steer:
+            key += (row.steer, row.start_step, self._adapter_epoch if epoch is None else epoch)
+        return key
 
     def _cache_get(self, key: tuple) -> Motion | None:
         with self._cache_lock:
-            hit = self._base_cache.get(key)
+            hit = self._cache.get(key)
             if hit is not None:
-                self._base_cache.move_to_end(key)
+                self._cache.move_to_end(key)
             return hit
 
     def _cache_put(self, key: tuple, motion: Motion) -> None:
         with self._cache_lock:
-            self._base_cache[key] = motion
-            self._base_cache.move_to_end(key)
-            while len(self._base_cache) > BASE_CACHE_SIZE:
-                self._base_cache.popitem(last=False)
+            self._cache[key] = motion
+            self._cache.move_to_end(key)
+            while len(self._cache) > CACHE_SIZE:
+                self._cache.popitem(last=False)
 
     def clear_cache(self) -> None:
         with self._cache_lock:
-            self._base_cache.clear()
+            self._cache.clear()
 
     def _sample_rows(self, rows: list[Row], opts: SampleOptions) -> torch.Tensor:
         """Normalised features (len(rows), max frames, 263) of rows that share `opts` (its frames are ignored);
@@ -412,19 +423,19 @@ class MotionLab:
         concepts = self._concepts(feats, lengths)
         k = 0
         for job in live:
-            job.finish([Motion(feats[k + i, :n].clone(), joints[k + i, :n].copy(), concepts[k + i])
+            job.finish([Motion(feats[k + i, :n].clone(), joints[k + i, :n].copy(), concepts[k + i], self._adapter_epoch)
                         for i, n in enumerate(lengths[k : k + len(job.rows)])])
             k += len(job.rows)
 
     def generate_rows(self, rows: list[Row], opts: SampleOptions) -> list[Motion]:
-        """Each row's motion, from one merged batch (with whatever else is queued). Base rows come from the cache
-        when they can, and go into it when they are computed; equal rows are computed once."""
+        """Each row's motion, from one merged batch (with whatever else is queued). Rows come from the cache when
+        they can, and go into it when they are computed; equal rows are computed once."""
         opts = opts.validated()
         canon = [Row(r.prompt, r.seed, r.frames) if r.is_base(opts.steps) else r for r in rows]
         out: list[Motion | None] = [None] * len(rows)
         todo: dict[Row, list[int]] = {}
         for i, r in enumerate(canon):
-            hit = self._cache_get(self._base_key(r, opts)) if not r.steer else None
+            hit = self._cache_get(self._row_key(r, opts))
             if hit is not None:
                 out[i] = hit
             else:
@@ -434,8 +445,7 @@ class MotionLab:
             for r, motion in zip(unique, self.batcher.run(self._batch_key(opts), unique)):
                 for i in todo[r]:
                     out[i] = motion
-                if not r.steer:
-                    self._cache_put(self._base_key(r, opts), motion)
+                self._cache_put(self._row_key(r, opts, motion.epoch), motion)
         return out
 
     def _concepts(self, normalised: torch.Tensor, lengths: list[int], k: int = 3) -> list[list[tuple[str, float]]]:
@@ -475,7 +485,7 @@ class MotionLab:
                 raise ValueError(f"weight of adapter {n.removeprefix(self.prefix)!r} must be a finite number, got {v!r}")
         base = Row(prompt, seed, opts.frames)
         steered = Row(prompt, seed, opts.frames, steering(w, float(scale)), int(start_step))
-        cached = self._cache_get(self._base_key(base, opts)) is not None
+        cached = self._cache_get(self._row_key(base, opts)) is not None
         b, st = self.generate_rows([base, steered], opts)
         return Comparison(prompt, seed, opts.frames, w, float(scale), b.joints, st.joints, b.concepts, st.concepts,
                           time.perf_counter() - started, cached, opts)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import re
 import os
 import time
 from pathlib import Path
@@ -121,7 +122,7 @@ def test_training_streams_loss_and_publishes_adapter(trained, client, server):
     assert sum("loss" in s for s in statuses) >= 5, statuses
     final = trained[-1]
     assert final[-1]["status"] == "done" and final[-1]["concept"] == "kick"
-    assert "Preserved 12 retain prompts" in final[0] and "λ 1" in final[0]  # the derived neighbours are named
+    assert re.search(r"Preserved \d+ retain prompts", final[0]) and "λ 1" in final[0]  # the derived neighbours are named
     traces, layout = plot_traces(final[1])
     assert list(traces) == ["total", "ESD", "preservation"]  # one line per loss term, named in the legend
     assert all(len(t["x"]) == 8 and len(t["y"]) == 8 and t["x"] == list(range(1, 9)) for t in traces.values())
@@ -433,7 +434,7 @@ def test_generate_bad_input_is_a_clear_error(trained, client, kwargs, message):
 
 @pytest.mark.parametrize("position, name", [(2, "strength"), (3, "seed"), (4, "length"), (6, "guidance")])
 def test_nan_is_a_clear_error(trained, server, position, name):
-    data = ["a person kicks", ["kick"], 1.0, 0, 2.0, 4, 2.5, 0, ""]
+    data = ["a person kicks", ["kick"], 1.0, 0, 2.0, 4, 2.5, 0, "", "ddim"]
     data[position] = math.nan
     text = call_raw(server["url"], "generate", data)
     assert "event: error" in text and name in text and "finite" in text, text

@@ -17,8 +17,8 @@ from conftest import copy_without_adapters, files_under, repo_snapshot, running_
 REPO = Path(__file__).resolve().parent.parent
 NAN, INF = float("nan"), float("inf")
 
-GEN = ["a person kicks", ["kick"], 1.0, 0, 2.0, 2, 2.5, 0, ""]  # prompt, adapters, strength, seed, seconds, steps, guidance, start step, weights
-SWEEP = ["a person kicks", "kick", "0, 1", 0, 2.0, 2]  # prompt, adapter, scales, seed, seconds, steps
+GEN = ["a person kicks", ["kick"], 1.0, 0, 2.0, 2, 2.5, 0, "", "ddim"]  # prompt, adapters, strength, seed, seconds, steps, guidance, start step, weights, scheduler
+SWEEP = ["a person kicks", "kick", "0, 1", 0, 2.0, 2, "ddim"]  # prompt, adapter, scales, seed, seconds, steps, scheduler
 TRAIN = ["kick", "attn", 2, 2.0, 3e-4, 3, 1.0, "", 0.0, "", 1, 2.0, 2, ""]  # concept ... rollout steps, save as ("" = a new adapter)
 EVAL = ["kick", 1, 1, 1, 2]  # adapter, per kind, per concept, repeats, steps
 
@@ -77,6 +77,8 @@ CASES = [
     ("generate", edit(GEN, _8="1e999"), "finite"),
     ("generate", edit(GEN, _8="one"), "must be a number"),
     ("generate", edit(GEN, _8="9"), "between -5 and 5"),
+    ("generate", edit(GEN, _9="warp-drive"), "not in the list of choices"),
+    ("generate", edit(GEN, _9=7), "not in the list of choices"),
     # ---- generate: wrong arity
     ("generate", GEN[:3], "needed"),
     ("generate", [], "needed"),
@@ -91,6 +93,7 @@ CASES = [
     ("sweep", edit(SWEEP, _0=""), "empty"),
     ("sweep", edit(SWEEP, _3=NAN), "finite"),
     ("sweep", edit(SWEEP, _5=500), "maximum"),
+    ("sweep", edit(SWEEP, _6="nope"), "not in the list of choices"),
     # ---- train
     ("train", edit(TRAIN, _0=""), "empty"),
     ("train", edit(TRAIN, _0="../../evil"), "letters"),

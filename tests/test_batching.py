@@ -188,6 +188,22 @@ def test_cached_base_is_exactly_the_base(lab):
     assert np.abs(second.steered_joints - first.steered_joints).max() > 1e-3  # the strength did change the motion
 
 
+def test_a_repeated_request_is_the_same_and_a_reloaded_adapter_is_not_served_from_the_cache(lab):
+    args = dict(scale=0.9, seed=77, frames=40, steps=3)
+    first = lab.compare("a person kicks", ["kick"], **args)
+    rows_before = sum(r for _, r in lab.batcher.history)
+    again = lab.compare("a person kicks", ["kick"], **args)
+    assert sum(r for _, r in lab.batcher.history) == rows_before  # nothing denoised
+    assert np.array_equal(again.steered_joints, first.steered_joints) and np.array_equal(again.base_joints, first.base_joints)
+    name = lab.adapter_name("kick")
+    folder = lab.infos[name].path
+    with lab.lock:  # what a retraining does once its new weights are written
+        lab._unload(name)
+        lab._load_adapter(folder)
+    lab.compare("a person kicks", ["kick"], **args)
+    assert sum(r for _, r in lab.batcher.history) == rows_before + 1  # the steered row again, the base from the cache
+
+
 @pytest.mark.parametrize("change", [{}, dict(seed=22), dict(frames=44), dict(steps=3), dict(guidance=3.0), dict(prompt="a person kicks")])
 def test_cache_key_has_prompt_seed_length_and_sampling_settings(lab, change):
     first = dict(prompt="a person kicks with the left leg", seed=21, frames=40, steps=4, guidance=2.5)
