@@ -1,7 +1,7 @@
 """Every performance figure in one table: runs the benchmark scripts one after another (each alone on the
 machine, in its own process) and collects what they measured.
 
-    python benchmarks/all.py [--load_seconds 120] [--skip load unlearn ...] [--out benchmarks/results]
+    python benchmarks/all.py [--load_seconds 60] [--load_users 16] [--skip load unlearn ...] [--out benchmarks/results]
 
 Each script also runs on its own and prints its detailed table; their JSON lands in --out. Skipped scripts
 contribute the figures of their last run stored there.
@@ -23,6 +23,7 @@ SCRIPTS = {
     "generate": ["generate.py", "--runs", "10"],
     "player": ["player.py"],
     "app": ["app_latency.py"],
+    "slider": ["slider.py"],
     "unlearn": ["unlearn.py"],
     "load": ["load.py"],
     "video": ["video.py"],
@@ -67,12 +68,15 @@ def rows(r: dict) -> list[tuple[str, str, str]]:
     if a := r.get("app"):
         out.append(("app cold start (python app.py -> first page)", f"{a['cold_start_s']:.1f} s", "<= 10 s"))
         out.append(("Generate click -> first animated frame", f"{a['click_to_frame_s']:.2f} s", "<= 1.5 s"))
+    if sl := r.get("slider"):
+        out.append(("strength slider release -> new steered frame (Chromium), median / max", f"{sl['median_s']:.3f} / {sl['max_s']:.3f} s", "<= 0.3 s"))
+        out.append(("  player kept its time position", "yes" if sl["kept_time"] else "NO", "yes"))
     if v := r.get("video"):
         out.append((f"MP4 download, {v['seconds_of_motion']:g} s side-by-side / 5-panel sweep grid", f"{v['side_by_side_s']:.2f} / {v['sweep_grid_s']:.2f} s", "<= 3 s"))
     for load in r.get("load") or []:
         n = load["users"]
         out.append((f"load, {n} users x {load['seconds']:.0f} s + training: requests / errors", f"{load['requests']} / {load['errors']}", "0 errors"))
-        out.append((f"load, {n} users: p50 / p95 latency", f"{load['p50_s']:.2f} / {load['p95_s']:.2f} s", ""))
+        out.append((f"load, {n} users: p50 / p95 latency", f"{load['p50_s']:.2f} / {load['p95_s']:.2f} s", "p95 <= 4 s" if n == 16 else ""))
         out.append((f"load, {n} users: app memory after warm-up -> end (max)", f"{load['rss_after_warmup_mb']:.0f} -> {load['rss_end_mb']:.0f} ({load['rss_max_mb']:.0f}) MB", "flat"))
         out.append((f"load, {n} users: concurrent training", f"{load['training']}{', listed' if load['trained_adapter_listed'] else ''}", "done"))
     return out
@@ -80,7 +84,8 @@ def rows(r: dict) -> list[tuple[str, str, str]]:
 
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--load_seconds", type=float, default=120)
+    p.add_argument("--load_seconds", type=float, default=60)
+    p.add_argument("--load_users", type=int, nargs="+", default=[16])
     p.add_argument("--skip", nargs="*", default=[], choices=list(SCRIPTS))
     p.add_argument("--out", type=Path, default=HERE / "results")
     args = p.parse_args()
@@ -88,7 +93,7 @@ def main() -> int:
     results = {}
     for name in SCRIPTS:
         if name not in args.skip:
-            results[name] = run_script(name, args.out, ["--seconds", str(args.load_seconds)] if name == "load" else [])
+            results[name] = run_script(name, args.out, ["--seconds", str(args.load_seconds), "--users", *map(str, args.load_users)] if name == "load" else [])
         elif (args.out / f"{name}.json").exists():
             results[name] = json.loads((args.out / f"{name}.json").read_text())
     import torch
