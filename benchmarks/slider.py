@@ -53,7 +53,7 @@ ARM = """() => {
     requestAnimationFrame(tick);
   };
   requestAnimationFrame(tick);
-}""" % DRAWN
+}""".replace("%s", DRAWN)
 
 
 def release_at(page, value: float) -> None:

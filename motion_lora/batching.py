@@ -24,8 +24,8 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Hashable, Sequence
 
 import torch
 from peft.tuners.lora import LoraLayer
@@ -63,7 +63,7 @@ class RowScaledLora:
             if not isinstance(module, LoraLayer):
                 continue
             for name in names:
-                a = module.lora_A[name] if name in module.lora_A else None
+                a = module.lora_A[name] if name in module.lora_A else None  # noqa: SIM401 - a ModuleDict has no get()
                 if a is not None and not getattr(a, "_motion_lora_row_hook", False):
                     a.register_forward_hook(self._scaler(name))
                     a._motion_lora_row_hook = True  # marked on the module: ids can be reused after an unload

@@ -135,7 +135,7 @@ def run_merged(lab, calls):
 def test_batched_results_identical_to_unbatched_runs(lab):
     """Five visitors' side-by-sides (other prompts, seeds, lengths, adapter mixes, strengths, start steps) merged
     into one forward give what each gets alone."""
-    kw = lambda r: dict(weights=r[2], scale=r[3], seed=r[4], frames=r[5], steps=4, start_step=r[6])  # noqa: E731
+    kw = lambda r: {"weights": r[2], "scale": r[3], "seed": r[4], "frames": r[5], "steps": 4, "start_step": r[6]}
     alone = []
     for r in REQUESTS:
         lab.clear_cache()
@@ -189,7 +189,7 @@ def test_cached_base_is_exactly_the_base(lab):
 
 
 def test_a_repeated_request_is_the_same_and_a_reloaded_adapter_is_not_served_from_the_cache(lab):
-    args = dict(scale=0.9, seed=77, frames=40, steps=3)
+    args = {"scale": 0.9, "seed": 77, "frames": 40, "steps": 3}
     first = lab.compare("a person kicks", ["kick"], **args)
     rows_before = sum(r for _, r in lab.batcher.history)
     again = lab.compare("a person kicks", ["kick"], **args)
@@ -204,9 +204,9 @@ def test_a_repeated_request_is_the_same_and_a_reloaded_adapter_is_not_served_fro
     assert sum(r for _, r in lab.batcher.history) == rows_before + 1  # the steered row again, the base from the cache
 
 
-@pytest.mark.parametrize("change", [{}, dict(seed=22), dict(frames=44), dict(steps=3), dict(guidance=3.0), dict(prompt="a person kicks")])
+@pytest.mark.parametrize("change", [{}, {"seed": 22}, {"frames": 44}, {"steps": 3}, {"guidance": 3.0}, {"prompt": "a person kicks"}])
 def test_cache_key_has_prompt_seed_length_and_sampling_settings(lab, change):
-    first = dict(prompt="a person kicks with the left leg", seed=21, frames=40, steps=4, guidance=2.5)
+    first = {"prompt": "a person kicks with the left leg", "seed": 21, "frames": 40, "steps": 4, "guidance": 2.5}
     lab.compare(first.pop("prompt"), ["kick"], **first)
     again = {"prompt": "a person kicks with the left leg", "seed": 21, "frames": 40, "steps": 4, "guidance": 2.5, **change}
     assert lab.compare(again.pop("prompt"), ["kick"], scale=0.5, **{k: v for k, v in again.items()}).base_cached is (not change)
