@@ -1,6 +1,7 @@
 """LoRA-ESD vs full fine-tuning ESD, and plain ESD vs ESD + preservation, on the shipped base model.
 
     python benchmarks/unlearn.py [--concept kick] [--iterations 300]
+    python benchmarks/unlearn.py --rollouts_only     # just today's 20-step DDIM rollouts vs the default sampler's
 
 Each variant trains in its own process (same base, iterations, seed), then a quick forget/retain evaluation
 runs on the result. Prints one table: seconds per iteration, peak extra memory while training, trainable
@@ -128,19 +129,87 @@ def time_to_bar(concept: str, iterations: int, every: int = 25, bar: float = 0.0
     return {"concept": concept, "bar": bar, "curve": curve, "iterations_to_bar": reached[0], "seconds_to_bar": reached[1]}
 
 
+def rollout_child(concept: str, scheduler: str, steps: int) -> dict:
+    """The train CLI's default run with the teacher rollouts on (scheduler, steps): wall and CPU seconds of the
+    whole loop and of its rollouts, then forget/retain of the result (judged with the default sampler)."""
+    import dataclasses
+
+    from motion_lora.train import build_parser, config_from_args
+
+    lab = MotionLab()
+    adapters = bare_model(lab)
+    cfg = dataclasses.replace(config_from_args(build_parser().parse_args(["--target_concept", concept])), scheduler=scheduler, rollout_steps=steps).validated()
+    u = Unlearner(adapters, lab.generator.text_encoder, cfg, "bench_rollout")
+    spent = {"wall": 0.0, "cpu": 0.0}
+    rollout = u.rollout
+
+    def timed(prompts):
+        t0, c0 = time.perf_counter(), time.process_time()
+        try:
+            return rollout(prompts)
+        finally:
+            spent["wall"] += time.perf_counter() - t0
+            spent["cpu"] += time.process_time() - c0
+
+    u.rollout = timed
+    t0, c0 = time.perf_counter(), time.process_time()
+    u.run()
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    with adapters.using({u.name: 1.0}, 1.0) as m:
+        after = quick_eval(lab, m, concept)
+    return {"scheduler": scheduler, "steps": steps, "iterations": cfg.iterations, "seconds": wall, "cpu_seconds": cpu,
+            "rollout_seconds": spent["wall"], "rollout_cpu_seconds": spent["cpu"], "forget_presence": after["forget"], "retain_accuracy": after["retain"]}
+
+
+def rollouts(concept: str, candidates: list[str] | None = None) -> dict:
+    """Today's rollouts (20 DDIM steps) beside the default sampler's (or `candidates`, "SCHEDULER:STEPS"), each
+    run in its own process."""
+    from motion_lora.sampler import DEFAULT_SCHEDULER, DEFAULT_STEPS
+
+    settings = [("ddim", 20)] + [(c.split(":")[0], int(c.split(":")[1])) for c in (candidates or [f"{DEFAULT_SCHEDULER}:{DEFAULT_STEPS}"])]
+    rows = []
+    for scheduler, steps in settings:
+        out = subprocess.run([sys.executable, __file__, "--child", "rollouts", "--concept", concept, "--rollout", f"{scheduler}:{steps}"], capture_output=True, text=True, env={**os.environ, "HF_HUB_OFFLINE": "1"})
+        if out.returncode:
+            raise RuntimeError(out.stderr[-2000:])
+        rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    print(f"\ndefault unlearning run ('{concept}', {rows[0]['iterations']} iterations), teacher rollouts on today's sampler vs the default; {os.cpu_count()} CPU cores, torch threads {torch.get_num_threads()}, load average {os.getloadavg()[0]:.1f}")
+    print("| rollouts | loop wall s | loop CPU s | rollouts wall s | rollouts CPU s | forget presence | retain accuracy |")
+    print("|---|---|---|---|---|---|---|")
+    for r in rows:
+        print(f"| {r['scheduler']} {r['steps']} steps | {r['seconds']:.1f} | {r['cpu_seconds']:.1f} | {r['rollout_seconds']:.1f} | {r['rollout_cpu_seconds']:.1f} | {r['forget_presence']:.2f} | {r['retain_accuracy']:.2f} |")
+    today = rows[0]
+    for new in rows[1:]:
+        saved = today["rollout_cpu_seconds"] - new["rollout_cpu_seconds"]
+        print(f"rollout savings with {new['scheduler']} {new['steps']} steps: {saved:.1f} CPU s of {today['cpu_seconds']:.1f} ({saved / today['cpu_seconds']:.0%} of the loop); loop CPU time {today['cpu_seconds'] / new['cpu_seconds']:.2f}x faster")
+    return {"rows": rows}
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--concept", default="kick")
     p.add_argument("--iterations", type=int, default=300)
     p.add_argument("--bar_iterations", type=int, default=400, help="longest run when timing the kick bar")
-    p.add_argument("--child", choices=[*VARIANTS, "to_bar"])
+    p.add_argument("--child", choices=[*VARIANTS, "to_bar", "rollouts"])
+    p.add_argument("--rollout", default="ddim:20", help="SCHEDULER:STEPS of the rollouts child")
+    p.add_argument("--rollouts_only", action="store_true", help="only compare today's rollouts with the default sampler's")
+    p.add_argument("--rollout_candidates", nargs="*", default=None, help="SCHEDULER:STEPS settings to compare with today's (default: the default sampler)")
     p.add_argument("--json", type=Path, default=None, help="also write the figures here")
     args = p.parse_args()
     if args.child == "to_bar":
         print(json.dumps(time_to_bar(args.concept, args.iterations)))
         return 0
+    if args.child == "rollouts":
+        scheduler, steps = args.rollout.split(":")
+        print(json.dumps(rollout_child(args.concept, scheduler, int(steps))))
+        return 0
     if args.child:
         print(json.dumps(child(args.child, args.concept, args.iterations)))
+        return 0
+    if args.rollouts_only:
+        result = rollouts(args.concept, args.rollout_candidates)
+        if args.json:
+            args.json.write_text(json.dumps(result, indent=1))
         return 0
     results = {}
     for variant in [*VARIANTS, "to_bar"]:
@@ -171,8 +240,9 @@ def main() -> int:
         print(f"presence did not reach <= {bar['bar']:.0%} within {args.bar_iterations} iterations")
     else:
         print(f"time to reach the bar (presence <= {bar['bar']:.0%}): {bar['seconds_to_bar']:.1f} s of training ({bar['iterations_to_bar']} iterations)")
+    roll = rollouts(args.concept, args.rollout_candidates)
     if args.json:
-        args.json.write_text(json.dumps({"variants": rows, "to_bar": bar}, indent=1))
+        args.json.write_text(json.dumps({"variants": rows, "to_bar": bar, "rollouts": roll}, indent=1))
     return 0
 
 
