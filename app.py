@@ -28,6 +28,8 @@ from motion_lora.service import SWEEP_SCALES, MotionLab, default_lab, iterate_tr
 from motion_lora.skeleton import FPS
 from motion_lora.unlearn import TrainEvent, UnlearnConfig
 
+# "replace with" choices: empty = ESD's unconditional target; the anchors are concepts the evaluator knows (stand, walk)
+ANCHORS = [("nothing (the unconditional motion)", ""), ("a person stands still", "a person stands still"), ("a person walks forward", "a person walks forward")]
 TRAIN_DEFAULTS = UnlearnConfig()  # the Unlearn tab starts from the train CLI's defaults (the shipped adapters' settings)
 
 EXAMPLES = [
@@ -194,7 +196,7 @@ def build_demo(lab: MotionLab) -> gr.Blocks:
 
     @ui.user_errors
     def train(concept, preset, rank, alpha, lr, iterations, eta, retain, preserve, extra, batch_size, seconds, rollout_steps, replace_adapter,
-              request: gr.Request, profile: gr.OAuthProfile | None = None):
+              anchor="", request: gr.Request = None, profile: gr.OAuthProfile | None = None):
         if training_off:
             raise ValueError("training is disabled on this server (MOTION_LORA_DISABLE_TRAINING=1)")
         owner = who(request, profile, require_login)
@@ -207,6 +209,7 @@ def build_demo(lab: MotionLab) -> gr.Blocks:
             lora=LoraSpec(rank=ui.number(rank, "rank", 1, 64, whole=True), alpha=ui.number(alpha, "alpha", 0.01, 256), preset=preset),
             retain_prompts=ui.lines(retain, "retain prompts"), preserve_weight=ui.number(preserve, "preservation weight", 0, 100),
             frames=seconds_to_frames(ui.number(seconds, "clip length (s)", 1, 9.8)), rollout_steps=ui.number(rollout_steps, "rollout steps", 2, 100, whole=True),
+            anchor=" ".join(anchor.split()) if isinstance(anchor, str) else "",
         ).validated()
         target = replace_adapter.strip() if isinstance(replace_adapter, str) and replace_adapter.strip() else None
         if target:
@@ -291,6 +294,12 @@ def build_demo(lab: MotionLab) -> gr.Blocks:
         if result is None:
             return f"No stored evaluation for **{info.short}** yet — run a quick one below.  \n{info.describe()}", empty, None, None
         return ui.eval_caption(result, "Stored evaluation (eval/metrics.json)"), pd.DataFrame(ui.eval_rows(result), columns=ui.TABLE_HEADERS), ui.presence_figure(result), result
+
+    def show_attack(adapter):
+        try:
+            return ui.attack_summary(lab.infos[lab.adapter_name(adapter)])
+        except ValueError:
+            return ""
 
     def list_adapters(request: gr.Request, profile: gr.OAuthProfile | None = None) -> list[dict]:
         """Every adapter with who made it relative to the caller ('shipped', 'this session', 'another visitor')."""
@@ -417,6 +426,8 @@ def build_demo(lab: MotionLab) -> gr.Blocks:
                         tr_iter = gr.Slider(1, cap, value=min(TRAIN_DEFAULTS.iterations, cap), step=1, label="Iterations", info=f"at most {cap} on this server")
                         tr_retain = gr.Textbox(label="Retain prompts (one per line)", lines=3, placeholder="empty = the other concepts' captions nearest to the concept")
                         tr_preserve = gr.Slider(0, 10, value=TRAIN_DEFAULTS.preserve_weight, step=0.1, label="Preservation weight λ", info="0 = plain ESD")
+                        tr_anchor = gr.Dropdown(ANCHORS, value=TRAIN_DEFAULTS.anchor, label="Replace with", allow_custom_value=True,
+                                                info="erased prompts turn into this prompt's motion (an anchor); empty = the unconditional motion")
                         with gr.Accordion("Advanced", open=False):
                             tr_extra = gr.Textbox(label="Extra prompts describing the concept (one per line)", lines=2)
                             with gr.Row():
@@ -460,9 +471,11 @@ def build_demo(lab: MotionLab) -> gr.Blocks:
                                                 column_widths=ui.TABLE_WIDTHS, elem_id="eval-table")
                         with gr.Accordion("Raw result (JSON)", open=False):
                             ev_json = gr.JSON(label="result")
+                        ev_attack = gr.Markdown(elem_id="attack-report")
                 ev_outputs = [ev_caption, ev_table, ev_plot, ev_json]
                 ev_btn.click(ui.gpu(evaluate), [ev_adapter, ev_kind, ev_concept, ev_repeats, ev_steps], ev_outputs, api_name="evaluate", concurrency_limit=1, concurrency_id="model")
-                ev_adapter.change(show_shipped, ev_adapter, ev_outputs, api_visibility="private", queue=False)
+                ev_adapter.change(show_shipped, ev_adapter, ev_outputs, api_visibility="private", queue=False).then(
+                    show_attack, ev_adapter, ev_attack, api_visibility="private", queue=False)
 
             # ---------------------------------------------------------- About
             with gr.Tab("About", id="about"):
@@ -471,7 +484,7 @@ def build_demo(lab: MotionLab) -> gr.Blocks:
         with gr.Row():
             refresh_btn = gr.Button("↻ Reload adapters", size="sm", variant="secondary", scale=0, min_width=160)
 
-        train_inputs = [tr_concept, tr_preset, tr_rank, tr_alpha, tr_lr, tr_iter, tr_eta, tr_retain, tr_preserve, tr_extra, tr_batch, tr_seconds, tr_rollout, tr_replace]
+        train_inputs = [tr_concept, tr_preset, tr_rank, tr_alpha, tr_lr, tr_iter, tr_eta, tr_retain, tr_preserve, tr_extra, tr_batch, tr_seconds, tr_rollout, tr_replace, tr_anchor]
         pickers_out = [adapters, sw_adapter, ev_adapter, tr_replace, tr_mine]
         # Trainings wait inside the handler in arrival order (ui.TRAINING, one per visitor), so the limit is how many may wait at once.
         train_event = tr_start.click(ui.gpu(train), train_inputs, [tr_status, tr_plot, tr_file, *pickers_out, tr_json],
@@ -482,7 +495,8 @@ def build_demo(lab: MotionLab) -> gr.Blocks:
             show_shipped, ev_adapter, ev_outputs, api_visibility="private", queue=False)
         gr.api(list_adapters, api_name="list_adapters", queue=False)
         demo.load(on_load, [adapters, sw_adapter, ev_adapter], pickers_out, api_visibility="private", queue=False).then(
-            show_shipped, ev_adapter, ev_outputs, api_visibility="private", queue=False)
+            show_shipped, ev_adapter, ev_outputs, api_visibility="private", queue=False).then(
+            show_attack, ev_adapter, ev_attack, api_visibility="private", queue=False)
     demo.outputs_dir = outputs.root  # for tests and cleanup
     return demo
 

@@ -239,6 +239,7 @@ def unlearn_to_folder(
             "prompts": unlearner.prompts,
             "seed": config.seed,
             "rollout_steps": config.rollout_steps,
+            "rollout_scheduler": config.scheduler,
             "rollout_guidance": config.rollout_guidance,
             "frames": config.frames,
             "seconds": round(seconds, 1),

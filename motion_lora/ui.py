@@ -721,3 +721,21 @@ class TrainingQueue:
 
 
 TRAINING = TrainingQueue()
+
+
+def attack_summary(info: AdapterInfo) -> str:
+    """Markdown of the adapter's stored attack report (eval/attack.json), flagged when it was made for other weights."""
+    from .attack import file_sha256, format_table, load_attack_report
+
+    try:
+        reports = load_attack_report(info.path)
+    except FileNotFoundError:
+        return (f"No adversarial attack report for **{info.short}** yet. Run `python -m motion_lora.attack --adapter {info.short}` "
+                "(a few minutes on a CPU) to measure how easily the concept comes back.")
+    except ValueError as err:
+        return f"The attack report of **{info.short}** cannot be read: {err}"
+    current = file_sha256(info.path / "model" / "adapter_model.safetensors")
+    stale = [r.label for r in reports if r.fingerprint and r.label != "base" and r.fingerprint != current]
+    note = f"\n\n⚠️ Made for earlier weights of {', '.join(stale)}; rerun the attack." if stale else ""
+    return ("**Adversarial prompt attack** (stored `eval/attack.json`): attack success rate = share of attacked generations "
+            "on fresh seeds in which the concept comes back.\n\n" + format_table(reports) + note)

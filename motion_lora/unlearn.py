@@ -32,7 +32,7 @@ from .data.captions import concept_paraphrases
 from .data.clip import CONCEPT_INDEX, CONCEPTS
 from .diffusion import Schedule, masked_mse
 from .features import FEATURE_DIM
-from .sampler import DEFAULT_SCHEDULER, DEFAULT_STEPS, Sampler, check_scheduler
+from .sampler import Sampler, check_scheduler
 from .text_encoder import TextEncoder
 
 METHODS = ("lora", "full", "ga", "uce", "task_vector")  # the train CLI's --method; what each is: motion_lora.methods
@@ -55,10 +55,11 @@ class UnlearnConfig:
     lora: LoraSpec = field(default_factory=LoraSpec)
     retain_prompts: tuple[str, ...] = ()  # empty = the other concepts' captions nearest to the concept prompts
     preserve_weight: float = 1.0  # lambda; 0 = plain ESD
-    # sampler steps of the teacher rollouts that provide x_t; the default sampler's (UniPC 12): measured in
-    # benchmarks/unlearn.py, 10-step rollouts erase kick as well as 20 DDIM steps (forget 0.00 vs 0.05) and save ~14% of the loop
-    rollout_steps: int = DEFAULT_STEPS
-    scheduler: str = DEFAULT_SCHEDULER  # the rollouts' sampler (sampler.SCHEDULERS); ESD trains on its timesteps
+    # Teacher rollouts that provide x_t: 20 DDIM steps, what the shipped adapters and the natural-prompt collateral
+    # table were trained with. Measured in benchmarks/unlearn.py: 10-step UniPC / DPM-Solver++ rollouts erase kick as
+    # well (forget 0.00 vs 0.05) and save 14-22% of the loop's CPU time; not yet the default until collateral is re-measured.
+    rollout_steps: int = 20
+    scheduler: str = "ddim"  # the rollouts' sampler (sampler.SCHEDULERS); ESD trains on its timesteps
     rollout_guidance: float = 3.0
     pool_refresh: int = 20  # iterations between fresh rollouts
     frames: int = 120

@@ -21,6 +21,8 @@ import numpy as np
 import pytest
 from conftest import copy_without_adapters, repo_snapshot, running_app
 
+from motion_lora.sampler import DEFAULT_SCHEDULER
+
 REPO = Path(__file__).resolve().parent.parent
 FAST = dict(seconds=2.0, steps=4, guidance=2.5)
 # concept, preset, rank, alpha, lr, iterations, eta, retain, preserve, extra, batch, seconds, rollout steps (, save as: "" = new)
@@ -213,7 +215,7 @@ def test_advanced_options_and_non_latin_prompt(trained, client):
 def test_scheduler_choice(trained, client):
     ddim = generate(client, seed=12, scheduler="ddim")
     dpm = generate(client, seed=12, scheduler="dpmsolver++")
-    assert ddim[4]["scheduler"] == "ddim" and dpm[4]["scheduler"] == "dpmsolver++" and generate(client, seed=12)[4]["scheduler"] == "ddim"
+    assert ddim[4]["scheduler"] == "ddim" and dpm[4]["scheduler"] == "dpmsolver++" and generate(client, seed=12)[4]["scheduler"] == DEFAULT_SCHEDULER
     assert not np.allclose(joints_of(ddim), joints_of(dpm))
     assert not dpm[4]["base_reused"]  # the scheduler is part of the cache key
 
@@ -239,8 +241,8 @@ def test_concurrent_generations_merge_into_one_batch_with_the_results_of_single_
     from gradio_client import Client
 
     lab = server["lab"]
-    requests = [dict(prompt="a person kicks", seed=41, seconds=2.0), dict(prompt="someone jumps", seed=42, seconds=3.0, scale=-0.5),
-                dict(prompt="a man punches", seed=43, seconds=2.4, scale=1.5), dict(prompt="a person waves", seed=44, seconds=2.0, start_step=2)]
+    requests = [dict(prompt="a person kicks", seed=41, seconds=2.0, scheduler="ddim"), dict(prompt="someone jumps", seed=42, seconds=3.0, scale=-0.5, scheduler="ddim"),
+                dict(prompt="a man punches", seed=43, seconds=2.4, scale=1.5, scheduler="ddim"), dict(prompt="a person waves", seed=44, seconds=2.0, start_step=2, scheduler="ddim")]
     alone = []
     for r in requests:
         lab.clear_cache()
@@ -440,6 +442,16 @@ def test_nan_is_a_clear_error(trained, server, position, name):
     assert "event: error" in text and name in text and "finite" in text, text
 
 
+def test_training_with_an_anchor_records_it(trained, client, server):
+    """The Unlearn tab's "replace with" reaches the ESD target: the new adapter's adapter.json names the anchor."""
+    outputs = list(client.submit(*TRAIN_ARGS, "", "a person stands still", api_name="/train"))
+    final = outputs[-1][-1]
+    assert final["status"] == "done", outputs[-1][0]
+    meta = json.loads((server["user"] / "t2m" / final["name"] / "adapter.json").read_text())
+    assert meta["anchor"] == "a person stands still"
+    client.predict(final["name"], api_name="/delete_adapter")
+
+
 @pytest.mark.parametrize(
     "api, args, message",
     [
@@ -457,6 +469,7 @@ def test_nan_is_a_clear_error(trained, server, position, name):
         ("/train", ["kick", "nope", 4, 4.0, 3e-4, 5, 1.0, "", 0.0, "", 2, 2.0, 3], "not in the list of choices"),
         ("/train", ["kick", "attn", 4, -1.0, 3e-4, 5, 1.0, "", 0.0, "", 2, 2.0, 3], "less than minimum value 0.01"),
         ("/train", ["kick", "attn", 4, 4.0, 5.0, 5, 1.0, "", 0.0, "", 2, 2.0, 3], "learning rate"),
+        ("/train", TRAIN_ARGS + ["", "a person kicks high"], "names the concept"),
     ],
 )
 def test_other_endpoints_bad_input(trained, client, api, args, message):

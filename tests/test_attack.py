@@ -146,6 +146,18 @@ def test_report_round_trip_and_table(tiny_target, tmp_path):
         load_attack_report(tmp_path / "bad.json")
     with pytest.raises(FileNotFoundError, match="no attack report"):
         load_attack_report(tmp_path / "nowhere")
+    # the Evaluate tab's summary: the table, a stale-weights warning, and a hint where no report exists
+    import dataclasses
+
+    from motion_lora import ui
+    from motion_lora.service import AdapterInfo
+
+    (tmp_path / "model").mkdir()
+    (tmp_path / "model" / "adapter_model.safetensors").write_bytes(b"new weights")
+    attack.save_reports([dataclasses.replace(report, fingerprint="0" * 64)], tmp_path / "eval" / "attack.json")
+    shown = ui.attack_summary(AdapterInfo(name="tiny_LoRA_kick", concept="kick", path=tmp_path))
+    assert "| tiny | kick |" in shown and "earlier weights of tiny" in shown
+    assert "python -m motion_lora.attack" in ui.attack_summary(AdapterInfo(name="tiny_LoRA_kick", concept="kick", path=tmp_path / "nowhere"))
 
 
 def dataclass_dict(cfg):
