@@ -352,11 +352,18 @@ def test_weight_edit_generations_equal_the_same_weights_as_an_adapter(checkpoint
 
 
 @pytest.mark.slow
-def test_methods_benchmark_runs_every_method_on_one_protocol(checkpoints, quick_bank, tmp_path):
+def test_methods_benchmark_runs_every_method_on_one_protocol(tiny_root, quick_bank, tmp_path, monkeypatch):
     """benchmarks/methods.py end to end on the tiny base: five trained results, one table with every column
     (the tiny base itself stands in for the retrained reference), figures in [0, 1] where they are shares."""
     import importlib.util
 
+    from conftest import copy_without_adapters
+
+    # a root without other tests' adapters: a same-named adapter of another rank there would shadow the results
+    checkpoints = tmp_path / "checkpoints"
+    copy_without_adapters(tiny_root, checkpoints)
+    monkeypatch.setenv("MOTION_LORA_CHECKPOINTS", str(checkpoints))
+    monkeypatch.delenv("MOTION_LORA_HUB_REPO", raising=False)
 
     spec = importlib.util.spec_from_file_location("methods_benchmark", "benchmarks/methods.py")
     bench = importlib.util.module_from_spec(spec)
