@@ -586,7 +586,7 @@ class MotionLab:
 
     # ------------------------------------------------------------------ evaluation
 
-    def evaluate(self, adapter: str, *, per_kind: int = 16, per_concept: int = 4, natural_forget: int | None = None, natural_per_concept: int | None = 4, repeats: int = 3, steps: int = DEFAULT_STEPS, frames: int = 120, progress: Callable[[float, str], None] | None = None) -> dict:
+    def evaluate(self, adapter: str, *, per_kind: int = 16, per_concept: int = 4, natural_forget: int | None = None, natural_per_concept: int | None = 4, repeats: int = 3, steps: int = DEFAULT_STEPS, frames: int = 120, progress: Callable[[float, str], None] | None = None, scheduler: str = DEFAULT_SCHEDULER) -> dict:
         """Base vs adapter on the forget and retain sets: metrics with 95% intervals. The retain set never
         holds the adapter's own preservation prompts; natural_* cap the natural prompts (None = all)."""
         if self.judge is None:
@@ -598,8 +598,8 @@ class MotionLab:
         if concept not in CONCEPT_INDEX:
             raise ValueError(f"the evaluator cannot score {concept!r}: it knows only the MotionBank concepts")
         sets = prompt_sets(concept, per_kind=per_kind, per_concept=per_concept, natural_forget=natural_forget, natural_per_concept=natural_per_concept, preserved=preserved)
-        opts = self._options(frames, steps, 2.5)
-        result = {"adapter": name, "concept": concept, "steps": steps, "frames": opts.frames}
+        opts = self._options(frames, steps, 2.5, scheduler)
+        result = {"adapter": name, "concept": concept, "steps": steps, "scheduler": opts.scheduler, "frames": opts.frames}
         total, done = 2 * len(sets) * repeats, 0
         for set_name, prompts in sets.items():
             for model_name, weights in (("base", {}), ("unlearned", {name: 1.0})):

@@ -29,7 +29,7 @@ import torch
 
 from . import kinematic_judge
 from .checkpoints import DATASET_NAME, check_name, checkpoint_root, read_json
-from .sampler import DEFAULT_STEPS
+from .sampler import DEFAULT_SCHEDULER, DEFAULT_STEPS, SCHEDULERS
 from .service import USER, AdapterInfo, MotionLab
 from .unlearn import concept_key
 from .weight_edit import applied, load_edited
@@ -196,12 +196,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--natural_forget", type=count_or_all, default=None, help="natural forget prompts (default: all that name the concept; 0 = none)")
     p.add_argument("--natural_per_concept", type=count_or_all, default=4, help="natural retain prompts per other concept ('all' = every one; 0 = none)")
     p.add_argument("--steps", type=int, default=DEFAULT_STEPS)
+    p.add_argument("--scheduler", default=DEFAULT_SCHEDULER, choices=SCHEDULERS, help="the sampler of every generation (the shipped reports used ddim, 20 steps)")
     p.add_argument("--device", default="cpu")
     args = p.parse_args(argv)
     try:
         folder = checkpoint_root() / args.dataset_name / check_name(args.name, "adapter")
         result = evaluate_folder(folder, ckpt=args.ckpt, target_concept=args.target_concept, lora_rank=args.lora_rank, lora_alpha=args.lora_alpha, device=args.device,
-                                 per_kind=args.per_kind, per_concept=args.per_concept, natural_forget=args.natural_forget, natural_per_concept=args.natural_per_concept, repeats=args.repeats, steps=args.steps,
+                                 per_kind=args.per_kind, per_concept=args.per_concept, natural_forget=args.natural_forget, natural_per_concept=args.natural_per_concept, repeats=args.repeats, steps=args.steps, scheduler=args.scheduler,
                                  progress=lambda f, msg: print(f"[{f:4.0%}] {msg}", flush=True))
     except (ValueError, FileNotFoundError) as err:
         print(f"error: {err}", file=sys.stderr)

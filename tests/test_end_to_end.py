@@ -108,10 +108,10 @@ def test_train_then_test_unlearn(checkpoints, capsys):
     # a mismatching rank is refused, never silently rescaled
     assert test_unlearn_cli.main(["--name", "tiny_base_LoRA_kick", "--lora_rank", "16"]) == 2
     assert "does not match the checkpoint's rank 4" in capsys.readouterr().err
-    small = ["--repeats", "1", "--per_kind", "2", "--per_concept", "1", "--steps", "3"]
+    small = ["--repeats", "1", "--per_kind", "2", "--per_concept", "1", "--steps", "3", "--scheduler", "dpmsolver++"]
     assert test_unlearn_cli.main(["--name", "tiny_base_LoRA_kick", "--ckpt", "latest.tar", "--target_concept", "kick"] + small) == 0
     metrics = json.loads((folder / "eval" / "metrics.json").read_text())
-    assert set(metrics) >= {"forget", "retain", "config"}
+    assert set(metrics) >= {"forget", "retain", "config"} and metrics["scheduler"] == "dpmsolver++" and metrics["steps"] == 3
     assert 0.0 <= metrics["forget"]["unlearned"]["metrics"]["presence"]["mean"] <= 1.0
     assert "| presence |" in (folder / "eval" / "report.md").read_text()
 
