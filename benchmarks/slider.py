@@ -17,15 +17,14 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-CHROMIUM = os.environ.get("BROWSER_PATH") or "/usr/bin/chromium"
-ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from served_app import CHROMIUM, CHROMIUM_ARGS, AppDidNotStart, served_app
+
 STRENGTHS = (0.5, 0.0, 1.5, -0.5, 1.2, 0.3, 1.8, -0.8)
 LO, HI = -1.0, 2.0  # the Compare tab's strength slider range
 
@@ -68,7 +67,7 @@ def measure(url: str, releases: int) -> dict:
 
     rows = []
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         errors: list[str] = []
         page.on("pageerror", lambda e: errors.append(str(e)))
@@ -98,25 +97,12 @@ def main() -> int:
     p.add_argument("--releases", type=int, default=6)
     p.add_argument("--json", type=Path, default=None, help="also write the figures here")
     args = p.parse_args()
-    env = {**os.environ, "GRADIO_SERVER_PORT": str(args.port), "HF_HUB_OFFLINE": "1"}
-    app = subprocess.Popen([sys.executable, "app.py"], cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{args.port}/"
-    started = time.perf_counter()
     try:
-        while True:
-            try:
-                with urllib.request.urlopen(url, timeout=1) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                if app.poll() is not None or time.perf_counter() - started > 120:
-                    print("the app did not start", file=sys.stderr)
-                    return 1
-                time.sleep(0.1)
-        result = measure(url, args.releases)
-    finally:
-        app.terminate()
-        app.wait(timeout=30)
+        with served_app(args.port) as (url, _):
+            result = measure(url, args.releases)
+    except AppDidNotStart as err:
+        print(err, file=sys.stderr)
+        return 1
     print(f"slider release -> new steered frame in headless Chromium (default settings, shipped model; {os.cpu_count()} CPU cores)")
     print("| strength | release -> frame (s) | time position old -> new (s) | label |\n|---|---|---|---|")
     for r in result["releases"]:

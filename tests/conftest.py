@@ -28,6 +28,21 @@ from motion_lora.denoiser import DenoiserConfig  # noqa: E402
 TINY_DENOISER = DenoiserConfig(d_model=48, n_layers=2, n_heads=2, dropout=0.0)
 
 
+def filled_denoiser(cfg: DenoiserConfig, seed: int = 0):
+    """A random denoiser whose zero-initialised layers are filled too, so every parameter matters (invariant tests)."""
+    import torch
+
+    from motion_lora.denoiser import MotionDenoiser
+
+    torch.manual_seed(seed)
+    model = MotionDenoiser(cfg)
+    with torch.no_grad():
+        for p in model.parameters():
+            if p.abs().sum() == 0 and p.dim() > 1:
+                p.normal_(0, 0.05)
+    return model.eval()
+
+
 @pytest.fixture(scope="session")
 def tiny_root(quick_bank, tmp_path_factory):
     """A checkpoint root with a tiny base model (t2m/tiny_base) and a tiny evaluator trained on the quick

@@ -4,9 +4,10 @@ import threading
 
 import pytest
 import torch
+from conftest import filled_denoiser
 
 from motion_lora.adapters import BASE, PRESETS, AdapterSet, LoraSpec, base_state_hash
-from motion_lora.denoiser import DenoiserConfig, MotionDenoiser
+from motion_lora.denoiser import DenoiserConfig
 from motion_lora.diffusion import masked_mse
 from motion_lora.unlearn import (
     UnlearnConfig,
@@ -21,13 +22,7 @@ TINY = DenoiserConfig(d_model=32, n_layers=2, n_heads=2, max_frames=48, dropout=
 
 
 def tiny_base(seed=0):
-    torch.manual_seed(seed)
-    model = MotionDenoiser(TINY)
-    with torch.no_grad():
-        for p in model.parameters():
-            if p.abs().sum() == 0 and p.dim() > 1:
-                p.normal_(0, 0.05)
-    return model.eval()
+    return filled_denoiser(TINY, seed)
 
 
 def inputs(B=2, seed=0):

@@ -7,11 +7,12 @@ import json
 import numpy as np
 import pytest
 import torch
+from conftest import filled_denoiser
 
 from motion_lora import test_unlearn as test_unlearn_cli
 from motion_lora import train as train_cli
 from motion_lora.adapters import AdapterSet, LoraSpec, base_state_hash
-from motion_lora.denoiser import DenoiserConfig, MotionDenoiser
+from motion_lora.denoiser import DenoiserConfig
 from motion_lora.methods import MethodOptions, check_method, make_trainer
 from motion_lora.task_vector import negate_lora
 from motion_lora.uce import UCE, context_tokens, edited_layers
@@ -24,14 +25,7 @@ RETAIN = ("a person walks forward", "someone claps", "a man jumps")
 
 
 def tiny_base(seed=0):
-    """A random denoiser whose zero-initialised layers are filled, so every parameter matters."""
-    torch.manual_seed(seed)
-    model = MotionDenoiser(TINY)
-    with torch.no_grad():
-        for p in model.parameters():
-            if p.abs().sum() == 0 and p.dim() > 1:
-                p.normal_(0, 0.05)
-    return model.eval()
+    return filled_denoiser(TINY, seed)
 
 
 class FakeEncoder:
