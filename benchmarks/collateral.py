@@ -35,16 +35,18 @@ def variants(concept: str, lab: MotionLab) -> dict[str, dict]:
     """Option label -> UnlearnConfig overrides (everything else is the default)."""
     one_each = tuple(concept_paraphrases(c, np.random.default_rng(1), n=1)[0] for c in CONCEPTS if c != concept)
     prompts = concept_prompts(concept)
-    wide = tuple(nearest_retain_prompts(concept, prompts, lab.generator.text_encoder, n=24, per_concept=4))
     return {
         "plain ESD (λ 0), 300 iterations": dict(preserve_weight=0.0),
         "λ 1, one caption of every other concept as retain prompts": dict(retain_prompts=one_each),
-        "λ 1, nearest retain prompts (default)": dict(),
-        "λ 2, nearest retain prompts": dict(preserve_weight=2.0),
-        "λ 1, 24 nearest retain prompts (4 per concept)": dict(retain_prompts=wide),
-        "λ 1, 24 nearest retain prompts, 32 paraphrases": dict(retain_prompts=wide, paraphrases=32),
-        "anchor 'a person stands still', λ 1, nearest retain prompts": dict(anchor="a person stands still"),
-        "anchor 'a person stands still', λ 1, 24 nearest retain prompts": dict(anchor="a person stands still", retain_prompts=wide),
+        "λ 1, 12 nearest retain prompts (the earlier default)": dict(retain_prompts=tuple(nearest_retain_prompts(concept, prompts, lab.generator.text_encoder, n=12, per_concept=12))),
+        "λ 2, 24 nearest retain prompts": dict(preserve_weight=2.0),
+        "λ 1, 24 nearest retain prompts, 4 per concept (default)": dict(),
+        "λ 1, 24 nearest retain prompts, 32 paraphrases": dict(paraphrases=32),
+        "anchor 'a person stands still', λ 1, 24 nearest retain prompts": dict(anchor="a person stands still"),
+        # The teacher rollouts that provide x_t: the default is 20 DDIM steps; fewer solver steps save loop time.
+        "default, rollouts UniPC 10 steps": dict(scheduler="unipc", rollout_steps=10),
+        "default, rollouts UniPC 12 steps (the sampling default)": dict(scheduler="unipc", rollout_steps=12),
+        "default, rollouts DPM-Solver++ 10 steps": dict(scheduler="dpmsolver++", rollout_steps=10),
     }
 
 

@@ -33,7 +33,6 @@ class SampleOptions:
     frames: int = 120
     steps: int = DEFAULT_STEPS
     guidance: float = DEFAULT_GUIDANCE
-    bf16: bool = False
     scheduler: str = DEFAULT_SCHEDULER  # one of sampler.SCHEDULERS
 
     def validated(self) -> "SampleOptions":
@@ -50,7 +49,7 @@ class SampleOptions:
             raise ValueError(f"guidance must be between 0 and 20, got {self.guidance}")
         frames = int(4 * round(self.frames / 4))
         scheduler = check_scheduler(self.scheduler)
-        return SampleOptions(frames=frames, steps=int(self.steps), guidance=float(self.guidance), bf16=bool(self.bf16), scheduler=scheduler)
+        return SampleOptions(frames=frames, steps=int(self.steps), guidance=float(self.guidance), scheduler=scheduler)
 
 
 def check_prompts(prompts) -> list[str]:
@@ -118,10 +117,9 @@ class MotionGenerator:
         g = opts.guidance
 
         def predict_v(x, t, i):
-            with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=opts.bf16):
-                if g == 1.0:  # the conditional path alone
-                    return denoise(x, t, tokens[:B], mask[:B], pooled[:B], lengths[:B], i).float()
-                v = denoise(torch.cat([x, x]), torch.cat([t, t]), tokens, mask, pooled, lengths, i).float()
+            if g == 1.0:  # the conditional path alone
+                return denoise(x, t, tokens[:B], mask[:B], pooled[:B], lengths[:B], i)
+            v = denoise(torch.cat([x, x]), torch.cat([t, t]), tokens, mask, pooled, lengths, i)
             v_c, v_u = v[:B], v[B:]
             return v_u + g * (v_c - v_u)
 

@@ -61,7 +61,7 @@ DEFAULT_MAX_USER_ADAPTERS = 20
 DEFAULT_MAX_USER_MB = 200.0
 DEFAULT_MAX_BATCH_ROWS = 32  # motions denoised in one merged batch (a side-by-side is 2, 1 when its base is cached)
 DEFAULT_TRAINING_NICE = 10  # how much an in-app training lowers its thread's CPU priority (MOTION_LORA_TRAINING_NICE; 0 = not)
-CACHE_SIZE = 256  # generated motions kept (base ones for the live strength slider; about 0.25 MB each at full length)
+DEFAULT_CACHE_MB = 64.0  # generated motions kept, by size (base ones for the live slider; 0.26 MB per full-length motion)
 SHIPPED, USER = "shipped", "user"
 
 
@@ -141,6 +141,10 @@ class Sweep:
     retain_drift: list[float]  # mean joint distance (m) of retain probes from their base motion, per scale
 
 
+def motion_bytes(motion: Motion) -> int:
+    return motion.features.numel() * motion.features.element_size() + motion.joints.nbytes
+
+
 def seconds_to_frames(seconds: float) -> int:
     if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not math.isfinite(seconds):
         raise ValueError(f"length must be a number of seconds, got {seconds!r}")
@@ -156,7 +160,7 @@ def check_seed(seed) -> int:
 class MotionLab:
     def __init__(self, base: str = DEFAULT_BASE, device: str = "cpu", user_dir: str | Path | None = None, evaluator: str | None = "evaluator",
                  max_user_adapters: int = DEFAULT_MAX_USER_ADAPTERS, max_user_mb: float = DEFAULT_MAX_USER_MB,
-                 max_batch_rows: int = DEFAULT_MAX_BATCH_ROWS):
+                 max_batch_rows: int = DEFAULT_MAX_BATCH_ROWS, cache_mb: float = DEFAULT_CACHE_MB):
         self.base_name = Path(base).name
         self.device = device
         self.generator = MotionGenerator(resolve_base(base), device=device)
@@ -166,7 +170,10 @@ class MotionLab:
         if isinstance(max_batch_rows, bool) or not isinstance(max_batch_rows, int) or max_batch_rows < 2:
             raise ValueError(f"a merged batch must hold at least 2 motions (one side-by-side), got {max_batch_rows!r}")
         self.batcher = Batcher(self._execute, self.lock, max_rows=max_batch_rows)
+        if isinstance(cache_mb, bool) or not isinstance(cache_mb, (int, float)) or not math.isfinite(cache_mb) or cache_mb < 0:
+            raise ValueError(f"the motion cache size must be a number of MB >= 0, got {cache_mb!r}")
         self._cache: OrderedDict[tuple, Motion] = OrderedDict()  # row key -> motion (LRU)
+        self._cache_bytes, self._cache_limit = 0, int(cache_mb * 2**20)
         self._adapter_epoch = 0  # counts adapter loads and unloads: part of a steered motion's cache key
         self._cache_lock = threading.Lock()
         self.training_lock = threading.Lock()
@@ -363,7 +370,7 @@ class MotionLab:
         return replace(opts, frames=0)
 
     def _row_key(self, row: Row, opts: SampleOptions, epoch: int | None = None) -> tuple:
-        """Cache key of a row: prompt, seed, length, sampling settings (steps, guidance, scheduler, precision) and
+        """Cache key of a row: prompt, seed, length, sampling settings (steps, guidance, scheduler) and
         base checkpoint; a steered row adds its adapter factors, start step and the adapter epoch (a retrained
         adapter keeps its name but not its weights)."""
         key = (str(self.generator.checkpoint), row.prompt, row.seed, replace(opts, frames=row.frames))
@@ -380,14 +387,21 @@ class MotionLab:
 
     def _cache_put(self, key: tuple, motion: Motion) -> None:
         with self._cache_lock:
+            old = self._cache.pop(key, None)
+            self._cache_bytes += motion_bytes(motion) - (motion_bytes(old) if old is not None else 0)
             self._cache[key] = motion
-            self._cache.move_to_end(key)
-            while len(self._cache) > CACHE_SIZE:
-                self._cache.popitem(last=False)
+            while self._cache and self._cache_bytes > self._cache_limit:  # least recently used first
+                self._cache_bytes -= motion_bytes(self._cache.popitem(last=False)[1])
 
     def clear_cache(self) -> None:
         with self._cache_lock:
             self._cache.clear()
+            self._cache_bytes = 0
+
+    def cache_usage(self) -> tuple[int, int]:
+        """(motions, bytes) held by the motion cache."""
+        with self._cache_lock:
+            return len(self._cache), self._cache_bytes
 
     def _sample_rows(self, rows: list[Row], opts: SampleOptions) -> torch.Tensor:
         """Normalised features (len(rows), max frames, 263) of rows that share `opts` (its frames are ignored);
@@ -665,11 +679,12 @@ def lower_priority(nice: int) -> bool:
 def default_lab(**kwargs) -> MotionLab:
     """The lab the app uses: base MOTION_LORA_BASE (default motionbank_base); user adapters in
     checkpoints.user_adapter_root() (MOTION_LORA_USER_DIR, else /data on Spaces, else the user's cache), capped by
-    MOTION_LORA_MAX_USER_ADAPTERS and MOTION_LORA_MAX_USER_MB."""
+    MOTION_LORA_MAX_USER_ADAPTERS and MOTION_LORA_MAX_USER_MB; the motion cache holds MOTION_LORA_CACHE_MB."""
     return MotionLab(base=os.environ.get("MOTION_LORA_BASE", DEFAULT_BASE), user_dir=user_adapter_root(),
                      max_user_adapters=env_number("MOTION_LORA_MAX_USER_ADAPTERS", DEFAULT_MAX_USER_ADAPTERS, whole=True),
                      max_user_mb=env_number("MOTION_LORA_MAX_USER_MB", DEFAULT_MAX_USER_MB),
-                     max_batch_rows=int(env_number("MOTION_LORA_MAX_BATCH_ROWS", DEFAULT_MAX_BATCH_ROWS, whole=True)), **kwargs)
+                     max_batch_rows=int(env_number("MOTION_LORA_MAX_BATCH_ROWS", DEFAULT_MAX_BATCH_ROWS, whole=True)),
+                     cache_mb=env_number("MOTION_LORA_CACHE_MB", DEFAULT_CACHE_MB, allow_zero=True), **kwargs)
 
 
 def iterate_training(lab: MotionLab, config: UnlearnConfig, stop: threading.Event, **unlearn_kwargs) -> Iterator[TrainEvent | AdapterInfo | None]:

@@ -338,3 +338,27 @@ def test_under_load_the_leader_gathers_returning_callers_and_a_lone_one_never_wa
     started = time.perf_counter()
     b.run("k", [Row("p", 9, 20)])
     assert seen == [3, 1] and time.perf_counter() - started < 0.1
+
+
+def test_motion_cache_is_bounded_by_its_size_in_mb(lab, monkeypatch):
+    """The cache keeps the most recently used motions that fit its byte budget, never more."""
+    from motion_lora.service import motion_bytes
+
+    opts = SampleOptions(frames=40, steps=2).validated()
+    lab.clear_cache()
+    (one,) = lab.generate_rows([Row("a person waves", 0, 40)], opts)
+    monkeypatch.setattr(lab, "_cache_limit", 3 * motion_bytes(one) + 100)  # room for three 40-frame motions
+    lab.clear_cache()
+    rows = [Row("a person waves", seed, 40) for seed in range(5)]
+    for row in rows:
+        lab.generate_rows([row], opts)
+    count, used = lab.cache_usage()
+    assert count == 3 and used == 3 * motion_bytes(one) <= lab._cache_limit
+    before = sum(r for _, r in lab.batcher.history)
+    lab.generate_rows(rows[2:], opts)  # the three newest: all from the cache
+    assert sum(r for _, r in lab.batcher.history) == before
+    lab.generate_rows(rows[:1], opts)  # the oldest was evicted: computed again
+    assert sum(r for _, r in lab.batcher.history) == before + 1
+    monkeypatch.setattr(lab, "_cache_limit", 0)  # MOTION_LORA_CACHE_MB=0: nothing is kept
+    lab.generate_rows([Row("a person waves", 99, 40)], opts)
+    assert lab.cache_usage() == (0, 0)
