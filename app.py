@@ -56,7 +56,7 @@ it; for other prompts it should change little. Because the base weights never ch
 switched off, scaled (the strength slider; negative strengths push *towards* the concept) or combined with others.
 
 **Objective (ESD, Gandikota et al. 2023, in v-space).** For a concept prompt *c* and a noisy motion
-*x<sub>t</sub>* drawn from the frozen model's own partial DDIM rollout for *c*, the frozen teacher (the same network with
+*x<sub>t</sub>* drawn from the frozen model's own partial rollout for *c* (10 UniPC steps), the frozen teacher (the same network with
 adapters disabled) predicts *v<sub>c</sub>* (conditional) and *v<sub>u</sub>* (unconditional). The student
 (network + LoRA) is trained towards
 
@@ -74,7 +74,7 @@ per-timestep weight.
   zlib licence), procedural motions (walks, runs, jumps, kicks, punches, waves, …) and a caption grammar with
   held-out phrasings for testing paraphrase robustness.
 - Text encoder: all-MiniLM-L6-v2 (sentence-transformers, Apache-2.0), frozen.
-- Denoiser: a small transformer (v-prediction, DDIM sampling with classifier-free guidance) trained here.
+- Denoiser: a small transformer (v-prediction, sampled with diffusers schedulers (UniPC by default) and classifier-free guidance) trained here.
 - HumanML3D format: Guo et al., CVPR 2022. LoRA: Hu et al. 2021, via Hugging Face PEFT.
 
 ## Known limits

@@ -43,10 +43,10 @@ def variants(concept: str, lab: MotionLab) -> dict[str, dict]:
         "λ 1, 24 nearest retain prompts, 4 per concept (default)": dict(),
         "λ 1, 24 nearest retain prompts, 32 paraphrases": dict(paraphrases=32),
         "anchor 'a person stands still', λ 1, 24 nearest retain prompts": dict(anchor="a person stands still"),
-        # The teacher rollouts that provide x_t: the default is 20 DDIM steps; fewer solver steps save loop time.
-        "default, rollouts UniPC 10 steps": dict(scheduler="unipc", rollout_steps=10),
-        "default, rollouts UniPC 12 steps (the sampling default)": dict(scheduler="unipc", rollout_steps=12),
-        "default, rollouts DPM-Solver++ 10 steps": dict(scheduler="dpmsolver++", rollout_steps=10),
+        # The teacher rollouts that provide x_t (the default: 10 UniPC steps)
+        "default, rollouts 20 DDIM steps (the earlier default)": dict(scheduler="ddim", rollout_steps=20),
+        "default, rollouts 12 UniPC steps (the sampling default)": dict(scheduler="unipc", rollout_steps=12),
+        "default, rollouts 10 DPM-Solver++ steps": dict(scheduler="dpmsolver++", rollout_steps=10),
     }
 
 

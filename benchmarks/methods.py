@@ -48,7 +48,7 @@ from motion_lora.data.clip import CONCEPTS
 from motion_lora.evaluation import prompt_sets
 from motion_lora.generator import SampleOptions
 from motion_lora.methods import LABELS, MethodOptions
-from motion_lora.sampler import DEFAULT_STEPS
+from motion_lora.sampler import DEFAULT_SCHEDULER, DEFAULT_STEPS
 from motion_lora.test_unlearn import WeightEditLab, evaluate_folder, result_kind
 from motion_lora.train import adapter_folder_name, unlearn_to_folder
 from motion_lora.unlearn import METHODS, UnlearnConfig, concept_key, concept_prompts
@@ -115,23 +115,37 @@ def forget_texts(args) -> tuple[str, ...]:
     return tuple(p.text for p in forget_prompts(args))
 
 
-def reference_fid(lab: WeightEditLab, reference: Path, concept: str, names: list[str], args) -> dict:
-    """Forget-set FID of every result (and the base) to the retrained reference's motions: same prompts, same seeds."""
+def forget_embeddings(lab: WeightEditLab, labels: list[str], args) -> dict[str, list[np.ndarray]]:
+    """Evaluator embeddings of the recorded forget-set motions of "base" and each result, one array per seed."""
+    texts, out = forget_texts(args), {}
+    for label in labels:
+        for r in range(args.repeats):
+            feats = lab.recorded.get((label, texts, 1000 * r))  # MotionLab.evaluate's seeds
+            if feats is None:
+                raise RuntimeError(f"no recorded forget-set generations of {label} for seed {1000 * r}")
+            out.setdefault(label, []).append(lab.judge.score(feats, np.full(len(feats), feats.shape[1]))[0])
+    return out
+
+
+def reference_fid(reference: Path, embeddings: dict[str, list[np.ndarray]], args) -> tuple[dict, str]:
+    """Forget-set FID of every result (and the base) to the retrained reference's motions: same prompts, same
+    seeds; and a note naming the reference and its training step."""
     forget = forget_prompts(args)
-    texts = tuple(p.text for p in forget)
     ref_lab = WeightEditLab(base=str(reference), user_dir=tempfile.mkdtemp(prefix="methods_ref_"))
     opts = SampleOptions(frames=EVAL_FRAMES, steps=args.steps, guidance=EVAL_GUIDANCE).validated()
     out = {}
     for r in range(args.repeats):
-        seed = 1000 * r  # MotionLab.evaluate's seeds
-        ref_emb, _ = lab.judge.score(ref_lab.generate_set(forget, {}, 1.0, opts, seed=seed), np.full(len(forget), opts.frames))
-        for label in ["base", *names]:
-            feats = lab.recorded.get((label, texts, seed))
-            if feats is None:
-                raise RuntimeError(f"no recorded forget-set generations of {label} for seed {seed}")
-            emb, _ = lab.judge.score(feats, np.full(len(forget), opts.frames))
-            out.setdefault(label, []).append(metrics.fid(ref_emb, emb))
-    return {k: metrics.mean_se(v) for k, v in out.items()}
+        ref_emb, _ = ref_lab.judge.score(ref_lab.generate_set(forget, {}, 1.0, opts, seed=1000 * r), np.full(len(forget), opts.frames))
+        for label, per_seed in embeddings.items():
+            out.setdefault(label, []).append(metrics.fid(ref_emb, per_seed[r]))
+    log = reference / "train_log.jsonl"
+    steps = json.loads(log.read_text().splitlines()[-1])["step"] if log.is_file() and log.read_text().strip() else None
+    note = f" Reference: `{reference}`" + (f" (its training log was at step {steps} when this ran; it exports every 1,000 steps)." if steps else ".")
+    return {k: metrics.mean_se(v) for k, v in out.items()}, note
+
+
+def has_reference(reference: Path | None) -> bool:
+    return bool(reference) and (reference / "model.safetensors").is_file() and (reference / "config.json").is_file()
 
 
 def attack_rates(lab: WeightEditLab, names: dict[str, str], concept: str, args) -> dict | None:
@@ -204,6 +218,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--reference", type=Path, default=Path("runs/base_nokick"), help="base retrained without the concept (skipped when absent)")
     p.add_argument("--out_root", type=Path, default=Path("runs/methods"), help="where the results are trained (<out_root>/t2m/...)")
     p.add_argument("--reuse", action="store_true", help="evaluate result folders that already exist instead of retraining")
+    p.add_argument("--only_reference", action="store_true", help="only add the forget-FID-to-retrained column to the stored run in --json")
     p.add_argument("--iterations", type=int, default=300, help="optimiser steps of the trained methods (the train CLI's default: 300)")
     p.add_argument("--forget_weight", type=float, default=MethodOptions.forget_weight)
     p.add_argument("--negation_scale", type=float, default=MethodOptions.negation_scale, help="task_vector: stored adapter = -NEGATION_SCALE x the learned delta")
@@ -221,6 +236,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--md", type=Path, default=RESULTS / "methods.md")
     args = p.parse_args(argv)
     args.concept = concept_key(args.concept)
+    if args.only_reference:
+        return only_reference(args)
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
     unknown = [m for m in methods if m not in METHODS]
     if unknown:
@@ -251,31 +268,64 @@ def main(argv: list[str] | None = None) -> int:
         rows.append({"method": method, "folder": str(folder), "kind": result_kind(folder), "seconds": seconds, "trainable_parameters": meta.get("trainable_parameters"),
                      "edited_parameters": meta.get("edited_parameters"), "unlearned": cols["unlearned"], "base": cols["base"]})
         print(f"evaluated {method} in {time.perf_counter() - started:.0f} s: {cols['unlearned']}", flush=True)
+    embeddings = forget_embeddings(lab, ["base", *names.values()], args)
+    np.savez(embeddings_file(args), **{f"{label}|{r}": e for label, per_seed in embeddings.items() for r, e in enumerate(per_seed)})
     ref, ref_note = None, ""
-    if args.reference and (args.reference / "model.safetensors").is_file() and (args.reference / "config.json").is_file():
-        ref = reference_fid(lab, args.reference, args.concept, [names[m] for m in trained], args)
+    if has_reference(args.reference):
+        ref, ref_note = reference_fid(args.reference, embeddings, args)
         ref = {"base": ref["base"], **{m: ref[names[m]] for m in trained}}
-        log = args.reference / "train_log.jsonl"
-        steps = json.loads(log.read_text().splitlines()[-1])["step"] if log.is_file() and log.read_text().strip() else None
-        ref_note = f" Reference: `{args.reference}`" + (f" (its training log was at step {steps} when this ran; it exports every 1,000 steps)." if steps else ".")
     else:
-        print(f"note: no retrained reference at {args.reference}; the forget-FID-to-retrained column is left out", flush=True)
+        print(f"note: no retrained reference at {args.reference}; the forget-FID-to-retrained column is left out "
+              "(add it later with --only_reference)", flush=True)
     attack = None if args.attack == "none" else attack_rates(lab, names, args.concept, args)
-    md = table(rows, base_cols, attack, ref, neighbour)
     settings = (f"Concept **{args.concept}**, base `{args.base}`; evaluator presence (share of prompts whose motion the proxy evaluator "
-                f"labels as the asked concept), mean of {args.repeats} seeds, DDIM {args.steps} steps, guidance {EVAL_GUIDANCE}, {EVAL_FRAMES} frames; "
+                f"labels as the asked concept), mean of {args.repeats} seeds, {DEFAULT_SCHEDULER} {args.steps} steps, guidance {EVAL_GUIDANCE}, {EVAL_FRAMES} frames; "
                 f"retain set: {args.per_concept} grammar + {args.natural_per_concept} natural prompts per other concept (minus each result's preservation prompts); "
                 f"{args.iterations} iterations for the trained methods; full fine-tuning at lr {METHOD_LR['full']}."
-                + (f" Attack: {next(iter(attack.values()))['budget']}." if attack else "")
-                + ref_note)
+                + (f" Attack: {next(iter(attack.values()))['budget']}." if attack else ""))
     payload = {"concept": args.concept, "base": args.base, "neighbour": neighbour, "settings": vars(args) | {"reference": str(args.reference), "out_root": str(out_root), "json": str(args.json), "md": str(args.md)},
-               "base_columns": base_cols, "methods": rows, "attack": attack, "reference_fid": ref}
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(payload, indent=1) + "\n")
-    args.md.write_text(f"# Unlearning methods on one protocol\n\n{settings}\n\n{md}\n")
-    print(settings + "\n\n" + md)
+               "settings_text": settings, "base_columns": base_cols, "methods": rows, "names": names, "attack": attack, "reference_fid": ref, "reference_note": ref_note}
+    write_results(payload, args)
     return 0
 
+
+def embeddings_file(args) -> Path:
+    return args.json.with_name(args.json.stem + "_forget_embeddings.npz")
+
+
+def write_results(payload: dict, args) -> None:
+    """The JSON and the markdown table (settings, then the table) of one benchmark run."""
+    md = table(payload["methods"], payload["base_columns"], payload["attack"], payload["reference_fid"], payload["neighbour"])
+    text = payload["settings_text"] + (payload.get("reference_note") or "")
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(payload, indent=1) + "\n")
+    args.md.write_text(f"# Unlearning methods on one protocol\n\n{text}\n\n{md}\n")
+    print(text + "\n\n" + md)
+
+
+def only_reference(args) -> int:
+    """Add (or refresh) the forget-FID-to-retrained column of a stored run, e.g. once the reference has trained
+    further: its forget-set motions are generated again and compared with the stored embeddings."""
+    if not has_reference(args.reference):
+        print(f"error: no retrained reference at {args.reference} (model.safetensors + config.json)", file=sys.stderr)
+        return 2
+    if not args.json.is_file() or not embeddings_file(args).is_file():
+        print(f"error: no stored run at {args.json} (with {embeddings_file(args).name}); run the benchmark first", file=sys.stderr)
+        return 2
+    payload = json.loads(args.json.read_text())
+    stored = vars(args) | {k: payload["settings"][k] for k in ("concept", "repeats", "per_kind", "per_concept", "natural_per_concept", "steps")}
+    run = argparse.Namespace(**stored)
+    saved = np.load(embeddings_file(args))
+    embeddings: dict[str, list[np.ndarray]] = {}
+    for key in sorted(saved.files, key=lambda k: int(k.rsplit("|", 1)[1])):
+        embeddings.setdefault(key.rsplit("|", 1)[0], []).append(saved[key])
+    ref, note = reference_fid(args.reference, embeddings, run)
+    names = payload["names"]
+    payload["reference_fid"] = {"base": ref["base"], **{m: ref[n] for m, n in names.items()}}
+    payload["reference_note"] = note
+    payload["settings"]["reference"] = str(args.reference)
+    write_results(payload, args)
+    return 0
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -1,7 +1,7 @@
 """LoRA-ESD vs full fine-tuning ESD, and plain ESD vs ESD + preservation, on the shipped base model.
 
     python benchmarks/unlearn.py [--concept kick] [--iterations 300]
-    python benchmarks/unlearn.py --rollouts_only     # just today's 20-step DDIM rollouts vs the default sampler's
+    python benchmarks/unlearn.py --rollouts_only     # just the earlier 20-step DDIM rollouts vs the default ones
 
 Each variant trains in its own process (same base, iterations, seed), then a quick forget/retain evaluation
 runs on the result. Prints one table: seconds per iteration, peak extra memory while training, trainable
@@ -162,18 +162,17 @@ def rollout_child(concept: str, scheduler: str, steps: int) -> dict:
 
 
 def rollouts(concept: str, candidates: list[str] | None = None) -> dict:
-    """Today's rollouts (20 DDIM steps) beside the default sampler's (or `candidates`, "SCHEDULER:STEPS"), each
-    run in its own process."""
-    from motion_lora.sampler import DEFAULT_SCHEDULER, DEFAULT_STEPS
-
-    settings = [("ddim", 20)] + [(c.split(":")[0], int(c.split(":")[1])) for c in (candidates or [f"{DEFAULT_SCHEDULER}:{DEFAULT_STEPS}"])]
+    """The earlier rollouts (20 DDIM steps) beside the default ones (UnlearnConfig's scheduler and rollout steps;
+    or `candidates`, "SCHEDULER:STEPS"), each run in its own process."""
+    d = UnlearnConfig()
+    settings = [("ddim", 20)] + [(c.split(":")[0], int(c.split(":")[1])) for c in (candidates or [f"{d.scheduler}:{d.rollout_steps}"])]
     rows = []
     for scheduler, steps in settings:
         out = subprocess.run([sys.executable, __file__, "--child", "rollouts", "--concept", concept, "--rollout", f"{scheduler}:{steps}"], capture_output=True, text=True, env={**os.environ, "HF_HUB_OFFLINE": "1"})
         if out.returncode:
             raise RuntimeError(out.stderr[-2000:])
         rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
-    print(f"\ndefault unlearning run ('{concept}', {rows[0]['iterations']} iterations), teacher rollouts on today's sampler vs the default; {os.cpu_count()} CPU cores, torch threads {torch.get_num_threads()}, load average {os.getloadavg()[0]:.1f}")
+    print(f"\ndefault unlearning run ('{concept}', {rows[0]['iterations']} iterations), teacher rollouts, the earlier 20 DDIM steps vs the default; {os.cpu_count()} CPU cores, torch threads {torch.get_num_threads()}, load average {os.getloadavg()[0]:.1f}")
     print("| rollouts | loop wall s | loop CPU s | rollouts wall s | rollouts CPU s | forget presence | retain accuracy |")
     print("|---|---|---|---|---|---|---|")
     for r in rows:
@@ -192,8 +191,8 @@ def main() -> int:
     p.add_argument("--bar_iterations", type=int, default=400, help="longest run when timing the kick bar")
     p.add_argument("--child", choices=[*VARIANTS, "to_bar", "rollouts"])
     p.add_argument("--rollout", default="ddim:20", help="SCHEDULER:STEPS of the rollouts child")
-    p.add_argument("--rollouts_only", action="store_true", help="only compare today's rollouts with the default sampler's")
-    p.add_argument("--rollout_candidates", nargs="*", default=None, help="SCHEDULER:STEPS settings to compare with today's (default: the default sampler)")
+    p.add_argument("--rollouts_only", action="store_true", help="only compare the earlier 20-step DDIM rollouts with the default ones")
+    p.add_argument("--rollout_candidates", nargs="*", default=None, help="SCHEDULER:STEPS settings to compare with the earlier ones (default: UnlearnConfig's)")
     p.add_argument("--json", type=Path, default=None, help="also write the figures here")
     args = p.parse_args()
     if args.child == "to_bar":

@@ -34,6 +34,9 @@ PRESETS = {
     "xattn": rf"blocks\.\d+\.cross_attn\.{_PROJ}",  # cross-attention only
     "xattn-kv": r"blocks\.\d+\.cross_attn\.(to_k|to_v)",  # keys and values of the text (UCE/TIME-style)
     "all-linear": rf"blocks\.\d+\.((self_attn|cross_attn)\.{_PROJ}|mlp\.(0|3)|ada)",
+    # attention plus the two text inputs: the token projection and the pooled sentence vector's projection,
+    # which conditions every block's modulation (a path attention-only adapters cannot close)
+    "attn+text": rf"(blocks\.\d+\.(self_attn|cross_attn)\.{_PROJ}|text_proj|text_pool)",
 }
 
 

@@ -75,7 +75,8 @@ from .diffusion import Schedule
 from .features import FEATURE_DIM, denormalize, recover_joints
 from .prompts import natural_prompts, normalise_text
 from .sampler import DDIMSampler, seeded_noise
-from .text_encoder import TextBatch, mean_pool
+from .soft_prompt import append_soft_tokens, clamp_token_norms_, initial_soft_tokens, largest_token_norm
+from .text_encoder import TextBatch
 
 PHRASINGS_FILE = Path(__file__).resolve().parent / "prompts" / "attack_phrasings.txt"
 REPORT_FILE = "attack.json"
@@ -392,18 +393,6 @@ def _guided(denoise: Denoise, x, t, tokens, mask, pooled, lengths, guidance: flo
     return v_u + guidance * (v_c - v_u)
 
 
-def condition(text: TextBatch, soft: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Token states, mask and pooled vector of prompts with `soft` (P, n, 384) vectors appended after them.
-
-    The denoiser's cross-attention has no position embedding of its own (positions live inside MiniLM's states),
-    so appending after the padding is the same as appending after each prompt's last real token."""
-    if soft is None:
-        return text.tokens, text.mask, text.pooled
-    tokens = torch.cat([text.tokens, soft], dim=1)
-    mask = torch.cat([text.mask, torch.ones(soft.shape[:2], dtype=torch.bool, device=soft.device)], dim=1)
-    return tokens, mask, mean_pool(tokens, mask)
-
-
 def _repeat(tensors, k: int):
     return [t.repeat_interleave(k, dim=0) for t in tensors]
 
@@ -521,26 +510,19 @@ def soft_prompt_attack(target: AttackTarget, concept: str, prompts: list[str], c
     text = TextBatch(text.tokens.to(dev), text.mask.to(dev), text.pooled.to(dev))
     P = len(prompts)
     gen = torch.Generator().manual_seed(cfg.seed)
-    # start from the prompt's own real token states (a random pick per slot, plus a little noise): neutral vectors
-    # of the right scale, not a hint of the concept
-    norms = text.tokens.norm(dim=-1) * text.mask  # (P, L)
-    max_norm = norms.max(dim=1).values[:, None]  # (P, 1) the largest real token norm of each prompt
-    lengths = text.mask.sum(1)
-    pick = (torch.rand(P, cfg.tokens, generator=gen) * lengths[:, None].cpu()).long().clamp(max=text.tokens.shape[1] - 1).to(dev)
-    init = torch.gather(text.tokens, 1, pick[..., None].expand(-1, -1, text.tokens.shape[-1]))
-    init = init + 0.1 * init.norm(dim=-1, keepdim=True).mean() * torch.randn(init.shape, generator=gen).to(dev) / math.sqrt(init.shape[-1])
-    soft = torch.nn.Parameter(init.clone())
+    max_norm = largest_token_norm(text)  # (P, 1)
+    soft = torch.nn.Parameter(initial_soft_tokens(text, cfg.tokens, gen))
     opt = torch.optim.Adam([soft], lr=cfg.lr)
     target_idx = torch.full((P * cfg.opt_seeds,), CONCEPT_INDEX[concept], device=dev)
     curve: list[float] = []
     losses: list[float] = []
-    clean_cond = _repeat(condition(text, None), cfg.opt_seeds)
+    clean_cond = _repeat(append_soft_tokens(text, None), cfg.opt_seeds)
     with target.session() as denoise:
         # the match objective's reference: the model before erasure on the clean prompt; attacking the base
         # itself, the reference is the base (the attack then starts at its optimum)
         reference = (target.reference or denoise) if cfg.objective == "match" else None
         for step in range(cfg.steps):
-            cond = _repeat(condition(text, soft), cfg.opt_seeds)
+            cond = _repeat(append_soft_tokens(text, soft), cfg.opt_seeds)
             x0, x0_ref = _proxy_x0(denoise, schedule, cfg, cond, gen, dev, reference, clean_cond)
             if cfg.objective == "match":
                 # plain MSE to the reference's x0: it weighs the noisy steps most, where the text decides the motion.
@@ -556,9 +538,7 @@ def soft_prompt_attack(target: AttackTarget, concept: str, prompts: list[str], c
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
-            with torch.no_grad():  # keep every vector within the range of real token norms
-                n = soft.norm(dim=-1, keepdim=True)
-                soft.mul_(torch.clamp(max_norm[..., None] / n.clamp(min=1e-8), max=1.0))
+            clamp_token_norms_(soft, max_norm)
             curve.append(float(torch.softmax(logits.detach(), -1)[:, CONCEPT_INDEX[concept]].mean()))
             if progress:
                 progress(f"soft prompt step {step + 1}/{cfg.steps}: proxy p({concept}) {curve[-1]:.3f}, loss {loss.item():.3f}")
@@ -566,8 +546,8 @@ def soft_prompt_attack(target: AttackTarget, concept: str, prompts: list[str], c
         k = cfg.eval_seeds
         seeds = [EVAL_SEED_BASE + cfg.seed * 1000 + j for _ in range(P) for j in range(k)]
         with torch.no_grad():
-            attacked = _repeat(condition(text, soft.detach()), k)
-            clean = _repeat(condition(text, None), k)
+            attacked = _repeat(append_soft_tokens(text, soft.detach()), k)
+            clean = _repeat(append_soft_tokens(text, None), k)
         x_att = sample_states(denoise, *attacked, seeds, cfg, schedule, dev)
         x_clean = sample_states(denoise, *clean, seeds, cfg, schedule, dev)
     hit, judged, prob, top1 = judging(x_att)

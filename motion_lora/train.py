@@ -241,6 +241,9 @@ def unlearn_to_folder(
             "rollout_steps": config.rollout_steps,
             "rollout_scheduler": config.scheduler,
             "rollout_guidance": config.rollout_guidance,
+            "adversarial_tokens": config.adversarial_tokens,
+            "adversarial_steps": config.adversarial_steps,
+            "adversarial_lr": config.adversarial_lr,
             "frames": config.frames,
             "seconds": round(seconds, 1),
             "final_loss": event.loss,
@@ -287,6 +290,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--uce_lambda", type=float, default=MethodOptions.uce_lambda, help="--method uce: regulariser towards the original weights")
     p.add_argument("--seed", type=int, default=DEFAULTS.seed)
     p.add_argument("--scheduler", default=DEFAULTS.scheduler, choices=list(SCHEDULERS), help="sampler of the teacher rollouts that provide the noisy motions ESD trains on")
+    p.add_argument("--rollout_steps", type=int, default=DEFAULTS.rollout_steps, help="steps of those teacher rollouts")
+    p.add_argument("--adversarial_tokens", type=int, default=DEFAULTS.adversarial_tokens, help="adversarial unlearning (AdvUnlearn): soft tokens attacked per concept prompt during training (0 = off)")
+    p.add_argument("--adversarial_steps", type=int, default=DEFAULTS.adversarial_steps, help="inner attack steps per iteration")
+    p.add_argument("--adversarial_lr", type=float, default=DEFAULTS.adversarial_lr, help="inner attack learning rate")
     p.add_argument("--device", default="cpu")
     p.add_argument("--save_full", action="store_true", help="also store the frozen base weights in latest.tar")
     p.add_argument("--out_root", type=Path, default=None, help="checkpoint root (default: checkpoints/)")
@@ -308,6 +315,10 @@ def config_from_args(args) -> UnlearnConfig:
         preserve_weight=args.preserve_weight,
         seed=args.seed,
         scheduler=args.scheduler,
+        rollout_steps=args.rollout_steps,
+        adversarial_tokens=args.adversarial_tokens,
+        adversarial_steps=args.adversarial_steps,
+        adversarial_lr=args.adversarial_lr,
     )
     n_prompts = len(concept_prompts(cfg.concept, cfg.extra_prompts, cfg.paraphrases))
     iterations = args.iterations if args.iterations is not None else iterations_for(args.unlearn_epochs, n_prompts, cfg.batch_size)

@@ -33,7 +33,8 @@ from .data.clip import CONCEPT_INDEX, CONCEPTS
 from .diffusion import Schedule, masked_mse
 from .features import FEATURE_DIM
 from .sampler import Sampler, check_scheduler
-from .text_encoder import TextEncoder
+from .soft_prompt import append_soft_tokens, clamp_token_norms_, initial_soft_tokens, largest_token_norm
+from .text_encoder import TextBatch, TextEncoder
 
 METHODS = ("lora", "full", "ga", "uce", "task_vector")  # the train CLI's --method; what each is: motion_lora.methods
 ESD_METHODS = ("lora", "full")  # the ones this module trains (motion_lora.methods.make_trainer dispatches the rest)
@@ -55,12 +56,18 @@ class UnlearnConfig:
     lora: LoraSpec = field(default_factory=LoraSpec)
     retain_prompts: tuple[str, ...] = ()  # empty = the other concepts' captions nearest to the concept prompts
     preserve_weight: float = 1.0  # lambda; 0 = plain ESD
-    # Teacher rollouts that provide x_t: 20 DDIM steps, what the shipped adapters and the natural-prompt collateral
-    # table were trained with. Measured in benchmarks/unlearn.py: 10-step UniPC / DPM-Solver++ rollouts erase kick as
-    # well (forget 0.00 vs 0.05) and save 14-22% of the loop's CPU time; not yet the default until collateral is re-measured.
-    rollout_steps: int = 20
-    scheduler: str = "ddim"  # the rollouts' sampler (sampler.SCHEDULERS); ESD trains on its timesteps
+    # Teacher rollouts that provide x_t. 10 UniPC steps instead of the earlier 20 DDIM: on natural prompts
+    # (benchmarks/collateral.py) they erase kick as well with the same collateral, in fewer teacher forwards.
+    rollout_steps: int = 10
+    scheduler: str = "unipc"  # the rollouts' sampler (sampler.SCHEDULERS); ESD trains on its timesteps
     rollout_guidance: float = 3.0
+    # Adversarial unlearning (AdvUnlearn, Zhang et al. 2024): soft tokens appended to the concept prompts are
+    # optimised to bring the concept back (the erased model's v pulled to the teacher's v_c, P4D's objective) for
+    # `adversarial_steps` Adam steps per iteration, warm-started over a rollout pool; the ESD target is then also
+    # trained on the attacked prompts. 0 tokens = off.
+    adversarial_tokens: int = 0
+    adversarial_steps: int = 2
+    adversarial_lr: float = 0.05
     pool_refresh: int = 20  # iterations between fresh rollouts
     frames: int = 120
     seed: int = 0
@@ -69,7 +76,8 @@ class UnlearnConfig:
         concept_key(self.concept)
         if self.method not in METHODS:
             raise ValueError(f"unknown unlearning method {self.method!r}; choose one of {', '.join(METHODS)}")
-        labels = {"negative_guidance": "negative guidance (eta)", "lr": "learning rate", "preserve_weight": "preserve weight", "rollout_guidance": "rollout guidance"}
+        labels = {"negative_guidance": "negative guidance (eta)", "lr": "learning rate", "preserve_weight": "preserve weight", "rollout_guidance": "rollout guidance",
+                  "adversarial_lr": "adversarial learning rate"}
         for name, label in labels.items():
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
@@ -78,7 +86,10 @@ class UnlearnConfig:
             raise ValueError(f"learning rate must be in (0, 0.1], got {self.lr}")
         if self.preserve_weight < 0:
             raise ValueError(f"preserve weight must be >= 0, got {self.preserve_weight}")
-        for name, lo, hi in (("iterations", 1, MAX_ITERATIONS), ("batch_size", 1, 64), ("rollout_steps", 2, 100), ("pool_refresh", 1, 1000), ("paraphrases", 0, 64)):
+        if not 0 < self.adversarial_lr <= 10:
+            raise ValueError(f"adversarial learning rate must be in (0, 10], got {self.adversarial_lr}")
+        for name, lo, hi in (("iterations", 1, MAX_ITERATIONS), ("batch_size", 1, 64), ("rollout_steps", 2, 100), ("pool_refresh", 1, 1000), ("paraphrases", 0, 64),
+                             ("adversarial_tokens", 0, 16), ("adversarial_steps", 1, 20)):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
                 raise ValueError(f"{name} must be a whole number between {lo} and {hi}, got {v!r}")
@@ -170,6 +181,14 @@ def unconditional(text: tuple, n: int | None = None) -> tuple:
     return tokens, torch.zeros_like(mask), torch.zeros_like(pooled)
 
 
+def pad_tokens(text: tuple, length: int) -> tuple:
+    """(tokens, mask, pooled) with the token axis padded to `length` (zero states, not attended)."""
+    tokens, mask, pooled = text
+    extra = length - tokens.shape[1]
+    return (torch.cat([tokens, tokens.new_zeros(tokens.shape[0], extra, tokens.shape[2])], 1),
+            torch.cat([mask, mask.new_zeros(mask.shape[0], extra)], 1), pooled)
+
+
 def cat_text(a: tuple, b: tuple) -> tuple:
     """Row-concatenate two (tokens, mask, pooled) triples from one encoder batch (same token length)."""
     return tuple(torch.cat([x, y]) for x, y in zip(a, b))
@@ -218,6 +237,7 @@ class Unlearner:
         self.student.eval()  # no dropout: the student must see what the teacher sees
         self.optimizer = torch.optim.AdamW(self.params, lr=config.lr, weight_decay=0.0)
         self.step = 0
+        self.soft: torch.nn.Parameter | None = None  # (pool prompts, adversarial_tokens, 384) when adversarial
 
     # ----------------------------------------------------------------- networks
 
@@ -259,6 +279,29 @@ class Unlearner:
         order = torch.randperm(len(prompts), generator=self.g).tolist()
         return [prompts[order[i % len(prompts)]] for i in range(k)]
 
+    # ----------------------------------------------------------------- adversarial prompts
+
+    def _new_attack(self, pool_prompts: list[str]) -> None:
+        """Fresh soft tokens (and their optimiser) for a new rollout pool's concept prompts."""
+        text = TextBatch(*self._text(pool_prompts))
+        self.soft = torch.nn.Parameter(initial_soft_tokens(text, self.cfg.adversarial_tokens, self.g))
+        self.soft_limit = largest_token_norm(text)  # (P, 1)
+        self.soft_optimizer = torch.optim.Adam([self.soft], lr=self.cfg.adversarial_lr)
+
+    def _attack(self, x, t, pi: torch.Tensor, text: TextBatch, v_c: torch.Tensor) -> tuple:
+        """Inner maximisation: move the soft tokens of the drawn concept rows so that the current student,
+        given them, predicts the teacher's concept v_c again; returns the attacked conditioning (detached)."""
+        lengths = self._lengths(len(x))
+        mask = torch.ones(len(x), self.cfg.frames, dtype=torch.bool, device=self.device)
+        for _ in range(self.cfg.adversarial_steps):
+            v = self.student(x, t, *append_soft_tokens(text, self.soft[pi]), lengths)
+            (grad,) = torch.autograd.grad(masked_mse(v, v_c, mask), [self.soft])
+            self.soft.grad = grad
+            self.soft_optimizer.step()
+            clamp_token_norms_(self.soft, self.soft_limit)
+        with torch.no_grad():
+            return append_soft_tokens(text, self.soft[pi].detach())
+
     # ----------------------------------------------------------------- training
 
     def losses(self, pool: Pool, pool_prompts: list[str], retain_pool: Pool | None, retain_prompts: list[str]):
@@ -283,11 +326,16 @@ class Unlearner:
         # ESD: v_a - eta (v_c - v_a); with an anchor, v_a is the anchor prompt's prediction on the concept's x_t
         # (ESD's erase_from; Kumari et al. 2023's model-based ablation at eta = 0)
         target = v_a - cfg.negative_guidance * (v_c - v_a)
-        text = student_text
-        v = self.student(x, t, *text, self._lengths(n))
+        text, rows = student_text, n
+        if cfg.adversarial_tokens:  # B more student rows: the concept rows under their attacked prompts
+            attacked = self._attack(x[:B], t[:B], pi, TextBatch(*(a[:B] for a in student_text)), v_c)
+            text = cat_text(pad_tokens(student_text, attacked[0].shape[1]), attacked)
+            x, t, target, rows = torch.cat([x, x[:B]]), torch.cat([t, t[:B]]), torch.cat([target, target]), n + B
+        v = self.student(x, t, *text, self._lengths(rows))
+        esd_rows = torch.cat([v[:B], v[n:]])  # the concept rows (clean, then attacked when adversarial)
+        esd = masked_mse(esd_rows, target, torch.ones(len(target), cfg.frames, dtype=torch.bool, device=self.device))
         mask = torch.ones(B, cfg.frames, dtype=torch.bool, device=self.device)
-        esd = masked_mse(v[:B], target, mask)
-        preserve = masked_mse(v[B:], v_teacher[B:n], mask) if preserving else torch.zeros((), device=self.device)
+        preserve = masked_mse(v[B:n], v_teacher[B:n], mask) if preserving else torch.zeros((), device=self.device)
         return esd, preserve
 
     def __iter__(self) -> Iterator[TrainEvent]:
@@ -301,6 +349,8 @@ class Unlearner:
                 pool_prompts = self._sample_prompts(self.prompts, cfg.batch_size)
                 retain_prompts = self._sample_prompts(self.retain, cfg.batch_size) if self.retain and cfg.preserve_weight > 0 else []
                 pool, retain_pool = self.rollout(pool_prompts + retain_prompts).split(len(pool_prompts))
+                if cfg.adversarial_tokens:
+                    self._new_attack(pool_prompts)
                 retain_pool = retain_pool if retain_prompts else None
             esd, preserve = self.losses(pool, pool_prompts, retain_pool, retain_prompts)
             loss = esd + cfg.preserve_weight * preserve

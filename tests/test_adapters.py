@@ -1,5 +1,6 @@
 """LoRA adapter invariants (PEFT-style) on a tiny denoiser, and the ESD loop's guarantees."""
 
+import math
 import threading
 
 import pytest
@@ -77,6 +78,7 @@ def test_presets_target_only_the_named_projections():
     assert {n.rsplit(".", 1)[1] for n in targeted["xattn-kv"]} == {"to_k", "to_v"}
     assert len(targeted["attn"]) == 2 * 2 * 4
     assert targeted["attn"] < targeted["all-linear"]
+    assert {n.rsplit(".", 1)[1] for n in targeted["attn+text"] - targeted["attn"]} == {"text_proj", "text_pool"}
 
 
 def test_fresh_disabled_and_zero_scale_equal_base():
@@ -324,6 +326,56 @@ def test_anchor_training_moves_the_concept_output_towards_the_anchor():
     before = gap()
     u.run()
     assert gap() < 0.5 * before
+
+
+def test_adversarial_inner_attack_brings_the_concept_prediction_back():
+    """AdvUnlearn's inner step: the soft tokens move so that the student, given them, predicts the teacher's
+    concept output more closely; they stay within the prompts' real token norms; no network weight gets a gradient."""
+    from motion_lora.soft_prompt import append_soft_tokens
+    from motion_lora.text_encoder import TextBatch
+
+    adapters = AdapterSet(tiny_base())
+    before = base_state_hash(adapters.model)
+    u = unlearner(adapters, adversarial_tokens=3, adversarial_steps=5, adversarial_lr=0.2, preserve_weight=0.0)
+    u.run()  # a trained adapter: the student differs from the teacher on the concept
+    prompts = ["a person kicks", "someone kicks"]
+    u._new_attack(prompts)
+    x = torch.randn(2, 48, 263, generator=torch.Generator().manual_seed(3))
+    t, L, pi = torch.tensor([400, 700]), torch.full((2,), 48), torch.tensor([0, 1])
+    text = TextBatch(*u._text(prompts))
+    v_c = u.teacher(x, t, (text.tokens, text.mask, text.pooled), L)
+    full = torch.ones(2, 48, dtype=torch.bool)
+
+    def gap(cond):
+        with torch.no_grad():
+            return masked_mse(u.student(x, t, *cond, L), v_c, full).item()
+
+    start = gap(append_soft_tokens(text, u.soft.detach()))
+    u.optimizer.zero_grad(set_to_none=True)
+    attacked = u._attack(x, t, pi, text, v_c)
+    assert gap(attacked) < start
+    assert (u.soft.detach().norm(dim=-1) <= u.soft_limit * (1 + 1e-5)).all()
+    assert base_state_hash(adapters.model) == before
+    assert all(p.grad is None for p in u.params)  # the inner step moves the soft tokens only
+
+
+def test_adversarial_training_trains_on_the_attacked_prompts_too():
+    """With adversarial tokens the ESD term also covers the attacked rows; the run finishes with finite losses and
+    only LoRA weights change; 0 tokens is the plain loop (no soft tokens at all)."""
+    adapters = AdapterSet(tiny_base())
+    before = base_state_hash(adapters.model)
+    u = unlearner(adapters, adversarial_tokens=2)
+    events = u.run()
+    assert len(events) == 6 and all(math.isfinite(e.loss) for e in events)
+    assert u.soft is not None and u.soft.shape == (2, 2, 384)
+    assert base_state_hash(adapters.model) == before
+    plain = unlearner(AdapterSet(tiny_base()))
+    plain.run()
+    assert plain.soft is None
+    with pytest.raises(ValueError, match="adversarial_tokens"):
+        UnlearnConfig(adversarial_tokens=-1).validated()
+    with pytest.raises(ValueError, match="adversarial learning rate"):
+        UnlearnConfig(adversarial_lr=0.0).validated()
 
 
 def test_anchor_must_not_name_the_concept():

@@ -18,6 +18,7 @@ from motion_lora.data.clip import CONCEPT_INDEX, CONCEPTS
 from motion_lora.denoiser import DenoiserConfig, MotionDenoiser
 from motion_lora.evaluator import Evaluator, EvaluatorConfig
 from motion_lora.prompts import natural_prompts, normalise_text
+from motion_lora.soft_prompt import append_soft_tokens, clamp_token_norms_, initial_soft_tokens, largest_token_norm
 from motion_lora.text_encoder import TextBatch, mean_pool
 
 FAST = dict(prompts=3, tokens=4, steps=25, lr=0.3, x0_steps=3, ddim_steps=2, eval_seeds=2, sample_steps=3, frames=24,
@@ -235,12 +236,27 @@ def test_shipped_phrasings_are_hand_written_and_mostly_concept_free():
 def test_condition_appends_tokens_and_recomputes_pooled():
     enc = WordEncoder().encode(["a person kicks", "hi"])
     soft = torch.randn(2, 3, 384)
-    tokens, mask, pooled = attack.condition(enc, soft)
+    tokens, mask, pooled = append_soft_tokens(enc, soft)
     assert tokens.shape == (2, enc.tokens.shape[1] + 3, 384) and mask[:, -3:].all()
     assert torch.equal(mask[:, : enc.mask.shape[1]], enc.mask)
     assert torch.allclose(pooled, mean_pool(tokens, mask))
-    t0, m0, p0 = attack.condition(enc, None)
+    t0, m0, p0 = append_soft_tokens(enc, None)
     assert t0 is enc.tokens and torch.equal(p0, enc.pooled)
+
+
+def test_soft_tokens_start_at_real_token_scale_and_stay_within_it():
+    enc = WordEncoder().encode(["a person kicks", "hi"])
+    soft = initial_soft_tokens(enc, 5, torch.Generator().manual_seed(0))
+    limit = largest_token_norm(enc)
+    assert soft.shape == (2, 5, 384) and limit.shape == (2, 1)
+    assert torch.equal(soft, initial_soft_tokens(enc, 5, torch.Generator().manual_seed(0)))
+    big = soft * 50
+    clamp_token_norms_(big, limit)
+    assert (big.norm(dim=-1) <= limit * (1 + 1e-5)).all()
+    small = soft * 1e-3
+    kept = small.clone()
+    clamp_token_norms_(small, limit)
+    assert torch.equal(small, kept)  # vectors inside the limit are untouched
 
 
 def test_attack_prompts_are_natural_kick_prompts():

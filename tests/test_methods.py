@@ -381,3 +381,10 @@ def test_methods_benchmark_runs_every_method_on_one_protocol(tiny_root, quick_ba
     rc = bench.main(["--base", "tiny_base", "--data", str(quick_bank[0]), "--reference", str(tmp_path / "absent"), "--out_root", str(out), "--reuse", "--methods", "uce",
                      "--repeats", "1", "--per_kind", "2", "--per_concept", "1", "--natural_per_concept", "1", "--steps", "2", "--attack", "none", "--json", str(js), "--md", str(md)])
     assert rc == 0 and "forget FID to retrained" not in md.read_text() and json.loads(js.read_text())["reference_fid"] is None
+    # the column added afterwards, from the stored embeddings: the same figure a full run gave for that reference
+    ref = str(checkpoints / "t2m" / "tiny_base")
+    rc = bench.main(["--only_reference", "--reference", ref, "--json", str(js), "--md", str(md)])
+    later = json.loads(js.read_text())
+    assert rc == 0 and set(later["reference_fid"]) == {"base", "uce"} and "forget FID to retrained" in md.read_text()
+    assert later["reference_fid"]["uce"]["mean"] == pytest.approx(result["reference_fid"]["uce"]["mean"], rel=1e-4)
+    assert bench.main(["--only_reference", "--reference", str(tmp_path / "absent"), "--json", str(js), "--md", str(md)]) == 2
