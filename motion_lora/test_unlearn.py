@@ -135,6 +135,9 @@ def evaluate_folder(folder: Path, *, lab: WeightEditLab | None = None, ckpt: str
             lab.refresh_adapters()
         if name not in lab.infos:
             raise ValueError(f"adapter {name} could not be loaded: {lab.load_errors.get(name, 'not found')}")
+        if lab.infos[name].path.resolve() != folder.resolve():  # its metadata (preservation prompts) would be the other's
+            raise ValueError(f"another adapter named {name} ({lab.infos[name].path}) shadows {folder}; evaluate it from a "
+                             "checkpoint root without a same-named adapter, or rename its folder")
         apply_weights(lab, name, load_checkpoint(folder, ckpt)["weights"])
     result = lab.evaluate(name, progress=progress, **evaluate_kwargs)
     result["config"] = config

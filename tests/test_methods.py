@@ -388,3 +388,15 @@ def test_methods_benchmark_runs_every_method_on_one_protocol(tiny_root, quick_ba
     assert rc == 0 and set(later["reference_fid"]) == {"base", "uce"} and "forget FID to retrained" in md.read_text()
     assert later["reference_fid"]["uce"]["mean"] == pytest.approx(result["reference_fid"]["uce"]["mean"], rel=1e-4)
     assert bench.main(["--only_reference", "--reference", str(tmp_path / "absent"), "--json", str(js), "--md", str(md)]) == 2
+
+
+def test_a_same_named_adapter_elsewhere_is_refused_not_evaluated(checkpoints, tmp_path, monkeypatch):
+    """evaluate_folder never evaluates one folder under another same-named adapter's metadata."""
+    monkeypatch.setattr(train_cli, "TextEncoder", lambda device="cpu": FakeEncoder())
+    real_config = train_cli.config_from_args
+    monkeypatch.setattr(train_cli, "config_from_args", lambda args: dataclasses.replace(real_config(args), frames=48, rollout_steps=3))
+    for root in ("mine", "other"):
+        assert train_cli.main(["--name", "tiny_base", "--out_root", str(tmp_path / root), "--iterations", "1", "--batch_size", "1", "--lora_rank", "2", "--lora_alpha", "2"]) == 0
+    lab = test_unlearn_cli.WeightEditLab(base="tiny_base", user_dir=tmp_path / "mine", evaluator=None)
+    with pytest.raises(ValueError, match="shadows"):
+        test_unlearn_cli.evaluate_folder(tmp_path / "other" / "t2m" / "tiny_base_LoRA_kick", lab=lab)
