@@ -252,7 +252,7 @@ def main(argv: list[str] | None = None) -> int:
         except (ValueError, FileNotFoundError) as err:
             print(f"error: {method}: {err}", file=sys.stderr)
             return 2
-    lab = WeightEditLab(base=args.base, user_dir=out_root, record=True)
+    lab = WeightEditLab(base=args.base, user_dir=out_root, record=True, shipped_adapters=False)  # results only: no shipped namesake
     neighbour = args.neighbour or nearest_concept(args.concept, lab.generator.text_encoder)
     rows, names, base_cols = [], {}, None
     eval_kwargs = {"per_kind": args.per_kind, "per_concept": args.per_concept, "natural_forget": None, "natural_per_concept": args.natural_per_concept, "repeats": args.repeats, "steps": args.steps}

@@ -160,7 +160,7 @@ def check_seed(seed) -> int:
 class MotionLab:
     def __init__(self, base: str = DEFAULT_BASE, device: str = "cpu", user_dir: str | Path | None = None, evaluator: str | None = "evaluator",
                  max_user_adapters: int = DEFAULT_MAX_USER_ADAPTERS, max_user_mb: float = DEFAULT_MAX_USER_MB,
-                 max_batch_rows: int = DEFAULT_MAX_BATCH_ROWS, cache_mb: float = DEFAULT_CACHE_MB):
+                 max_batch_rows: int = DEFAULT_MAX_BATCH_ROWS, cache_mb: float = DEFAULT_CACHE_MB, shipped_adapters: bool = True):
         self.base_name = Path(base).name
         self.device = device
         self.generator = MotionGenerator(resolve_base(base), device=device)
@@ -178,6 +178,7 @@ class MotionLab:
         self._cache_lock = threading.Lock()
         self.training_lock = threading.Lock()
         self.shipped_root = checkpoint_root() / DATASET_NAME
+        self.shipped_adapters = shipped_adapters  # False: only the user root's adapters (evaluating results elsewhere)
         self.user_root = Path(user_dir or user_adapter_root()) / DATASET_NAME
         if max_user_adapters < 1 or not max_user_mb > 0:
             raise ValueError(f"the user adapter cap must allow at least one adapter, got {max_user_adapters} adapters / {max_user_mb} MB")
@@ -200,7 +201,8 @@ class MotionLab:
         return sorted(p for p in root.iterdir() if p.is_dir() and p.name.startswith(self.prefix))
 
     def _candidates(self) -> list[Path]:
-        return [f for root in dict.fromkeys([self.shipped_root, self.user_root]) for f in self._folders(root)]
+        roots = [self.shipped_root, self.user_root] if self.shipped_adapters else [self.user_root]
+        return [f for root in dict.fromkeys(roots) for f in self._folders(root)]
 
     def refresh_adapters(self) -> list[AdapterInfo]:
         """Load adapter folders that appeared on disk; forget ones that were removed; skip (and remember) broken ones."""

@@ -110,7 +110,9 @@ def result_kind(folder: Path) -> str:
 
 def evaluate_folder(folder: Path, *, lab: WeightEditLab | None = None, ckpt: str = "latest.tar", target_concept: str | None = None, lora_rank: int | None = None, lora_alpha: float | None = None, device: str = "cpu", progress=None, **evaluate_kwargs) -> dict:
     """MotionLab.evaluate of any train CLI result folder (adapter or weight edit); `lab` may be shared by several
-    results of one base (its folder must then be in the lab's shipped or user root)."""
+    results of one base (its folder must then be in the lab's shipped or user root). A folder outside the
+    checkpoint root is evaluated in a lab that sees only its own root, so a shipped adapter of the same name
+    cannot stand in for it."""
     if not (folder / "adapter.json").is_file():
         raise FileNotFoundError(f"no adapter folder {folder} (train one with python -m motion_lora.train)")
     kind = result_kind(folder)
@@ -126,7 +128,7 @@ def evaluate_folder(folder: Path, *, lab: WeightEditLab | None = None, ckpt: str
         raise ValueError(f"--target_concept {target_concept!r} but the adapter erases {config['concept']!r}")
     if lab is None:
         under_root = folder.parent == checkpoint_root() / DATASET_NAME
-        lab = WeightEditLab(base=config["base"], device=device, **({} if under_root else {"user_dir": folder.parent.parent}))
+        lab = WeightEditLab(base=config["base"], device=device, **({} if under_root else {"user_dir": folder.parent.parent, "shipped_adapters": False}))
     name = folder.name
     if kind == "edit":
         lab.add_edit(folder, config)

@@ -400,3 +400,7 @@ def test_a_same_named_adapter_elsewhere_is_refused_not_evaluated(checkpoints, tm
     lab = test_unlearn_cli.WeightEditLab(base="tiny_base", user_dir=tmp_path / "mine", evaluator=None)
     with pytest.raises(ValueError, match="shadows"):
         test_unlearn_cli.evaluate_folder(tmp_path / "other" / "t2m" / "tiny_base_LoRA_kick", lab=lab)
+    # a lab that sees only the results' own root has no namesake: that adapter is the one loaded
+    only = test_unlearn_cli.WeightEditLab(base="tiny_base", user_dir=tmp_path / "other", evaluator=None, shipped_adapters=False)
+    only.refresh_adapters()
+    assert [i.path for i in only.list_adapters()] == [tmp_path / "other" / "t2m" / "tiny_base_LoRA_kick"]
