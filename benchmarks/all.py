@@ -53,22 +53,21 @@ def rows(r: dict) -> list[tuple[str, str, str]]:
         bf16 = by[("default", "bf16")]
         out.append(("  bf16 autocast speed-up at the default (removed from the library); max output difference", f"{default['mixed_s'] / bf16['mixed_s']:.2f}x; {g['bf16_max_abs_error']['default']:.3f}", ">= 1.3x or removed"))
         out.append(("  GFLOP per side-by-side (default); share of fp32 matmul peak", f"{default['gflop']:.1f}; {default['share_of_peak']:.1%}", ""))
-    if u := r.get("unlearn"):
-        v = {x["variant"]: x for x in u["variants"]}
-        lo, fu, pr = v["lora"], v["full"], v["lora+preserve"]
-        bar = u["to_bar"]
-        reached = f"{bar['seconds_to_bar']:.1f} s ({bar['iterations_to_bar']} it)" if bar["seconds_to_bar"] is not None else "not reached"
-        out.append(("unlearning time to kick presence <= 5% (default LoRA run)", reached, "<= 60 s"))
-        out.append(("full-FT / LoRA ESD: time per iteration", f"{fu['seconds_per_iteration'] / lo['seconds_per_iteration']:.2f}x", ""))
-        out.append(("full-FT / LoRA ESD: peak extra memory", f"{fu['extra_memory_mb'] / max(lo['extra_memory_mb'], 1):.2f}x", ""))
-        out.append(("full-FT / LoRA ESD: optimizer state", f"{fu['optimizer_bytes'] / lo['optimizer_bytes']:.1f}x", ""))
-        out.append(("LoRA trainable share", f"{lo['trainable'] / lo['total']:.2%}", ""))
-        if roll := u.get("rollouts"):
-            today, *others = roll["rows"]
-            for new in others:
-                out.append((f"default unlearning run, teacher rollouts {today['scheduler']} {today['steps']} -> {new['scheduler']} {new['steps']} steps: loop wall time (CPU time)",
-                            f"{today['seconds']:.1f} -> {new['seconds']:.1f} s ({today['cpu_seconds']:.1f} -> {new['cpu_seconds']:.1f} CPU s)", "faster by the rollout savings"))
-        out.append(("retain accuracy drop: plain ESD vs ESD + preservation", f"{lo['retain_accuracy_base'] - lo['retain_accuracy']:+.3f} vs {pr['retain_accuracy_base'] - pr['retain_accuracy']:+.3f}", ""))
+    if u := r.get("unlearn"):  # a full run has the variants; `unlearn.py --rollouts_only` only the rollouts
+        if v := {x["variant"]: x for x in u.get("variants", [])}:
+            lo, fu, pr = v["lora"], v["full"], v["lora+preserve"]
+            bar = u["to_bar"]
+            reached = f"{bar['seconds_to_bar']:.1f} s ({bar['iterations_to_bar']} it)" if bar["seconds_to_bar"] is not None else "not reached"
+            out.append(("unlearning time to kick presence <= 5% (default LoRA run)", reached, "<= 60 s"))
+            out.append(("full-FT / LoRA ESD: time per iteration", f"{fu['seconds_per_iteration'] / lo['seconds_per_iteration']:.2f}x", ""))
+            out.append(("full-FT / LoRA ESD: peak extra memory", f"{fu['extra_memory_mb'] / max(lo['extra_memory_mb'], 1):.2f}x", ""))
+            out.append(("full-FT / LoRA ESD: optimizer state", f"{fu['optimizer_bytes'] / lo['optimizer_bytes']:.1f}x", ""))
+            out.append(("LoRA trainable share", f"{lo['trainable'] / lo['total']:.2%}", ""))
+            out.append(("retain accuracy drop: plain ESD vs ESD + preservation", f"{lo['retain_accuracy_base'] - lo['retain_accuracy']:+.3f} vs {pr['retain_accuracy_base'] - pr['retain_accuracy']:+.3f}", ""))
+        today, *others = (u.get("rollouts") or u)["rows"]
+        for new in others:
+            out.append((f"default unlearning run, teacher rollouts {today['scheduler']} {today['steps']} -> {new['scheduler']} {new['steps']} steps: loop wall time (CPU time)",
+                        f"{today['seconds']:.1f} -> {new['seconds']:.1f} s ({today['cpu_seconds']:.1f} -> {new['cpu_seconds']:.1f} CPU s)", "faster by the rollout savings"))
     if p := r.get("player"):
         for k, ms in p.items():
             out.append((f"player, {k}, headless Chromium", f"{ms:.2f} ms / frame", "< 16 ms"))

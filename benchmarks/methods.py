@@ -15,7 +15,8 @@ seeds for every method, base generations shared. Columns:
 * retain accuracy on natural prompts of the other concepts, and on the nearest neighbour's (punch for kick);
 * retain FID (evaluator space, against the shipped real-motion reference);
 * attack success rate (soft-prompt attack of `motion_lora.attack`, its share of attacked generations that are the
-  concept again), when that module is importable;
+  concept again, by the evaluator and by the kinematic judge), with the evaluator objective and with P4D's match
+  objective (`--attack_objectives`), when that module is importable;
 * forget-set FID to the retrained reference (HMU's "closest to retrained"): the Fréchet distance between each
   method's forget-set motions and those of a base retrained without the concept (`--reference`, e.g.
   runs/base_nokick from `python -m motion_lora.pretrain --exclude_concepts kick`) for the same prompts and seeds;
@@ -149,15 +150,18 @@ def has_reference(reference: Path | None) -> bool:
 
 
 def attack_rates(lab: WeightEditLab, names: dict[str, str], concept: str, args) -> dict | None:
-    """Soft-prompt (and, with --attack both, discrete) attack success per result and for the base; None when
-    motion_lora.attack is not there."""
+    """Soft-prompt (and, with --attack both, discrete) attack success per result and for the base, for each of
+    --attack_objectives: {objective: {label: summary}}; None when motion_lora.attack is not there."""
     try:
         from motion_lora import attack
     except ImportError as err:
         print(f"note: no attack column ({err})", flush=True)
         return None
-    cfg = attack.AttackConfig(mode=args.attack, prompts=args.attack_prompts, steps=args.attack_steps)
-    out = {}
+    from motion_lora.denoiser import MotionDenoiser
+
+    # the match objective pulls towards the model before erasure; a weight edit swaps the lab's own base weights,
+    # so its reference is a separate copy of the base network
+    pristine = MotionDenoiser.load(resolve_base(args.base)).eval().requires_grad_(False)
     targets = {"base": attack.AttackTarget.from_lab(lab, None)}
     for method, name in names.items():
         if name in lab.edits:  # a weight edit: the base with its tensors swapped in for the whole attack
@@ -168,14 +172,17 @@ def attack_rates(lab: WeightEditLab, names: dict[str, str], concept: str, args) 
                 with lab.lock, applied(lab.adapters.base, lab.edits[name]), plain.session() as denoise:
                     yield denoise
 
-            targets[method] = dataclasses.replace(plain, label=name, session=session, concept=concept)
+            targets[method] = dataclasses.replace(plain, label=name, session=session, concept=concept, reference=lambda x, t, tok, m, p, L: pristine(x, t, tok, m, p, L))
         else:
             targets[method] = attack.AttackTarget.from_lab(lab, name)
-    for label, target in targets.items():
-        started = time.perf_counter()
-        report = attack.run_attack(target, config=cfg, concept=concept)
-        out[label] = {**report.summary(), "budget": report.budget, "seconds": round(time.perf_counter() - started, 1)}
-        print(f"attack {label}: {out[label]}", flush=True)
+    out = {}
+    for objective in args.attack_objectives:
+        cfg = attack.AttackConfig(mode=args.attack, prompts=args.attack_prompts, steps=args.attack_steps, objective=objective)
+        for label, target in targets.items():
+            started = time.perf_counter()
+            report = attack.run_attack(target, config=cfg, concept=concept)
+            out.setdefault(objective, {})[label] = {**report.summary(), "budget": report.budget, "seconds": round(time.perf_counter() - started, 1)}
+            print(f"attack ({objective} objective) {label}: {out[objective][label]}", flush=True)
     return out
 
 
@@ -185,19 +192,20 @@ def fmt(x, pct: bool = True) -> str:
     return f"{100 * x:.0f}%" if pct else f"{x:.2f}"
 
 
-def table(rows: list[dict], base: dict, attack: dict | None, ref: dict | None, neighbour: str) -> str:
+def table(rows: list[dict], base: dict, attacks: dict | None, ref: dict | None, neighbour: str) -> str:
+    """The markdown table; `attacks` is {objective: {label: summary}}, one column per objective."""
     head = ["method", "wall time", "trainable params", "forget: natural", "forget: held-out", "forget: composites", "retain: natural", f"nearest ({neighbour}, natural)", "retain FID"]
-    if attack is not None:
-        head.append("attack success (soft)")
+    attacks = attacks or {}
+    head += [f"attack success (soft), {objective} objective · judge" for objective in attacks]
     if ref is not None:
         head.append("forget FID to retrained")
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
 
     def line(label, seconds, params, c, key):
         cells = [label, seconds, params, fmt(c["forget_natural"]), fmt(c["forget_heldout"]), fmt(c["forget_composite"]), fmt(c["retain_natural"]), fmt(c["neighbour_natural"]), fmt(c["retain_fid"], False)]
-        if attack is not None:
-            a = attack.get(key)
-            cells.append(fmt(a.get("soft_asr")) if a else "–")
+        for by_label in attacks.values():
+            a = by_label.get(key)
+            cells.append(f"{fmt(a.get('soft_asr'))} · {fmt(a.get('soft_judge'))}" if a else "–")
         if ref is not None:
             cells.append(f"{ref[key]['mean']:.2f}" if key in ref else "–")
         lines.append("| " + " | ".join(cells) + " |")
@@ -232,6 +240,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--attack", default="soft", choices=["soft", "discrete", "both", "none"])
     p.add_argument("--attack_prompts", type=int, default=8)
     p.add_argument("--attack_steps", type=int, default=20)
+    p.add_argument("--attack_objectives", nargs="+", default=["evaluator", "match"], choices=["evaluator", "match"],
+                   help="soft-prompt objectives: maximise the evaluator's p(concept), and/or P4D's match to the base's motion")
     p.add_argument("--json", type=Path, default=RESULTS / "methods.json")
     p.add_argument("--md", type=Path, default=RESULTS / "methods.md")
     args = p.parse_args(argv)
@@ -277,14 +287,16 @@ def main(argv: list[str] | None = None) -> int:
     else:
         print(f"note: no retrained reference at {args.reference}; the forget-FID-to-retrained column is left out "
               "(add it later with --only_reference)", flush=True)
-    attack = None if args.attack == "none" else attack_rates(lab, names, args.concept, args)
+    attacks = None if args.attack == "none" else attack_rates(lab, names, args.concept, args)
+    attack = (attacks or {}).get("evaluator")
     settings = (f"Concept **{args.concept}**, base `{args.base}`; evaluator presence (share of prompts whose motion the proxy evaluator "
                 f"labels as the asked concept), mean of {args.repeats} seeds, {DEFAULT_SCHEDULER} {args.steps} steps, guidance {EVAL_GUIDANCE}, {EVAL_FRAMES} frames; "
                 f"retain set: {args.per_concept} grammar + {args.natural_per_concept} natural prompts per other concept (minus each result's preservation prompts); "
                 f"{args.iterations} iterations for the trained methods; full fine-tuning at lr {METHOD_LR['full']}."
-                + (f" Attack: {next(iter(attack.values()))['budget']}." if attack else ""))
+                + (f" Attack ({', '.join(attacks)} objective; attack success by the evaluator · by the kinematic judge): "
+                   f"{next(iter(next(iter(attacks.values())).values()))['budget']}." if attacks else ""))
     payload = {"concept": args.concept, "base": args.base, "neighbour": neighbour, "settings": vars(args) | {"reference": str(args.reference), "out_root": str(out_root), "json": str(args.json), "md": str(args.md)},
-               "settings_text": settings, "base_columns": base_cols, "methods": rows, "names": names, "attack": attack, "reference_fid": ref, "reference_note": ref_note}
+               "settings_text": settings, "base_columns": base_cols, "methods": rows, "names": names, "attack": attack, "attacks": attacks, "reference_fid": ref, "reference_note": ref_note}
     write_results(payload, args)
     return 0
 
@@ -295,7 +307,7 @@ def embeddings_file(args) -> Path:
 
 def write_results(payload: dict, args) -> None:
     """The JSON and the markdown table (settings, then the table) of one benchmark run."""
-    md = table(payload["methods"], payload["base_columns"], payload["attack"], payload["reference_fid"], payload["neighbour"])
+    md = table(payload["methods"], payload["base_columns"], payload.get("attacks"), payload["reference_fid"], payload["neighbour"])
     text = payload["settings_text"] + (payload.get("reference_note") or "")
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(payload, indent=1) + "\n")

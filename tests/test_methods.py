@@ -375,8 +375,9 @@ def test_methods_benchmark_runs_every_method_on_one_protocol(tiny_root, quick_ba
         same = ("forget_natural", "forget_heldout", "forget_composite", "retain_natural", "neighbour_natural")
         assert {k: row["base"][k] for k in same} == {k: result["methods"][0]["base"][k] for k in same}  # one base, one prompt set
     assert set(result["reference_fid"]) == {"base", *METHODS} and set(result["attack"]) == {"base", *METHODS}
+    assert set(result["attacks"]) == {"evaluator", "match"} and set(result["attacks"]["match"]) == {"base", *METHODS}
     text = md.read_text()
-    assert "forget FID to retrained" in text and "attack success (soft)" in text and text.count("\n| ") == 1 + 1 + len(METHODS)
+    assert "forget FID to retrained" in text and text.count("attack success (soft)") == 2 and text.count("\n| ") == 1 + 1 + len(METHODS)
     # no retrained reference: that column is left out, the rest is the same
     rc = bench.main(["--base", "tiny_base", "--data", str(quick_bank[0]), "--reference", str(tmp_path / "absent"), "--out_root", str(out), "--reuse", "--methods", "uce",
                      "--repeats", "1", "--per_kind", "2", "--per_concept", "1", "--natural_per_concept", "1", "--steps", "2", "--attack", "none", "--json", str(js), "--md", str(md)])
