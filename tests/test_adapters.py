@@ -369,6 +369,17 @@ def test_adversarial_training_trains_on_the_attacked_prompts_too():
     assert len(events) == 6 and all(math.isfinite(e.loss) for e in events)
     assert u.soft is not None and u.soft.shape == (2, 2, 384)
     assert base_state_hash(adapters.model) == before
+    # one step's student calls: the inner attack on the 2 concept rows (adversarial_steps times), then one forward
+    # of concept + retain + attacked concept rows, the attacked ones attending to 2 more tokens
+    concept, retain = ["a person kicks", "someone kicks"], ["a person walks", "someone waves"]
+    u._new_attack(concept)
+    pool, retain_pool = u.rollout(concept + retain).split(2)
+    calls, student = [], u.student
+    u.student = lambda x, t, tok, m, p, L: (calls.append((len(x), m.sum(1).tolist())), student(x, t, tok, m, p, L))[1]
+    u.losses(pool, concept, retain_pool, retain)
+    assert [n for n, _ in calls] == [2] * u.cfg.adversarial_steps + [6]
+    attended = calls[-1][1]
+    assert attended[4:] == [a + 2 for a in attended[:2]]
     plain = unlearner(AdapterSet(tiny_base()))
     plain.run()
     assert plain.soft is None
