@@ -380,6 +380,30 @@ def load_splits(root: str | Path, seed: int):
     return train, val, test
 
 
+def _write_test_reference(out: Path, data: str, text_encoder) -> None:
+    from .data.dataset import MotionDataset
+    from .evaluation import write_reference
+
+    write_reference(out, MotionDataset(data, "test", captions="first", random_crop=False), text_encoder)
+
+
+def _remeasure(out: Path, data: str, train, test, text_encoder, *, write_ref: bool, seed: int) -> dict:
+    """Test metrics (and the FID reference) of an already trained evaluator, on the current test split.
+
+    Refuses when the training split no longer has the size the evaluator was trained on: then the test
+    figures would describe a model of other data."""
+    result = json.loads((out / METRICS_FILE).read_text()) if (out / METRICS_FILE).is_file() else {}
+    if result.get("train_items", len(train)) != len(train):
+        raise SystemExit(f"{out} was trained on {result['train_items']} training items, {data} has {len(train)}: retrain it")
+    model = Evaluator.load(out)
+    if write_ref:
+        _write_test_reference(out, data, text_encoder)
+    result["test"] = evaluation_metrics(embed_dataset(model, test, text_encoder), seed=seed)
+    (out / METRICS_FILE).write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps(result["test"], indent=2))
+    return result
+
+
 def main(argv: list[str] | None = None, *, splits=None, text_encoder=None, config: EvaluatorConfig | None = None):
     """CLI entry. Tests inject `splits` (train, val, test), a `text_encoder` and a small `config`."""
     p = argparse.ArgumentParser(prog="python -m motion_lora.evaluator", description=__doc__.split("\n\n")[0])
@@ -392,6 +416,9 @@ def main(argv: list[str] | None = None, *, splits=None, text_encoder=None, confi
     p.add_argument("--device", default="cpu")
     p.add_argument("--log-every", type=int, default=500)
     p.add_argument("--no-resume", dest="resume", action="store_false", help=f"start over even if {STATE_FILE} exists in --out")
+    p.add_argument("--measure-only", action="store_true",
+                   help="do not train: re-measure the evaluator in --out on --data's test split and rewrite its FID "
+                        "reference (after a rebuild that changed val/test but not train)")
     args = p.parse_args(argv)
 
     started = time.time()
@@ -400,6 +427,8 @@ def main(argv: list[str] | None = None, *, splits=None, text_encoder=None, confi
         from .text_encoder import TextEncoder
 
         text_encoder = TextEncoder(device=args.device)
+    if args.measure_only:
+        return _remeasure(Path(args.out), args.data, train, test, text_encoder, write_ref=splits is None, seed=args.seed)
     model = train_evaluator(
         train, val, config=config, steps=args.steps, batch_size=args.batch_size, lr=args.lr, seed=args.seed,
         device=args.device, text_encoder=text_encoder, log_every=args.log_every,
@@ -410,12 +439,9 @@ def main(argv: list[str] | None = None, *, splits=None, text_encoder=None, confi
     if splits is None:  # the normaliser and the real-motion reference for FID travel with the evaluator
         import shutil
 
-        from .data.dataset import MotionDataset
-        from .evaluation import write_reference
-
         for name in ("Mean.npy", "Std.npy"):
             shutil.copyfile(Path(args.data) / name, out / name)
-        write_reference(out, MotionDataset(args.data, "test", captions="first", random_crop=False), text_encoder)
+        _write_test_reference(out, args.data, text_encoder)
     result = {
         "test": evaluation_metrics(embed_dataset(model, test, text_encoder), seed=args.seed),
         "train_items": len(train),

@@ -211,6 +211,21 @@ def test_cli_writes_checkpoint_and_metrics(tmp_path, data):
     assert Evaluator.load(out).config == TINY
 
 
+def test_cli_measure_only_remeasures_without_training(tmp_path, data):
+    train, val = data
+    out = tmp_path / "evaluator"
+    argv = ["--data", "unused", "--out", str(out), "--steps", "5", "--batch-size", "16", "--log-every", "0"]
+    trained = main(argv, splits=(train, val, val), text_encoder=FakeTextEncoder(), config=TINY)
+    weights = (out / "model.safetensors").read_bytes()
+    smaller_test = torch.utils.data.Subset(val, range(len(val) // 2))
+    measured = main(argv + ["--measure-only"], splits=(train, val, smaller_test), text_encoder=FakeTextEncoder(), config=TINY)
+    assert (out / "model.safetensors").read_bytes() == weights
+    assert measured["test"]["num_items"] == len(smaller_test) < trained["test"]["num_items"]
+    assert measured["steps"] == trained["steps"] and json.loads((out / "metrics.json").read_text()) == measured
+    with pytest.raises(SystemExit, match="retrain"):  # other training data: the old weights do not describe it
+        main(argv + ["--measure-only"], splits=(smaller_test, val, val), text_encoder=FakeTextEncoder(), config=TINY)
+
+
 def _write_layout(root, n=48):
     """A tiny folder in the HumanML3D layout that MotionDataset reads."""
     for d in ("new_joint_vecs", "texts", "labels"):

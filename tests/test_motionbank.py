@@ -1,8 +1,10 @@
 """MotionBank: the builder's output layout, labels, splits, determinism, and the HumanML3D-layout Dataset."""
 
+import dataclasses
 import hashlib
 import json
 import sys
+from collections import Counter
 
 import numpy as np
 import pytest
@@ -105,6 +107,16 @@ def test_splits_by_source_and_mirrors_paired(quick_bank):
             assert lab["M" + clip_id]["split"] == label["split"]
     ids = {s: set((root / f"{s}.txt").read_text().split()) for s in ("train", "val", "test")}
     assert not (ids["train"] & ids["val"]) and not (ids["train"] & ids["test"]) and not (ids["val"] & ids["test"])
+
+
+def test_augmented_copies_only_in_train():
+    config = dataclasses.replace(builder.QUICK, variants_per_source=3, real_variants=2, composites=4)
+    clips_per_source: dict[tuple[str, str], int] = Counter((c.motion.source, c.split) for c in builder.plan_clips(config))
+    for (_, split), n in clips_per_source.items():
+        if split != "train":
+            assert n == 2  # one variant and its mirror
+    assert max(n for (_, split), n in clips_per_source.items() if split == "train") >= 6
+    assert {split for _, split in clips_per_source} == {"train", "val", "test"}
 
 
 def test_heldout_phrasings_only_in_test(quick_bank):

@@ -169,12 +169,17 @@ def plan_clips(config: BuildConfig) -> list[Clip]:
     comp = [(m, 1) for m in composite_sources(config, rng)]
     real_splits = real_take_splits([(m.source, m.concept) for m, _ in real], config, rng)
     clips: list[Clip] = []
+    count = 0  # numbers every variant, kept or not, so train ids do not depend on what val/test keep
     for source, n_variants in real + proc + comp:
         split = real_splits[source.source] if source.real else draw_split(config, rng)
         for v in range(n_variants):
+            # drawn for every variant, so the rng stream (and with it the whole train split) stays the same
             variant = make_variant(source, rng, first=v == 0)
             caption_seed = int(rng.integers(2**31))
-            number = f"{len(clips) // 2:06d}"
+            number = f"{count:06d}"
+            count += 1
+            if split != "train" and v > 0:
+                continue  # augmentation is for training: val/test hold each take once (and its mirror)
             clips.append(Clip(number, variant, split, caption_seed))
             clips.append(Clip("M" + number, augment.mirror(variant), split, caption_seed))
     return clips
