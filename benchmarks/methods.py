@@ -293,8 +293,9 @@ def main(argv: list[str] | None = None) -> int:
                 f"labels as the asked concept), mean of {args.repeats} seeds, {DEFAULT_SCHEDULER} {args.steps} steps, guidance {EVAL_GUIDANCE}, {EVAL_FRAMES} frames; "
                 f"retain set: {args.per_concept} grammar + {args.natural_per_concept} natural prompts per other concept (minus each result's preservation prompts); "
                 f"{args.iterations} iterations for the trained methods; full fine-tuning at lr {METHOD_LR['full']}."
-                + (f" Attack ({', '.join(attacks)} objective; attack success by the evaluator · by the kinematic judge): "
-                   f"{next(iter(next(iter(attacks.values())).values()))['budget']}." if attacks else ""))
+                + (" Attack (attack success by the evaluator · by the kinematic judge): "
+                   + "; ".join(f"{objective} objective: {next(iter(per_method.values()))['budget']}" for objective, per_method in attacks.items())
+                   + "." if attacks else ""))
     payload = {"concept": args.concept, "base": args.base, "neighbour": neighbour, "settings": vars(args) | {"reference": str(args.reference), "out_root": str(out_root), "json": str(args.json), "md": str(args.md)},
                "settings_text": settings, "base_columns": base_cols, "methods": rows, "names": names, "attack": attack, "attacks": attacks, "reference_fid": ref, "reference_note": ref_note}
     write_results(payload, args)

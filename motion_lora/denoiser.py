@@ -45,6 +45,13 @@ class DenoiserConfig:
     text_dim: int = 384  # MiniLM hidden size
     mlp_ratio: float = 4.0
     dropout: float = 0.1
+    # Frames each token also writes into each neighbouring patch (0: none, the original head). With 0 the
+    # errors of neighbouring tokens are independent and the motion jumps at every patch boundary.
+    overlap: int = 0
+
+    def __post_init__(self):
+        if not 0 <= self.overlap <= self.patch:
+            raise ValueError(f"overlap must be between 0 and the patch size {self.patch}, got {self.overlap}")
 
     @property
     def max_tokens(self) -> int:
@@ -137,7 +144,11 @@ class MotionDenoiser(nn.Module):
         self.norm_out = nn.LayerNorm(d, elementwise_affine=False)
         self.ada_out = nn.Linear(d, 2 * d)
         self.patch_out = nn.Linear(d, cfg.feature_dim * p)
-        for layer in (self.ada_out, self.patch_out):
+        # each token's share of the `overlap` frames on either side of its patch, added to the neighbours' own
+        self.patch_spill = nn.Linear(d, 2 * cfg.overlap * cfg.feature_dim) if cfg.overlap else None
+        for layer in (self.ada_out, self.patch_out, self.patch_spill):
+            if layer is None:
+                continue
             nn.init.zeros_(layer.weight)
             nn.init.zeros_(layer.bias)
         abar = cosine_alpha_bar(NUM_TRAIN_STEPS).float()
@@ -167,9 +178,32 @@ class MotionDenoiser(nn.Module):
         for block in self.blocks:
             h = block(h, cond_act, x_mask, text, text_mask)
         shift, scale = self.ada_out(cond_act).chunk(2, dim=-1)
-        x0 = self.patch_out(modulate(self.norm_out(h), shift, scale)).reshape(B, T, -1).float()
+        y = modulate(self.norm_out(h), shift, scale)  # (B, n, d)
+        x0 = self.patch_out(y).reshape(B, n, p, -1)
+        if self.patch_spill is not None:
+            x0 = x0 + self._spill(self.patch_spill(y) * x_mask[..., None], n)
+        x0 = x0.reshape(B, T, -1).float()
         alpha, sigma = self.alpha[t.long()].view(-1, 1, 1), self.sigma[t.long()].view(-1, 1, 1)
         return (alpha * x.float() - x0) / sigma  # v of the x0 estimate
+
+    def _spill(self, spill: torch.Tensor, n: int) -> torch.Tensor:
+        """(B, n, 2 * o * C) per-token spill -> (B, n, p, C): token k's first half lands on the last o frames of
+        patch k - 1, its second half on the first o frames of patch k + 1. Padding tokens were zeroed."""
+        B, p, o = spill.shape[0], self.cfg.patch, self.cfg.overlap
+        spill = spill.reshape(B, n, 2, o, -1)
+        out = spill.new_zeros(B, n, p, spill.shape[-1])
+        out[:, :-1, p - o :] = spill[:, 1:, 0]
+        out[:, 1:, :o] = out[:, 1:, :o] + spill[:, :-1, 1]
+        return out
+
+    def with_overlap(self, overlap: int) -> "MotionDenoiser":
+        """A copy with another head overlap that computes the same function (new spill weights start at 0),
+        for fine-tuning a checkpoint trained without it."""
+        model = MotionDenoiser(dataclasses.replace(self.cfg, overlap=overlap)).to(next(self.parameters()).device)
+        missing, unexpected = model.load_state_dict(self.state_dict(), strict=False)
+        if unexpected or any(not k.startswith("patch_spill.") for k in missing):
+            raise ValueError(f"cannot change the overlap of this model (missing {missing}, unexpected {unexpected})")
+        return model
 
     # --------------------------------------------------------------- persistence
 

@@ -30,6 +30,7 @@ from tqdm import tqdm
 from .data.dataset import MotionDataset, collate
 from .denoiser import DenoiserConfig, MotionDenoiser, frame_mask
 from .diffusion import Schedule
+from .foot_contact import foot_slide
 from .text_encoder import TextEncoder
 
 STATE_FILE = "train_state.pt"
@@ -51,6 +52,13 @@ class TrainConfig:
     seed: int = 0
     bf16: bool = False  # autocast matmuls to bfloat16 (fast on CPUs with AMX, and on GPUs)
     exclude_concepts: str = ""  # comma-separated, e.g. "kick": train the retrained-without-the-concept reference
+    # Weight of a velocity term (MDM's L_vel, Tevet et al. 2023): the frame-to-frame change of the error must be
+    # small too. Without it the errors of neighbouring 4-frame patches are independent, and motion jumps at
+    # every patch boundary (5x the joint acceleration of frames inside a patch, measured on the shipped base).
+    vel_weight: float = 0.0
+    # Weight (per m^2) of the foot-contact term (MDM's L_foot): the x0 estimate's feet must not slide on the frames
+    # where the clip's contact labels say they are down (motion_lora.foot_contact).
+    foot_weight: float = 0.0
 
 
 def lr_at(step: int, cfg: TrainConfig) -> float:
@@ -68,8 +76,10 @@ def drop_captions(text, keep: torch.Tensor):
     return text.tokens, mask, pooled
 
 
-def training_loss(model, schedule: Schedule, batch: dict, text, cfg: TrainConfig, generator: torch.Generator) -> torch.Tensor:
-    """v-prediction loss on one batch; text is the encoded captions (TextBatch)."""
+def training_loss(model, schedule: Schedule, batch: dict, text, cfg: TrainConfig, generator: torch.Generator,
+                  norm: tuple[torch.Tensor, torch.Tensor] | None = None) -> torch.Tensor:
+    """v-prediction loss on one batch; text is the encoded captions (TextBatch); norm the data's (mean, std)
+    (263,), needed by the foot-contact term."""
     x0, lengths = batch["motion"], batch["length"]
     B, T, _ = x0.shape
     device = x0.device
@@ -80,8 +90,22 @@ def training_loss(model, schedule: Schedule, batch: dict, text, cfg: TrainConfig
     x_t = schedule.add_noise(x0, noise, t)
     with torch.autocast(device.type, dtype=torch.bfloat16, enabled=cfg.bf16):
         v = model(x_t, t, tokens, mask, pooled, lengths)
-    se = ((v.float() - schedule.v_target(x0, noise, t)) ** 2).mean(-1) * frame_mask(lengths, T)  # (B, T)
-    per_clip = se.sum(1) / lengths.clamp(min=1)
+    residual = v.float() - schedule.v_target(x0, noise, t)  # (B, T, 263) = (x0 - x0_estimate) / sigma
+    valid = frame_mask(lengths, T)  # (B, T)
+    per_clip = ((residual**2).mean(-1) * valid).sum(1) / lengths.clamp(min=1)
+    if cfg.vel_weight:
+        # the same difference of the x0 estimate's error, at the same timestep weight as the v-loss
+        pairs = valid[:, 1:] * valid[:, :-1]
+        jumps = ((residual[:, 1:] - residual[:, :-1]) ** 2).mean(-1) * pairs
+        per_clip = per_clip + cfg.vel_weight * jumps.sum(1) / (lengths - 1).clamp(min=1)
+    if cfg.foot_weight:
+        if norm is None:
+            raise ValueError("the foot-contact term needs the data's mean and std (norm=)")
+        mean, std = (a.to(device) for a in norm)
+        sigma = schedule.alpha_bar.to(device)[t].float().neg().add(1).sqrt()
+        estimate = x0 - sigma[:, None, None] * residual  # the model's x0, normalised
+        # divided by sigma^2 like the v-loss is (v error = x0 error / sigma), so both get the same timestep weight
+        per_clip = per_clip + cfg.foot_weight * foot_slide(estimate * std + mean, x0 * std + mean, valid) / sigma**2
     weight = min_snr_weight(schedule, t, cfg.min_snr) if cfg.loss_weight == "min_snr" else truncated_weight(schedule, t, cfg.min_snr)
     return (weight * per_clip).mean()
 
@@ -149,9 +173,11 @@ def export(ema_model: MotionDenoiser, out: Path) -> None:
     tmp.rmdir()
 
 
-def pretrain(data: Path, out: Path, model_cfg: DenoiserConfig, cfg: TrainConfig, device: str = "auto", resume: bool = True, init: Path | None = None, log=print) -> Path:
+def pretrain(data: Path, out: Path, model_cfg: DenoiserConfig, cfg: TrainConfig, device: str = "auto", resume: bool = True, init: Path | None = None,
+             init_overlap: int | None = None, log=print) -> Path:
     """Train (or resume) into out. init: a checkpoint folder whose weights start a new run with a fresh
-    optimiser and schedule (fine-tuning a shipped model whose train_state.pt is not at hand)."""
+    optimiser and schedule (fine-tuning a shipped model whose train_state.pt is not at hand); init_overlap
+    gives that model another head overlap (new weights start at zero, so it starts as the same function)."""
     from accelerate import Accelerator
 
     accelerator = Accelerator(cpu=device == "cpu", mixed_precision="no")
@@ -168,6 +194,8 @@ def pretrain(data: Path, out: Path, model_cfg: DenoiserConfig, cfg: TrainConfig,
     lengths = [(min(len(e.features), dataset.max_frames) // 4) * 4 for e in dataset.entries]
     loader = DataLoader(dataset, batch_sampler=LengthBuckets(lengths, cfg.batch_size, cfg.seed), collate_fn=collate)
     model = MotionDenoiser.load(init) if init is not None else MotionDenoiser(model_cfg)
+    if init is not None and init_overlap is not None and init_overlap != model.cfg.overlap:
+        model = model.with_overlap(init_overlap)
     model_cfg = model.cfg
     ema = MotionDenoiser(model_cfg)
     ema.load_state_dict(model.state_dict())
@@ -189,6 +217,7 @@ def pretrain(data: Path, out: Path, model_cfg: DenoiserConfig, cfg: TrainConfig,
     text_encoder = TextEncoder(device=dev, cache_size=200_000)
     schedule = Schedule()
     generator = torch.Generator().manual_seed(cfg.seed + step)
+    norm = (torch.from_numpy(dataset.mean), torch.from_numpy(dataset.std))
     batches = infinite(loader)
     log_file = (out / "train_log.jsonl").open("a")
     started = time.perf_counter()
@@ -199,7 +228,7 @@ def pretrain(data: Path, out: Path, model_cfg: DenoiserConfig, cfg: TrainConfig,
         text = text_encoder.encode(batch["caption"])
         for group in opt.param_groups:
             group["lr"] = lr_at(step, cfg)
-        loss = training_loss(model, schedule, batch, text, cfg, generator)
+        loss = training_loss(model, schedule, batch, text, cfg, generator, norm=norm)
         opt.zero_grad(set_to_none=True)
         accelerator.backward(loss)
         accelerator.clip_grad_norm_(model.parameters(), cfg.grad_clip)
@@ -247,13 +276,20 @@ def main(argv: list[str] | None = None) -> int:
     for f in dataclasses.fields(DenoiserConfig):
         if f.name in ("d_model", "n_layers", "n_heads", "dropout"):
             p.add_argument(f"--{f.name}", type=type(f.default), default=f.default)
+    p.add_argument("--overlap", type=int, default=None,
+                   help="frames each token also writes into each neighbouring patch (default 0; with --init: the init's, "
+                        "or this value with the new weights at zero)")
     args = p.parse_args(argv)
     if not (args.data / "train.txt").exists():
         print(f"error: {args.data} is not a HumanML3D-layout folder (no train.txt); build one with python -m motion_lora.data build", file=sys.stderr)
         return 1
     cfg = TrainConfig(**{f.name: getattr(args, f.name) for f in dataclasses.fields(TrainConfig)})
-    model_cfg = DenoiserConfig(d_model=args.d_model, n_layers=args.n_layers, n_heads=args.n_heads, dropout=args.dropout)
-    pretrain(args.data, args.out, model_cfg, cfg, device=args.device, resume=args.resume, init=args.init)
+    try:
+        model_cfg = DenoiserConfig(d_model=args.d_model, n_layers=args.n_layers, n_heads=args.n_heads, dropout=args.dropout, overlap=args.overlap or 0)
+    except ValueError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    pretrain(args.data, args.out, model_cfg, cfg, device=args.device, resume=args.resume, init=args.init, init_overlap=args.overlap)
     return 0
 
 

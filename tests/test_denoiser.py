@@ -142,3 +142,74 @@ def test_loss_weightings():
     assert m[-1] < 0.01 and tr[-1] == 1.0  # high noise: min-SNR nearly ignores it, truncated keeps the v-loss
     assert m[0] < 1e-3 and tr[0] < 1e-3  # low noise: both capped, ~gamma / SNR
     assert (tr <= 1).all() and (m <= 1).all()
+
+
+def test_velocity_term_penalises_jumps_not_offsets():
+    """MDM's L_vel on the x0 error: an error constant in time costs nothing extra, one that flips sign at every
+    frame (the patch-boundary jumps it is there for) does; padding frames never count."""
+    from motion_lora.pretrain import TrainConfig, training_loss
+
+    s = Schedule()
+    B, T = 3, 12
+    batch = {"motion": torch.randn(B, T, 263, generator=torch.Generator().manual_seed(0)), "length": torch.tensor([12, 8, 5])}
+    text = type("Text", (), {"tokens": torch.zeros(B, 1, 384), "mask": torch.ones(B, 1, dtype=torch.bool), "pooled": torch.zeros(B, 384)})()
+
+    def model_with_error(error):  # a "model" whose v is the target plus a given error (B, T, 263)
+        def model(x_t, t, *_):
+            return error + (s.alpha_bar.sqrt()[t].view(-1, 1, 1) * x_t - batch["motion"]) / (1 - s.alpha_bar[t]).sqrt().view(-1, 1, 1)
+        return model
+
+    def loss(error, vel_weight):
+        cfg = TrainConfig(vel_weight=vel_weight, loss_weight="min_snr")
+        return training_loss(model_with_error(error), s, batch, text, cfg, torch.Generator().manual_seed(3)).item()
+
+    offset = torch.full((B, T, 263), 0.5)
+    flipping = offset * (-1.0) ** torch.arange(T).view(1, T, 1)
+    assert loss(offset, 1.0) == pytest.approx(loss(offset, 0.0), rel=1e-4)
+    assert loss(flipping, 0.0) == pytest.approx(loss(offset, 0.0), rel=1e-4)  # same size of error, frame by frame
+    assert loss(flipping, 1.0) > 4 * loss(flipping, 0.0)  # each jump is twice the error: 4x its square
+    spiky_padding = offset.clone()
+    spiky_padding[2, 5:] = 100.0
+    assert loss(spiky_padding, 1.0) == pytest.approx(loss(offset, 1.0), rel=1e-4)
+
+    # the foot-contact term adds to the loss (random clips slide on their "contact" frames) and needs the normaliser
+    norm = (torch.zeros(263), torch.ones(263))
+    with_feet = training_loss(model_with_error(offset), s, batch, text, TrainConfig(foot_weight=10.0, loss_weight="min_snr"), torch.Generator().manual_seed(3), norm=norm)
+    assert with_feet.item() > loss(offset, 0.0)
+    with pytest.raises(ValueError, match="mean and std"):
+        training_loss(model_with_error(offset), s, batch, text, TrainConfig(foot_weight=10.0), torch.Generator().manual_seed(3))
+
+
+OVERLAP = DenoiserConfig(d_model=32, n_layers=2, n_heads=2, max_frames=48, dropout=0.0, overlap=2)
+
+
+def test_overlap_head_starts_as_the_same_function_and_round_trips(tmp_path):
+    base = randomised(MotionDenoiser(TINY))
+    x, t, L = torch.randn(2, 48, 263), torch.tensor([3, 700]), torch.tensor([48, 30])
+    grown = base.with_overlap(2)
+    assert grown.cfg == OVERLAP and torch.equal(base(x, t, *text_batch(2), L), grown(x, t, *text_batch(2), L))
+    with torch.no_grad():
+        grown.patch_spill.weight.normal_(0, 0.05)
+    grown.save(tmp_path)
+    loaded = MotionDenoiser.load(tmp_path)
+    assert loaded.cfg == OVERLAP and torch.equal(grown(x, t, *text_batch(2), L), loaded(x, t, *text_batch(2), L))
+    with pytest.raises(ValueError, match="overlap must be between 0 and the patch size 4"):
+        DenoiserConfig(overlap=5)
+
+
+def test_overlap_head_writes_only_into_neighbouring_frames_and_ignores_padding():
+    model = MotionDenoiser(OVERLAP)
+    with torch.no_grad():
+        model.patch_spill.weight.normal_(0, 0.05)
+    model.eval()
+    tokens = torch.zeros(1, 12, 32)  # 12 tokens of a 48-frame clip; only token 5 (frames 20..23) says anything
+    tokens[0, 5] = torch.randn(32, generator=torch.Generator().manual_seed(0))
+    written = model._spill(model.patch_spill(tokens), 12).reshape(48, 263).abs().sum(-1)
+    assert torch.nonzero(written).flatten().tolist() == [18, 19, 24, 25]  # the 2 frames either side of its patch
+    # padding tokens spill nothing into a clip's valid frames
+    x = torch.randn(1, 48, 263)
+    lengths = torch.tensor([20])
+    v = model(x, torch.tensor([100]), *text_batch(1), lengths)
+    x2 = x.clone()
+    x2[0, 20:] = torch.randn(28, 263)
+    assert torch.allclose(v[0, :20], model(x2, torch.tensor([100]), *text_batch(1), lengths)[0, :20], atol=1e-5)

@@ -161,7 +161,9 @@ def test_eval_base_cli(checkpoints, quick_bank, tmp_path):
     assert eval_base.main(["--data", str(quick_bank[0]), "--ckpt", "tiny_base", "--repeats", "1", "--steps", "3", "--out", str(tmp_path)]) == 0
     result = json.loads((tmp_path / "metrics.json").read_text())
     assert {"concept_accuracy", "r_precision_top3", "fid"} <= set(result["generated"])
-    assert set(result["physics"]) == {"generated", "real_test", "mocap_test"}  # the quick bank holds DeepMimic test takes
+    # the quick bank holds DeepMimic test takes: their prompts' generations are compared with them, like for like
+    assert set(result["physics"]) == {"generated", "real_test", "mocap_test", "generated_mocap_prompts", "mocap_prompts"}
+    assert 0 < result["physics"]["mocap_prompts"] < result["prompts"]["train"] + result["prompts"]["heldout"]
     assert result["physics"]["mocap_test"] != result["physics"]["real_test"]
     assert result["generated"]["fid"]["n"] == 1 and result["generated"]["fid"]["method"] == "se"  # no t-interval
     assert "| concept | accuracy |" in (tmp_path / "report.md").read_text()

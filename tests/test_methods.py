@@ -376,6 +376,7 @@ def test_methods_benchmark_runs_every_method_on_one_protocol(tiny_root, quick_ba
         assert {k: row["base"][k] for k in same} == {k: result["methods"][0]["base"][k] for k in same}  # one base, one prompt set
     assert set(result["reference_fid"]) == {"base", *METHODS} and set(result["attack"]) == {"base", *METHODS}
     assert set(result["attacks"]) == {"evaluator", "match"} and set(result["attacks"]["match"]) == {"base", *METHODS}
+    assert "evaluator objective: soft:" in result["settings_text"] and "match objective: soft:" in result["settings_text"]  # each budget named
     text = md.read_text()
     assert "forget FID to retrained" in text and text.count("attack success (soft)") == 2 and text.count("\n| ") == 1 + 1 + len(METHODS)
     # no retrained reference: that column is left out, the rest is the same
