@@ -159,8 +159,8 @@ def main(argv: list[str] | None = None) -> int:
         real, note = mocap_clips(bandai_path, args.seed)
     judged = verdicts(real)
     print(f"{len(real)} real clips from {note}; {len({c.source for c in real})} takes")
-    print("n counts clips: in MotionBank every take appears as several augmented copies and their mirrors, so a")
-    print("concept with one held-out take (kick, punch, dance) shows dozens of clips that all come from it.\n")
+    print("n counts clips: in MotionBank's train split a take appears as several augmented copies and their mirrors;")
+    print("val and test hold each take once with its mirror, so a held-out take counts 2 (more when it was cut in pieces).\n")
     print(table("Real motion capture, by split (recall on clips of the concept, FPR on clips of other concepts)", by_split(real, judged), args.details))
     if args.procedural:
         proc = procedural_clips(args.procedural, args.seed)

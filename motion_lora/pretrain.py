@@ -16,6 +16,7 @@ import json
 import math
 import os
 import platform
+import re
 import shutil
 import sys
 import time
@@ -24,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from torch import nn
 from torch.utils.data import DataLoader
 from tqdm import tqdm
 
@@ -59,6 +61,9 @@ class TrainConfig:
     # Weight (per m^2) of the foot-contact term (MDM's L_foot): the x0 estimate's feet must not slide on the frames
     # where the clip's contact labels say they are down (motion_lora.foot_contact).
     foot_weight: float = 0.0
+    # Train only the parameters whose names match this regular expression (e.g. "patch_spill" to fit a new
+    # overlapping head on a frozen trained model, which then cannot forget what it does); "" trains everything.
+    train_only: str = ""
 
 
 def lr_at(step: int, cfg: TrainConfig) -> float:
@@ -102,10 +107,13 @@ def training_loss(model, schedule: Schedule, batch: dict, text, cfg: TrainConfig
         if norm is None:
             raise ValueError("the foot-contact term needs the data's mean and std (norm=)")
         mean, std = (a.to(device) for a in norm)
-        sigma = schedule.alpha_bar.to(device)[t].float().neg().add(1).sqrt()
-        estimate = x0 - sigma[:, None, None] * residual  # the model's x0, normalised
-        # divided by sigma^2 like the v-loss is (v error = x0 error / sigma), so both get the same timestep weight
-        per_clip = per_clip + cfg.foot_weight * foot_slide(estimate * std + mean, x0 * std + mean, valid) / sigma**2
+        abar = schedule.alpha_bar.to(device)[t].float()
+        estimate = x0 - (1 - abar).sqrt()[:, None, None] * residual  # the model's x0, normalised
+        # Weighted by the SNR (under the v-loss's timestep weight): at high noise the estimate cannot know the
+        # clip's step phase, and holding its feet still on the clip's contact frames there only calms the
+        # motion. Measured: with a 1/sigma^2 weight instead, 2,000 fine-tuning steps cost 5.5 points of
+        # natural-prompt accuracy.
+        per_clip = per_clip + cfg.foot_weight * foot_slide(estimate * std + mean, x0 * std + mean, valid) * abar / (1 - abar)
     weight = min_snr_weight(schedule, t, cfg.min_snr) if cfg.loss_weight == "min_snr" else truncated_weight(schedule, t, cfg.min_snr)
     return (weight * per_clip).mean()
 
@@ -164,6 +172,20 @@ def save_atomic(obj, path: Path) -> None:
     os.replace(tmp, path)
 
 
+def trainable(model: nn.Module, pattern: str) -> list[nn.Parameter]:
+    """The parameters to train: all, or those whose names match `pattern` (the rest are frozen)."""
+    if not pattern:
+        return list(model.parameters())
+    chosen = []
+    for name, param in model.named_parameters():
+        param.requires_grad_(re.match(pattern, name) is not None)
+        if param.requires_grad:
+            chosen.append(param)
+    if not chosen:
+        raise ValueError(f"--train_only {pattern!r} matches no parameter of the model")
+    return chosen
+
+
 def export(ema_model: MotionDenoiser, out: Path) -> None:
     """Write the EMA weights as the loadable checkpoint (safetensors + config), atomically per file."""
     tmp = out / ".export"
@@ -200,7 +222,7 @@ def pretrain(data: Path, out: Path, model_cfg: DenoiserConfig, cfg: TrainConfig,
     ema = MotionDenoiser(model_cfg)
     ema.load_state_dict(model.state_dict())
     ema.requires_grad_(False)
-    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, betas=(0.9, 0.99))
+    opt = torch.optim.AdamW(trainable(model, cfg.train_only), lr=cfg.lr, weight_decay=cfg.weight_decay, betas=(0.9, 0.99))
     step = 0
     state_path = out / STATE_FILE
     if resume and state_path.exists():

@@ -213,3 +213,15 @@ def test_overlap_head_writes_only_into_neighbouring_frames_and_ignores_padding()
     x2 = x.clone()
     x2[0, 20:] = torch.randn(28, 263)
     assert torch.allclose(v[0, :20], model(x2, torch.tensor([100]), *text_batch(1), lengths)[0, :20], atol=1e-5)
+
+
+def test_train_only_freezes_everything_else():
+    from motion_lora.pretrain import trainable
+
+    model = MotionDenoiser(OVERLAP)
+    chosen = trainable(model, "patch_spill")
+    assert chosen == [model.patch_spill.weight, model.patch_spill.bias]
+    assert not any(p.requires_grad for n, p in model.named_parameters() if not n.startswith("patch_spill"))
+    assert len(trainable(MotionDenoiser(TINY), "")) == len(list(MotionDenoiser(TINY).parameters()))
+    with pytest.raises(ValueError, match="matches no parameter"):
+        trainable(MotionDenoiser(TINY), "patch_spill")
