@@ -10,6 +10,7 @@ training clip's own contact labels say the foot is down.
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 
 from .features import BLOCKS
 from .skeleton import FOOT_JOINTS
@@ -24,13 +25,14 @@ def feet_xz(features: torch.Tensor) -> torch.Tensor:
     Same integration as `features.recover_root` / `recover_joints`: the root's yaw is the running sum of the
     yaw velocity of the frames before (a half angle), its xz position the running sum of the previous frames'
     velocities turned out of the facing frame."""
-    half = torch.cumsum(torch.nn.functional.pad(features[..., :-1, 0], (1, 0)), dim=-1)  # (B, T)
+    half = torch.cumsum(F.pad(features[..., :-1, 0], (1, 0)), dim=-1)  # (B, T)
     cos, sin = torch.cos(2 * half), torch.sin(2 * half)
 
     def to_world(x: torch.Tensor, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:  # inverse facing turn
         return x * cos[..., None] - z * sin[..., None], x * sin[..., None] + z * cos[..., None]
 
-    vx, vz = to_world(torch.nn.functional.pad(features[..., :-1, 1:2], (0, 0, 1, 0)), torch.nn.functional.pad(features[..., :-1, 2:3], (0, 0, 1, 0)))
+    velocity = F.pad(features[..., :-1, 1:3], (0, 0, 1, 0))  # (B, T, 2): frame t moves by row t-1's velocity
+    vx, vz = to_world(velocity[..., :1], velocity[..., 1:])
     root_x, root_z = torch.cumsum(vx, dim=-2), torch.cumsum(vz, dim=-2)  # (B, T, 1)
     ric = features[..., BLOCKS["ric"]]
     fx, fz = to_world(ric[..., _FOOT_RIC], ric[..., [i + 2 for i in _FOOT_RIC]])  # (B, T, 4)
