@@ -134,7 +134,7 @@ def build_demo(lab: MotionLab) -> gr.Blocks:
 
     # ------------------------------------------------------------------ handlers
 
-    def run_compare(prompt, adapters, scale, seed, seconds, steps, guidance, start_step, weights, scheduler):
+    def run_compare(prompt, adapters, scale, seed, seconds, steps, guidance, start_step, weights, scheduler, plant_feet):
         picked = ui.adapter_list(adapters)
         if not picked:
             raise ValueError("choose at least one adapter to compare with the base model")
@@ -143,22 +143,22 @@ def build_demo(lab: MotionLab) -> gr.Blocks:
             prompt, picked, scale=ui.number(scale, "strength", -5, 5), weights=w, seed=ui.number(seed, "seed", 0, 2**31 - 1, whole=True),
             frames=seconds_to_frames(ui.number(seconds, "length (s)", 1, 9.8)), steps=ui.number(steps, "steps", 1, 200, whole=True),
             guidance=ui.number(guidance, "guidance", 0, 20), start_step=ui.number(start_step, "start step", 0, 200, whole=True),
-            scheduler=ui.scheduler(scheduler),
+            scheduler=ui.scheduler(scheduler), plant_feet=ui.flag(plant_feet, "plant feet"),
         )
         return c, ui.steered_label(c, names())
 
     @ui.user_errors
-    def generate(prompt, adapters, scale, seed, seconds, steps, guidance, start_step, weights, scheduler=DEFAULT_SCHEDULER):
-        c, label = run_compare(prompt, adapters, scale, seed, seconds, steps, guidance, start_step, weights, scheduler)
+    def generate(prompt, adapters, scale, seed, seconds, steps, guidance, start_step, weights, scheduler=DEFAULT_SCHEDULER, plant_feet=True):
+        c, label = run_compare(prompt, adapters, scale, seed, seconds, steps, guidance, start_step, weights, scheduler, plant_feet)
         player = ui.player_html([("base", c.base_joints), (label, c.steered_joints)], keep="compare")
         files = ui.comparison_files(c, outputs.new("compare"), label)
         return player, dict(c.base_concepts), dict(c.steered_concepts), files, ui.comparison_summary(c, label), ui.comparison_clip(c, label)
 
     @ui.user_errors
-    def restrength(prompt, adapters, scale, seed, seconds, steps, guidance, start_step, weights, scheduler=DEFAULT_SCHEDULER):
+    def restrength(prompt, adapters, scale, seed, seconds, steps, guidance, start_step, weights, scheduler=DEFAULT_SCHEDULER, plant_feet=True):
         """The strength slider's release: the same comparison at the new strength, the base motion reused from the
         cache, the player resuming at its time position. Downloads follow in a second step (`downloads`)."""
-        c, label = run_compare(prompt, adapters, scale, seed, seconds, steps, guidance, start_step, weights, scheduler)
+        c, label = run_compare(prompt, adapters, scale, seed, seconds, steps, guidance, start_step, weights, scheduler, plant_feet)
         player = ui.player_html([("base", c.base_joints), (label, c.steered_joints)], keep="compare", resume=True)
         return player, dict(c.base_concepts), dict(c.steered_concepts), None, ui.comparison_summary(c, label), ui.comparison_clip(c, label)
 
@@ -354,6 +354,7 @@ def build_demo(lab: MotionLab) -> gr.Blocks:
                             start_step = gr.Slider(0, 100, value=0, step=1, label="Start step", info="the adapter is off for the first N sampling steps (keeps the overall layout, edits details)")
                             weights = gr.Textbox("", label="Per-adapter weights", placeholder="e.g. 1, 0.5 — one per chosen adapter; empty = all 1")
                             scheduler = gr.Dropdown(list(SCHEDULERS), value=DEFAULT_SCHEDULER, label="Scheduler", info="the diffusers sampler of both motions")
+                            plant_feet = gr.Checkbox(True, label="Plant feet", info="move the root so the feet the model calls planted do not slide; off = the raw model output")
                         go_btn = gr.Button("Generate", variant="primary", size="lg")
                     with gr.Column(scale=3, min_width=420):
                         player = gr.HTML(label="player", value=ui.placeholder_html("Type a prompt and press Generate: base and steered motion play side by side from the same noise."), elem_id="compare-player", js_on_load=None, min_height=320)
@@ -367,7 +368,7 @@ def build_demo(lab: MotionLab) -> gr.Blocks:
                         clip_state = gr.State(None)  # this session's last comparison, for the video
                         with gr.Accordion("Details (JSON)", open=False):
                             summary = gr.JSON(label="generation summary")
-                gen_inputs = [prompt, adapters, strength, seed, length, steps, guidance, start_step, weights, scheduler]
+                gen_inputs = [prompt, adapters, strength, seed, length, steps, guidance, start_step, weights, scheduler, plant_feet]
                 gen_outputs = [player, base_label, steered_label, files, summary, clip_state]
                 generate_fn = ui.gpu(generate)
                 # Generations wait inside MotionLab, whose queue merges the concurrent ones into one batch: the event

@@ -3,8 +3,9 @@
     python benchmarks/physics.py --ckpt motionbank_base [--ckpt runs/base_r2 ...]
 
 Per checkpoint: foot skating, jitter and floor penetration of the motions generated for the mocap test clips'
-own captions (UniPC 12), beside those clips (the ratios are the issue's bars); the mean joint acceleration by a
-frame's place in its patch (seam frames vs inside); and how many of 16 generations of four jump prompts the
+own captions (UniPC 12), beside those clips (the ratios are the issue's bars), as the model gives them (raw) and
+after the generator's default foot planting (`foot_contact.plant_feet`); the mean joint acceleration of the raw
+output by a frame's place in its patch (seam frames vs inside); and how many of 16 generations of four jump prompts the
 evaluator calls a jump (a short fine-tune can unlearn jumping while the averages barely move).
 """
 
@@ -25,6 +26,7 @@ from motion_lora.data.dataset import read_label  # noqa: E402
 from motion_lora.eval_base import concept_probs, generate, test_prompts  # noqa: E402
 from motion_lora.evaluation import Judge  # noqa: E402
 from motion_lora.features import recover_joints  # noqa: E402
+from motion_lora.foot_contact import plant_clip  # noqa: E402
 from motion_lora.generator import MotionGenerator, SampleOptions  # noqa: E402
 from motion_lora.skeleton import FPS  # noqa: E402
 
@@ -52,19 +54,21 @@ def main(argv: list[str] | None = None) -> int:
     items = [it for it in test_prompts(args.data) if it["id"] in mocap and it["kind"] != "composite"]
     real = physics.sanity([np.load(args.data / "new_joints" / f"{i}.npy") for i in sorted(mocap)])
     print(f"{len(items)} prompts of {len(mocap)} mocap test clips; real: " + ", ".join(f"{k} {v:.3f}" for k, v in real.items()))
-    print("| checkpoint | skating | jitter (m/s²) | penetration (cm) | acceleration by patch place | jumps of 16 |")
+    print("| checkpoint | skating raw → planted | jitter (m/s²) raw → planted | penetration (cm) | acceleration by patch place | jumps of 16 |")
     print("|---|---|---|---|---|---|")
     for ckpt in args.ckpt:
         gen = MotionGenerator(resolve_base(ckpt))
-        joints = [recover_joints(f) for f in generate(gen, items, seed=0, steps=args.steps, scheduler=args.scheduler)]
-        g = physics.sanity(joints)
+        raw = generate(gen, items, seed=0, steps=args.steps, scheduler=args.scheduler, plant_feet=False)
+        joints = [recover_joints(f) for f in raw]
+        g, planted = physics.sanity(joints), physics.sanity([recover_joints(plant_clip(f)) for f in raw])
         phases = acceleration_by_patch_phase(joints, gen.model.cfg.patch)
         prompts = [q for q in JUMP_PROMPTS for _ in range(4)]
         feats = gen.sample(prompts, list(range(len(prompts))), SampleOptions(frames=80, steps=args.steps, scheduler=args.scheduler)).cpu().numpy()
         probs = concept_probs(Judge(resolve_evaluator("evaluator"), gen.text_encoder), list(feats * gen.std + gen.mean))
         jumps = int((probs.argmax(1) == CONCEPT_INDEX["jump"]).sum())
-        ratio = lambda k: f"{g[k]:.3f} ({g[k] / real[k]:.2f}×)" if real[k] else f"{g[k]:.2f}"  # noqa: E731
-        print(f"| {ckpt} | {ratio('foot_skating_ratio')} | {ratio('jitter_m_s2')} | {g['floor_penetration_cm']:.2f} | "
+        ratio = lambda s, k: f"{s[k]:.3f} ({s[k] / real[k]:.2f}×)" if real[k] else f"{s[k]:.2f}"  # noqa: E731
+        both = lambda k: f"{ratio(g, k)} → {ratio(planted, k)}"  # noqa: E731
+        print(f"| {ckpt} | {both('foot_skating_ratio')} | {both('jitter_m_s2')} | {g['floor_penetration_cm']:.2f} | "
               f"{' · '.join(f'{a:.1f}' for a in phases)} | {jumps} |", flush=True)
     return 0
 

@@ -75,6 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--steps", type=int, default=DEFAULT_STEPS)
     p.add_argument("--scheduler", default=DEFAULT_SCHEDULER, choices=list(SCHEDULERS), help="the sampler: ddim, dpmsolver++ (multistep), unipc or euler")
     p.add_argument("--guidance", type=float, default=DEFAULT_GUIDANCE)
+    p.add_argument("--no_plant_feet", action="store_true", help="keep the raw model output: no root correction for the feet the model calls planted")
     p.add_argument("--ckpt", default=DEFAULT_BASE, help="base checkpoint name or folder")
     p.add_argument("--adapter", default=None, help="NAME[,NAME...]: concept names (kick) or adapter folder names")
     p.add_argument("--weights", default=None, help="w1,w2,...: one weight per adapter (default 1 each)")
@@ -98,7 +99,8 @@ def main(argv: list[str] | None = None) -> int:
         if out.suffix == ".npy" and (len(prompts) > 1 or args.num_seeds > 1):
             raise ValueError("a .npy output holds one motion: use one prompt and one seed, or write .npz")
         prompts = check_prompts(prompts)  # before loading anything, so bad input fails fast
-        options = SampleOptions(frames=args.frames, steps=args.steps, guidance=args.guidance, scheduler=args.scheduler).validated()
+        options = SampleOptions(frames=args.frames, steps=args.steps, guidance=args.guidance, scheduler=args.scheduler,
+                                plant_feet=not args.no_plant_feet).validated()
         seeds = list(range(args.seed, args.seed + args.num_seeds))
         base_joints = None
         if args.adapter:

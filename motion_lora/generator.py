@@ -17,6 +17,7 @@ import torch
 from .denoiser import MotionDenoiser
 from .diffusion import Schedule
 from .features import FEATURE_DIM, denormalize, recover_joints
+from .foot_contact import plant_feet
 from .sampler import DEFAULT_SCHEDULER, DEFAULT_STEPS, MAX_STEPS, Sampler, check_scheduler, seeded_noise
 from .text_encoder import TextEncoder
 
@@ -34,6 +35,7 @@ class SampleOptions:
     steps: int = DEFAULT_STEPS
     guidance: float = DEFAULT_GUIDANCE
     scheduler: str = DEFAULT_SCHEDULER  # one of sampler.SCHEDULERS
+    plant_feet: bool = True  # foot_contact.plant_feet on the result; False gives the raw model output
 
     def validated(self) -> "SampleOptions":
         """Check ranges; frames are rounded to the nearest multiple of the 4-frame patch."""
@@ -47,9 +49,11 @@ class SampleOptions:
             raise ValueError(f"steps must be a whole number between 1 and {MAX_STEPS}, got {self.steps}")
         if not 0.0 <= self.guidance <= 20.0:
             raise ValueError(f"guidance must be between 0 and 20, got {self.guidance}")
+        if not isinstance(self.plant_feet, bool):
+            raise ValueError(f"plant_feet must be True or False, got {self.plant_feet!r}")
         frames = int(4 * round(self.frames / 4))
         scheduler = check_scheduler(self.scheduler)
-        return SampleOptions(frames=frames, steps=int(self.steps), guidance=float(self.guidance), scheduler=scheduler)
+        return SampleOptions(frames=frames, steps=int(self.steps), guidance=float(self.guidance), scheduler=scheduler, plant_feet=self.plant_feet)
 
 
 def check_prompts(prompts) -> list[str]:
@@ -123,7 +127,15 @@ class MotionGenerator:
             v_c, v_u = v[:B], v[B:]
             return v_u + g * (v_c - v_u)
 
-        return Sampler(opts.scheduler, opts.steps).sample(predict_v, noise)  # a fresh scheduler per call: thread-safe
+        out = Sampler(opts.scheduler, opts.steps).sample(predict_v, noise)  # a fresh scheduler per call: thread-safe
+        return self.plant(out, lengths[:B]) if opts.plant_feet else out
+
+    def plant(self, normalised: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
+        """foot_contact.plant_feet on normalised features (B, T, 263) whose rows are `lengths` long; in float64."""
+        mean, std = (torch.as_tensor(a, dtype=torch.float64, device=normalised.device) for a in (self.mean, self.std))
+        valid = None if lengths is None else torch.arange(normalised.shape[1], device=normalised.device) < lengths[:, None]
+        planted = plant_feet(normalised.double() * std + mean, valid)
+        return ((planted - mean) / std).to(normalised.dtype)
 
     def to_joints(self, normalised: torch.Tensor) -> np.ndarray:
         """(..., T, 263) normalised features -> (..., T, 22, 3) joints in metres."""

@@ -357,8 +357,8 @@ class MotionLab:
 
     # ------------------------------------------------------------------ generation
 
-    def _options(self, frames: int, steps: int, guidance: float, scheduler: str = DEFAULT_SCHEDULER) -> SampleOptions:
-        return SampleOptions(frames=frames, steps=steps, guidance=guidance, scheduler=scheduler).validated()
+    def _options(self, frames: int, steps: int, guidance: float, scheduler: str = DEFAULT_SCHEDULER, plant_feet: bool = True) -> SampleOptions:
+        return SampleOptions(frames=frames, steps=steps, guidance=guidance, scheduler=scheduler, plant_feet=plant_feet).validated()
 
     # Generation runs on rows (motion_lora.batching): each motion of a request is a Row with its own prompt,
     # seed, length and adapter factors; requests that share the sampling settings are merged into one batch by
@@ -480,13 +480,13 @@ class MotionLab:
             return self._sample_rows(rows, opts)
 
     def compare(self, prompt: str, adapters: list[str] | str, *, scale: float = 1.0, weights: list[float] | None = None, seed: int = 0, frames: int = 120, steps: int = DEFAULT_STEPS, guidance: float = 2.5, start_step: int = 0,
-                scheduler: str = DEFAULT_SCHEDULER) -> Comparison:
+                scheduler: str = DEFAULT_SCHEDULER, plant_feet: bool = True) -> Comparison:
         """Base and steered motion from the same noise. Concurrent calls are merged into one batch; the base motion
         is reused from the cache when this prompt, seed, length and sampling settings were generated before, so a
         new strength costs only the steered motion."""
         prompt = check_prompts([prompt])[0]
         seed = check_seed(seed)
-        opts = self._options(frames, steps, guidance, scheduler)
+        opts = self._options(frames, steps, guidance, scheduler, plant_feet)
         if isinstance(start_step, bool) or not isinstance(start_step, (int, float)) or not 0 <= start_step <= opts.steps or int(start_step) != start_step:
             raise ValueError(f"start step must be a whole number between 0 and {opts.steps}, got {start_step!r}")
         if isinstance(scale, bool) or not isinstance(scale, (int, float)) or not math.isfinite(scale) or not -5 <= scale <= 5:

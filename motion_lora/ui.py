@@ -150,6 +150,15 @@ def adapter_list(value) -> list[str]:
     return out
 
 
+def flag(value, name: str) -> bool:
+    """A checkbox value from the UI / API: True or False (None, from an API call before the input existed, is True)."""
+    if value is None:
+        return True
+    if not isinstance(value, bool):
+        raise ValueError(f"{name} must be true or false, got {reprlib.repr(value)}")
+    return value
+
+
 def scheduler(value) -> str:
     """A scheduler name from the dropdown / API (one of motion_lora.sampler.SCHEDULERS), else a ValueError."""
     from .sampler import DEFAULT_SCHEDULER, SCHEDULERS, check_scheduler
@@ -414,7 +423,7 @@ def comparison_summary(c: Comparison, steered: str) -> dict:
         "base_concepts": [[k, round(v, 4)] for k, v in c.base_concepts],
         "steered_concepts": [[k, round(v, 4)] for k, v in c.steered_concepts],
         "max_joint_difference_m": round(float(np.abs(c.base_joints - c.steered_joints).max()), 5),
-        **({"steps": c.options.steps, "guidance": c.options.guidance, "scheduler": c.options.scheduler} if c.options else {}),
+        **({"steps": c.options.steps, "guidance": c.options.guidance, "scheduler": c.options.scheduler, "plant_feet": c.options.plant_feet} if c.options else {}),
         "base_reused": c.base_cached,  # the base motion came from the cache: only the steered one was generated
         "elapsed_s": round(c.seconds, 3),
     }

@@ -88,9 +88,10 @@ def trained(client, server):
     return outputs
 
 
-def generate(client, prompt="a person kicks with the right leg", adapters=("kick",), scale=1.0, seed=0, start_step=0, weights="", scheduler=None, **kw):
+def generate(client, prompt="a person kicks with the right leg", adapters=("kick",), scale=1.0, seed=0, start_step=0, weights="", scheduler=None, plant_feet=None, **kw):
     o = dict(FAST, **kw)
     extra = [] if scheduler is None else [scheduler]  # left out: the dropdown's default (as older API callers do)
+    extra += [] if plant_feet is None else [plant_feet]
     return client.predict(prompt, list(adapters), scale, seed, o["seconds"], o["steps"], o["guidance"], start_step, weights, *extra, api_name="/generate")
 
 
@@ -218,6 +219,14 @@ def test_scheduler_choice(trained, client):
     assert ddim[4]["scheduler"] == "ddim" and dpm[4]["scheduler"] == "dpmsolver++" and generate(client, seed=12)[4]["scheduler"] == DEFAULT_SCHEDULER
     assert not np.allclose(joints_of(ddim), joints_of(dpm))
     assert not dpm[4]["base_reused"]  # the scheduler is part of the cache key
+
+
+def test_plant_feet_switch(trained, client):
+    planted = generate(client, seed=13, scheduler="ddim")
+    raw = generate(client, seed=13, scheduler="ddim", plant_feet=False)
+    assert planted[4]["plant_feet"] is True and raw[4]["plant_feet"] is False and not raw[4]["base_reused"]
+    shift = joints_of(planted) - joints_of(raw)  # (2, T, 22, 3): the root moved, the pose did not
+    assert np.abs(shift - shift[:, :, :1]).max() < 1e-4 and np.abs(shift[..., 1]).max() < 1e-5
 
 
 def test_new_strength_reuses_the_cached_base(trained, client, server):

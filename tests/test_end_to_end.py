@@ -162,7 +162,10 @@ def test_eval_base_cli(checkpoints, quick_bank, tmp_path):
     result = json.loads((tmp_path / "metrics.json").read_text())
     assert {"concept_accuracy", "r_precision_top3", "fid"} <= set(result["generated"])
     # the quick bank holds DeepMimic test takes: their prompts' generations are compared with them, like for like
-    assert set(result["physics"]) == {"generated", "real_test", "mocap_test", "generated_mocap_prompts", "mocap_prompts"}
+    assert set(result["physics"]) == {"generated", "real_test", "mocap_test", "generated_mocap_prompts", "generated_mocap_prompts_raw", "mocap_prompts"}
+    planted, raw = result["physics"]["generated_mocap_prompts"], result["physics"]["generated_mocap_prompts_raw"]
+    assert planted["floor_penetration_cm"] == raw["floor_penetration_cm"]  # planting moves the root sideways only
+    assert "raw model output (no foot planting)" in (tmp_path / "report.md").read_text()
     assert 0 < result["physics"]["mocap_prompts"] < result["prompts"]["train"] + result["prompts"]["heldout"]
     assert result["physics"]["mocap_test"] != result["physics"]["real_test"]
     assert result["generated"]["fid"]["n"] == 1 and result["generated"]["fid"]["method"] == "se"  # no t-interval

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 
+from motion_lora import physics
 from motion_lora.adapters import BASE, AdapterSet, base_state_hash
 from motion_lora.checkpoints import REPO_ROOT
 from motion_lora.data.clip import CONCEPTS
@@ -73,3 +74,17 @@ def test_invariants_on_the_shipped_kick_adapter(shipped):
         with shipped.using({"kick": 1.0}, s):
             deltas[s] = layer(x) - base_out
     assert torch.allclose(deltas[0.5], 0.5 * deltas[1.0], atol=1e-6) and torch.allclose(deltas[-0.5], -0.5 * deltas[1.0], atol=1e-6)
+
+
+def test_planted_feet_move_only_the_root_and_skate_less():
+    gen = MotionGenerator(BASE_DIR)
+    prompts, seeds = ["a person walks forward", "someone jogs in a circle", "a man walks forward and turns left"], [0, 1, 2]
+    raw = gen.sample(prompts, seeds, SampleOptions(frames=80, steps=6, plant_feet=False))
+    planted = gen.sample(prompts, seeds, SampleOptions(frames=80, steps=6))  # planting is the default
+    assert torch.allclose(planted, gen.plant(raw))
+    changed = set(np.flatnonzero((planted != raw).any(1).any(0).numpy()))
+    assert changed and changed <= {1, 2, *range(193, 259)}  # root xz velocity and the joint velocities that follow it
+    skating = lambda n: np.mean([physics.foot_skating_ratio(j) for j in gen.to_joints(n)])  # noqa: E731
+    assert skating(planted) < skating(raw)
+    with pytest.raises(ValueError, match="plant_feet must be True or False"):
+        SampleOptions(plant_feet="yes").validated()
