@@ -9,7 +9,7 @@ needs and the share of this CPU's measured matmul peak. bf16 is also compared wi
 (max |difference| of the normalised features, same noise). The library samples in fp32 only: bf16 autocast
 was removed after this benchmark measured it (too little gain on a CPU without AMX for its output drift), so
 here it wraps the whole call to keep that measurement repeatable. --breakdown adds the per-change measurements:
-torch threads, the schedulers' own arithmetic, and the denoiser forward alone.
+torch threads, the schedulers' own arithmetic, the denoiser forward alone, and the foot planting.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ import platform
 import statistics
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import torch
@@ -181,6 +182,11 @@ def breakdown(lab: MotionLab, name: str, settings: dict, runs: int) -> dict:
     with torch.no_grad(), lab.adapters.disabled() as base:
         result["forward_base_only_ms"] = 1e3 * median_seconds(lambda: base(x, t, *text, lengths), runs * 5)
     print(f"\none denoiser forward, 4 rows x {FRAMES} frames: mixed batch with the adapter {result['forward_ms']:.1f} ms, base only {result['forward_base_only_ms']:.1f} ms")
+    planted = lab.generator.sample([PROMPT] * 2, [0, 1], replace(opts, plant_feet=False))
+    result["plant_feet_ms"] = 1e3 * median_seconds(lambda: lab.generator.plant(planted), runs * 5)
+    result["side_by_side_s"] = median_seconds(pair, runs)
+    print(f"foot planting of the side-by-side's 2 motions: {result['plant_feet_ms']:.1f} ms "
+          f"({result['plant_feet_ms'] / 1e3 / result['side_by_side_s']:.1%} of the {result['side_by_side_s']:.3f} s side-by-side)")
     return result
 
 
