@@ -47,6 +47,10 @@ def variants(concept: str, lab: MotionLab) -> dict[str, dict]:
         "default, rollouts 20 DDIM steps (the earlier default)": dict(scheduler="ddim", rollout_steps=20),
         "default, rollouts 12 UniPC steps (the sampling default)": dict(scheduler="unipc", rollout_steps=12),
         "default, rollouts 10 DPM-Solver++ steps": dict(scheduler="dpmsolver++", rollout_steps=10),
+        # Stronger erasure for a base that resists the default (the retrained one)
+        "default, lr 2e-4": dict(lr=2e-4),
+        "default, lr 3e-4": dict(lr=3e-4),
+        "default, η 2": dict(negative_guidance=2.0),
     }
 
 
