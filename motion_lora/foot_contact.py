@@ -21,6 +21,7 @@ from .features import BLOCKS
 from .skeleton import FOOT_JOINTS
 
 CONTACTS = BLOCKS["contacts"]  # [L ankle, L foot, R ankle, R foot], the order of FOOT_JOINTS
+ROOT_XZ_VEL = BLOCKS["root_xz_vel"]  # in the facing frame of the frame moved to
 PLANT_SMOOTHNESS = 1.0  # weight of keeping the root's predicted acceleration, per planted foot joint
 PLANT_KEEP = 0.05  # weight of keeping a predicted step where no foot is down
 _FOOT_RIC = [3 * (j - 1) for j in FOOT_JOINTS]  # x offsets of the foot joints inside the ric block (joint 0 has none)
@@ -48,7 +49,7 @@ def _feet_offsets(features: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) 
 
 def _root_steps(features: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
     """(B, T, 2) world xz step of the root into each frame: frame t moves by row t-1's velocity (frame 0 by 0)."""
-    velocity = F.pad(features[..., :-1, 1:3], (0, 0, 1, 0))
+    velocity = F.pad(features[..., :-1, ROOT_XZ_VEL], (0, 0, 1, 0))
     vx, vz = _turn(velocity[..., :1], velocity[..., 1:], cos, sin)
     return torch.cat([vx, vz], dim=-1)
 
@@ -87,7 +88,7 @@ def plant_feet(features: torch.Tensor, valid: torch.Tensor | None = None, *, smo
     change = torch.linalg.solve(system, rhs) - predicted  # (B, N, 2) world
     out = features.clone()
     cx, cz = _turn(change[..., :1], change[..., 1:], cos[..., 1:], sin[..., 1:], sign=-1)  # into the frame moved to
-    out[..., :-1, 1:3] = features[..., :-1, 1:3] + torch.cat([cx, cz], dim=-1)
+    out[..., :-1, ROOT_XZ_VEL] = features[..., :-1, ROOT_XZ_VEL] + torch.cat([cx, cz], dim=-1)
     # joint_vel row t is frame t+1 minus frame t turned by frame t's facing, for every joint
     jx, jz = _turn(change[..., :1], change[..., 1:], cos[..., :-1], sin[..., :-1], sign=-1)
     vel = out[..., :-1, BLOCKS["joint_vel"]].unflatten(-1, (-1, 3)).clone()
