@@ -227,6 +227,7 @@ def test_plant_feet_switch(trained, client):
     assert planted[4]["plant_feet"] is True and raw[4]["plant_feet"] is False and not raw[4]["base_reused"]
     shift = joints_of(planted) - joints_of(raw)  # (2, T, 22, 3): the root moved, the pose did not
     assert np.abs(shift - shift[:, :, :1]).max() < 1e-4 and np.abs(shift[..., 1]).max() < 1e-5
+    assert np.abs(shift).max() > 1e-4  # the checkbox reached the sampler
 
 
 def test_new_strength_reuses_the_cached_base(trained, client, server):

@@ -75,6 +75,7 @@ def test_generate_cli_shapes_and_determinism(checkpoints, tmp_path):
     assert generate_cli.main(["--ckpt", "tiny_base", "--prompt", "a person kicks", "--seed", "1", "--frames", "40", "--steps", "4", "--no_plant_feet", "--out", str(raw)]) == 0
     shift = np.load(one) - np.load(raw)  # planting moves the whole body sideways per frame, nothing else
     assert np.abs(shift - shift[:, :1]).max() < 1e-5 and np.abs(shift[..., 1]).max() < 1e-6
+    assert np.abs(shift).max() > 1e-4  # the flag reached the sampler: the raw root differs
 
 
 @pytest.mark.parametrize(
