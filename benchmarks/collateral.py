@@ -40,7 +40,7 @@ def variants(concept: str, lab: MotionLab) -> dict[str, dict]:
         "λ 1, one caption of every other concept as retain prompts": dict(retain_prompts=one_each),
         "λ 1, 12 nearest retain prompts (the earlier default)": dict(retain_prompts=tuple(nearest_retain_prompts(concept, prompts, lab.generator.text_encoder, n=12, per_concept=12))),
         "λ 2, 24 nearest retain prompts": dict(preserve_weight=2.0),
-        "λ 1, 24 nearest retain prompts, 4 per concept (default)": dict(),
+        "λ 1, 24 nearest retain prompts, 4 per concept, lr 2e-4 (default)": dict(),
         "λ 1, 24 nearest retain prompts, 32 paraphrases": dict(paraphrases=32),
         "anchor 'a person stands still', λ 1, 24 nearest retain prompts": dict(anchor="a person stands still"),
         # The teacher rollouts that provide x_t (the default: 10 UniPC steps)
@@ -48,7 +48,7 @@ def variants(concept: str, lab: MotionLab) -> dict[str, dict]:
         "default, rollouts 12 UniPC steps (the sampling default)": dict(scheduler="unipc", rollout_steps=12),
         "default, rollouts 10 DPM-Solver++ steps": dict(scheduler="dpmsolver++", rollout_steps=10),
         # Stronger erasure for a base that resists the default (the retrained one)
-        "default, lr 2e-4": dict(lr=2e-4),
+        "default, lr 1e-4 (the earlier default)": dict(lr=1e-4),
         "default, lr 3e-4": dict(lr=3e-4),
         "default, η 2": dict(negative_guidance=2.0),
     }

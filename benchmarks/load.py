@@ -32,7 +32,7 @@ from motion_lora.sampler import DEFAULT_STEPS  # noqa: E402
 PROMPTS = ["a person kicks with the right leg", "a person walks forward", "someone jumps up in place", "a man punches forward twice",
            "a person waves with both hands", "a person walks, then kicks with the left leg"]
 # concept, preset, rank, alpha, lr, iterations, eta, retain, preserve, extra, batch, seconds, rollout steps
-TRAIN = ["spin", "attn", 16, 16.0, 1e-4, 60, 1.0, "", 1.0, "", 4, 6.0, 20]  # the Unlearn tab's defaults, 60 iterations
+TRAIN = ["spin", "attn", 16, 16.0, 2e-4, 60, 1.0, "", 1.0, "", 4, 6.0, 20]  # the Unlearn tab's defaults, 60 iterations
 
 
 def free_port() -> int:

@@ -54,6 +54,11 @@ BONE_LENGTHS = np.array(
     ]
 )
 REFERENCE_OFFSETS = REST_DIRECTIONS * BONE_LENGTHS[:, None]  # (22, 3)
+# BONE_LENGTHS are rounded to 0.1 mm, so HumanML3D's own joints differ from them by up to 5e-5 m. Retargeting
+# such a clip anyway moves the hips and shoulders, turns the smoothed root heading by ~1e-4 rad and with it the
+# root yaw and every chain root's rotation (tests/test_features.py); the reference, retargeting to its exact
+# lengths, leaves the clip as it is. Within this tolerance a clip counts as already on the reference skeleton.
+SAME_SKELETON_TOLERANCE = 1e-4  # metres
 
 # Joints that define the facing direction: across = (r_hip - l_hip) + (r_shoulder - l_shoulder).
 FACE_JOINTS = (JOINT["right_hip"], JOINT["left_hip"], JOINT["right_shoulder"], JOINT["left_shoulder"])
@@ -151,8 +156,11 @@ def forward_kinematics(quats: np.ndarray, root_pos: np.ndarray, offsets: np.ndar
 def retarget(joints: np.ndarray, offsets: np.ndarray = REFERENCE_OFFSETS) -> np.ndarray:
     """Give a clip the reference bone lengths, keeping every bone's direction (HumanML3D `uniform_skeleton`).
 
-    Root translation is scaled by the ratio of leg lengths so that steps keep their proportion.
+    Root translation is scaled by the ratio of leg lengths so that steps keep their proportion. A clip whose
+    bones already have the target lengths (to SAME_SKELETON_TOLERANCE) is returned unchanged.
     """
+    if np.abs(bone_lengths(joints) - np.linalg.norm(offsets, axis=-1)).max() <= SAME_SKELETON_TOLERANCE:
+        return np.array(joints, dtype=np.float64)
     src_offsets = offsets_from_joints(joints[0])
     leg = list(LEG_JOINTS)
     scale = np.abs(offsets[leg]).max(-1).sum() / np.abs(src_offsets[leg]).max(-1).sum()

@@ -1,7 +1,7 @@
 """Erase a concept from the base denoiser with a LoRA adapter (ESD objective).
 
     python -m motion_lora.train --name motionbank_base --dataset_name t2m --target_concept kick \\
-        --lora_rank 16 --lora_alpha 16.0 --unlearn_lr 1e-4 --unlearn_epochs 60 --negative_guidance 1.0
+        --lora_rank 16 --lora_alpha 16.0 --unlearn_lr 2e-4 --unlearn_epochs 60 --negative_guidance 1.0
 
 Arguments and defaults follow the research code this project descends from; an "epoch" here is one pass
 over the concept prompt set (the concept plus its paraphrases) in batches of --batch_size prompts.
@@ -271,7 +271,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--target_concept", default="kick")
     p.add_argument("--lora_rank", type=int, default=16)
     p.add_argument("--lora_alpha", type=float, default=16.0)
-    p.add_argument("--unlearn_lr", type=float, default=1e-4)
+    p.add_argument("--unlearn_lr", type=float, default=DEFAULTS.lr, help="the research code used 1e-4; see UnlearnConfig.lr")
     p.add_argument("--unlearn_epochs", type=int, default=DEFAULT_EPOCHS, help="passes over the concept prompt set")
     p.add_argument("--negative_guidance", type=float, default=1.0, help="eta of the ESD target")
     p.add_argument("--anchor", default=DEFAULTS.anchor, help='map the concept to this prompt\'s motion, e.g. "a person stands still" (default: the unconditional motion)')

@@ -9,6 +9,7 @@ from motion_lora.skeleton import (
     BONE_LENGTHS,
     JOINT,
     REFERENCE_OFFSETS,
+    REST_DIRECTIONS,
     bone_lengths,
     facing_quaternion,
     forward_kinematics,
@@ -20,7 +21,7 @@ from motion_lora.skeleton import (
 )
 
 
-def swinging_clip(T=80, seed=0, turn=0.8, scale=1.0):
+def swinging_clip(T=80, seed=0, turn=0.8, scale=1.0, offsets=REFERENCE_OFFSETS):
     """A person drifting forward and turning while every limb swings: (T, 22, 3)."""
     rng = np.random.default_rng(seed)
     q = rest_quats(T)
@@ -31,7 +32,7 @@ def swinging_clip(T=80, seed=0, turn=0.8, scale=1.0):
         q[:, j] = qfrom_axis_angle(axis / np.linalg.norm(axis), amp * np.sin(2 * t + rng.uniform(0, 6)))
     q[:, 0] = qyaw(turn * t + 0.3)
     root = np.stack([0.3 * t, 0.9 + 0.02 * np.sin(5 * t), 0.5 * t], -1)
-    return pose_joints(root, q, REFERENCE_OFFSETS * scale)
+    return pose_joints(root, q, offsets * scale)
 
 
 def standing_clip(T=60):
@@ -66,6 +67,36 @@ def test_retarget_gives_reference_bone_lengths():
     # root translation scaled by the leg ratio (0.8 -> 1.0)
     travel_in, travel_out = np.linalg.norm(small[-1, 0] - small[0, 0]), np.linalg.norm(out[-1, 0] - out[0, 0])
     assert travel_out == pytest.approx(travel_in / 0.8, rel=1e-6)
+
+
+def humanml3d_like_clip(seed=0, off_by=5e-5):
+    """A clip on the reference skeleton as HumanML3D stores it: exact lengths that our 0.1 mm-rounded
+    BONE_LENGTHS miss by up to `off_by` metres, float32. Returns (clip, its exact offsets)."""
+    lengths = BONE_LENGTHS + np.random.default_rng(seed).uniform(-off_by, off_by, 22) * (BONE_LENGTHS > 0)
+    offsets = REST_DIRECTIONS * lengths[:, None]
+    return swinging_clip(T=120, seed=seed, offsets=offsets).astype(np.float32), offsets
+
+
+def test_a_clip_already_on_the_reference_skeleton_is_left_as_it_is():
+    clip, _ = humanml3d_like_clip()
+    assert np.array_equal(retarget(clip), clip)
+    off_by_2mm, _ = humanml3d_like_clip(off_by=2e-3)
+    assert np.abs(bone_lengths(retarget(off_by_2mm)) - BONE_LENGTHS).max() < 1e-6  # a real difference is retargeted
+
+
+def test_features_of_reference_skeleton_joints_match_retargeting_to_their_exact_lengths():
+    """HumanML3D's code retargets its own joints to its exact offsets (a no-op); re-extracting them must
+    agree with that, not with a retarget to the rounded lengths, which turns the root heading slightly."""
+    clip, exact = humanml3d_like_clip()
+    ours = F.extract_features(clip)
+    reference = F.extract_features(retarget(retarget(clip, exact * 1.001), exact))  # forced through a real retarget
+    rounded = F.extract_features(retarget(retarget(clip, exact * 1.001)))
+    rot6d, yaw = F.BLOCKS["rot6d"], F.BLOCKS["root_yaw_vel"]
+    gap = {name: np.abs(ours - reference)[:, block].max() for name, block in F.BLOCKS.items()}
+    assert max(v for k, v in gap.items() if k != "rot6d") < 1e-6, gap
+    assert gap["rot6d"] < 5e-5, gap  # float32 input noise, amplified where a bone points almost against its rest direction
+    assert np.abs(rounded[:, rot6d] - ours[:, rot6d]).max() > 1e-4  # the gap this removes
+    assert np.abs(rounded[:, yaw] - ours[:, yaw]).max() > 1e-5
 
 
 def test_extraction_is_invariant_to_start_position_and_heading():
