@@ -24,8 +24,9 @@ seeds for every method, base generations shared. Columns:
 
 Writes `--json` and `--md` (a markdown table plus the settings). Method settings: the train CLI's defaults (300
 iterations = 60 "epochs" of the concept prompts, rank 16 on every attention projection) for lora (lr 2e-4), ga and
-task_vector (lr 1e-4, the research code's rate, at which they were measured); full fine-tuning at lr 1e-5 (the ESD paper's full-model rate; 1e-4 on all weights is ten times the
-step size on 40 times the parameters); UCE with its defaults.
+task_vector (lr 1e-4, the research code's rate, at which they were measured); full fine-tuning at lr 1e-5 (the ESD
+paper's full-model rate; 1e-4 on all weights is ten times the step size on 40 times the parameters); UCE with its
+defaults.
 """
 
 from __future__ import annotations
