@@ -26,7 +26,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from motion_lora import kinematic_judge as kj  # noqa: E402
+from motion_lora.evaluation import kinematic_judge as kj  # noqa: E402
 from motion_lora.data import augment, deepmimic  # noqa: E402
 
 DEFAULT_BANDAI = ("/tmp/bandai/dataset", "../shared/data/bandai-namco-research-motiondataset.tar.xz")

@@ -19,9 +19,9 @@ from motion_lora.data.bvh_import import (
     choose_body_map,
     read_bvh,
 )
-from motion_lora.export import to_bvh
-from motion_lora.features import FEATURE_DIM, extract_features, recover_joints
-from motion_lora.skeleton import BONE_LENGTHS, JOINT, JOINT_NAMES, bone_lengths, mirror_joints
+from motion_lora.serving.export import to_bvh
+from motion_lora.motion.features import FEATURE_DIM, extract_features, recover_joints
+from motion_lora.motion.skeleton import BONE_LENGTHS, JOINT, JOINT_NAMES, bone_lengths, mirror_joints
 
 BANDAI_JOINTS = [
     "joint_Root", "Hips", "Spine", "Chest", "Neck", "Head",

@@ -19,8 +19,8 @@ from typing import Callable
 
 import numpy as np
 
-from ..quaternion import qfrom_axis_angle, qinv, qmul, qrot
-from ..skeleton import (
+from ..motion.quaternion import qfrom_axis_angle, qinv, qmul, qrot
+from ..motion.skeleton import (
     ANKLES,
     BONE_LENGTHS,
     COLLARS,

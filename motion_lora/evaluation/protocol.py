@@ -2,7 +2,7 @@
 
 Prompt sets are drawn from the caption grammar, so evaluation needs no dataset at run time:
 * forget set: the target concept in training phrasings, held-out phrasings, composites that contain it, and
-  the hand-written natural prompts that name it (`motion_lora.prompts`, kind "natural");
+  the hand-written natural prompts that name it (`motion_lora.evaluation.prompts`, kind "natural");
 * retain set: every other concept, in training phrasings and in natural prompts (kind "natural_retain"),
   leaving out any prompt the adapter was trained to preserve (`exclude`): a preserved prompt would measure
   memorisation, not retention.
@@ -20,18 +20,16 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from safetensors.torch import save_file
 
 from . import metrics
-from .checkpoints import read_weights
-from .data.captions import caption_segments
-from .data.clip import CONCEPT_INDEX, CONCEPTS, Segment
-from .evaluator import Evaluator
-from .features import normalize
+from ..model.checkpoints import read_weights
+from ..data.captions import caption_segments
+from ..data.clip import CONCEPT_INDEX, CONCEPTS, Segment
+from .evaluator import REFERENCE_FILE, Evaluator
+from ..motion.features import normalize
 from .prompts import natural_prompts, normalise_text
-from .text_encoder import TextEncoder
+from ..model.text_encoder import TextEncoder
 
-REFERENCE_FILE = "reference.safetensors"
 COMPOSITE_TOP_K = 2
 # Concepts with procedural generators make the composites (the mocap-only ones have a single clip each).
 COMPOSABLE = ("walk", "run", "jump", "kick", "punch", "wave", "clap", "raise_arms", "squat", "bow", "jumping_jacks", "side_step", "turn_around", "march", "throw", "stretch")
@@ -219,25 +217,3 @@ def set_metrics(judge: Judge, prompts: list[EvalPrompt], runs: list[tuple[np.nda
     return {"n_prompts": len(prompts), "repeats": len(runs), "metrics": summary,
             "presence_by_concept": groups(lambda p: p.concept), "presence_by_kind": groups(lambda p: p.kind),
             "presence_by_kind_and_concept": {kind: kind_groups(kind) for kind in sorted({p.kind for p in prompts})}}
-
-
-# Per-clip embeddings are data derived from their clips, not weights: the Bandai Namco licence (CC BY-NC 4.0) lets
-# us ship weights trained on it but nothing else derived from it, so its clips stay out of the shipped reference.
-UNSHIPPABLE_SOURCES = ("bandai",)
-
-
-def write_reference(evaluator_dir: str | Path, dataset, text_encoder: TextEncoder) -> Path:
-    """Embed every clip of a split once (first caption, no crop) and store embeddings + concepts for FID.
-
-    Clips whose label names an unshippable source (the Bandai Namco takes) are left out."""
-    from .data.dataset import read_label
-    from .evaluator import embed_dataset
-
-    evaluator_dir = Path(evaluator_dir)
-    model = Evaluator.load(evaluator_dir)
-    emb = embed_dataset(model, dataset, text_encoder)
-    sources = [(read_label(dataset.root, dataset.entries[e].id) or {}).get("source", "") for e, _ in dataset.items]
-    keep = np.array([not s.startswith(UNSHIPPABLE_SOURCES) for s in sources], dtype=bool)
-    path = evaluator_dir / REFERENCE_FILE
-    save_file({"motion_emb": torch.from_numpy(emb["motion_emb"][keep]).float(), "concept": torch.from_numpy(emb["concept"][keep]).long()}, str(path))
-    return path

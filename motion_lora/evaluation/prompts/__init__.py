@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..data.clip import CONCEPT_INDEX, CONCEPTS
+from ...data.clip import CONCEPT_INDEX, CONCEPTS
 
 NATURAL_FILE = Path(__file__).with_name("natural.tsv")
 HEADER = ("text", "concepts", "style")

@@ -1,7 +1,7 @@
 """Soft prompt tokens: free vectors appended to a prompt's encoded token states.
 
-The soft-prompt attack (motion_lora.attack) optimises them to bring an erased concept back; adversarial
-unlearning (motion_lora.unlearn, `adversarial_tokens`) trains the adapter against them. Both live in the text
+The soft-prompt attack (motion_lora.unlearning.attack) optimises them to bring an erased concept back; adversarial
+unlearning (motion_lora.unlearning.unlearn, `adversarial_tokens`) trains the adapter against them. Both live in the text
 encoder's *output* space (MiniLM last hidden states, 384-d), which is what the denoiser reads.
 """
 
@@ -11,7 +11,7 @@ import math
 
 import torch
 
-from .text_encoder import TextBatch, mean_pool
+from ..model.text_encoder import TextBatch, mean_pool
 
 
 def append_soft_tokens(text: TextBatch, soft: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:

@@ -1,6 +1,6 @@
 """The data-based unlearning methods' training clips: a concept's clips and every other clip of a MotionBank.
 
-Gradient ascent (`motion_lora.gradient_ascent`) and the task vector (`motion_lora.task_vector`) learn from motion
+Gradient ascent (`motion_lora.unlearning.gradient_ascent`) and the task vector (`motion_lora.unlearning.task_vector`) learn from motion
 data instead of the model's own rollouts. Their forget set is every training clip that shows or names the concept
 (its label, a segment of a composite, or a caption word: `data.dataset.mentions_concept`, the same rule that builds
 the retrained-without-the-concept reference); the retain set is every other training clip. Features are
@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .data.clip import CONCEPT_INDEX, CONCEPTS
-from .data.dataset import MotionDataset, collate, mentions_concept, read_label
+from ..data.clip import CONCEPT_INDEX, CONCEPTS
+from ..data.dataset import MotionDataset, collate, mentions_concept, read_label
 
 DATA_HINT = "build it with `python -m motion_lora.data build --out data/motionbank --seed 0` and pass --data data/motionbank"
 

@@ -31,7 +31,7 @@ import math
 
 import numpy as np
 
-from .skeleton import ANKLES, BONE_LENGTHS, ELBOWS, FEET, FPS, HIPS, JOINT, KNEES, SHOULDERS, WRISTS, check_joints
+from ..motion.skeleton import ANKLES, BONE_LENGTHS, ELBOWS, FEET, FPS, HIPS, JOINT, KNEES, SHOULDERS, WRISTS, check_joints
 
 JUDGED_CONCEPTS = ("walk", "run", "jump", "kick", "punch", "wave", "raise_arms", "squat", "bow", "turn_around")
 
@@ -595,7 +595,7 @@ def disagreement_notes(summary: dict) -> list[str]:
 
 def judge_features(features: list[np.ndarray], concepts: list[str], evaluator_present: np.ndarray) -> dict:
     """`compare_run` on generated HumanML3D features (unnormalised, each (N_i, 263)) via the ric recovery."""
-    from .features import recover_joints
+    from ..motion.features import recover_joints
 
     return compare_run([recover_joints(np.asarray(f)) for f in features], concepts, evaluator_present)
 
@@ -628,7 +628,7 @@ def judge_eval_runs(evaluator, prompts: list, runs: list[tuple[np.ndarray, np.nd
     evaluator: `evaluation.Judge`; prompts: `evaluation.EvalPrompt`s; runs: [(features (N, T, 263)
     unnormalised, lengths (N,))] as `evaluation.set_metrics` takes them. -> `summarise_runs` of the runs.
     """
-    from .evaluation import present
+    from .protocol import present
 
     out = []
     for features, lengths in runs:

@@ -23,7 +23,7 @@ import torch
 from peft import LoraConfig, PeftModel, get_peft_model
 from peft.tuners.lora import LoraLayer
 
-from .denoiser import MotionDenoiser
+from ..model.denoiser import MotionDenoiser
 
 BASE = "__base__"  # PEFT's name for "no adapter" rows in a mixed batch
 COMBINED = "__combined__"  # scratch adapter holding a weighted sum of several adapters

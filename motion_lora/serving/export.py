@@ -1,6 +1,6 @@
 """Get motions out of the project: a canvas player payload, a self-contained HTML page, and BVH files.
 
-    from motion_lora.export import player_payload, standalone_html, to_bvh
+    from motion_lora.serving.export import player_payload, standalone_html, to_bvh
     Path("compare.html").write_text(standalone_html([("base", j0), ("unlearned", j1)], "walk"))
     Path("walk.bvh").write_text(to_bvh(j0))
 
@@ -44,7 +44,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .skeleton import (
+from ..motion.skeleton import (
     FPS,
     JOINT,
     JOINT_NAMES,
@@ -58,7 +58,7 @@ from .skeleton import (
     check_joints,
 )
 
-ASSETS = Path(__file__).resolve().parent.parent / "assets"
+ASSETS = Path(__file__).resolve().parents[2] / "assets"  # motion_lora/serving/ -> the repository
 
 CHILDREN: tuple[tuple[int, ...], ...] = tuple(tuple(int(c) for c in np.flatnonzero(PARENTS == j)) for j in range(NUM_JOINTS))
 # Branching joints: (first, second) joint pairs whose difference gives the frame's x axis, and the child

@@ -3,7 +3,7 @@
     loss = v-loss(retain clips) - lambda * v-loss(forget clips)
 
 on MotionBank clips: the forget clips show or name the concept, the retain clips are every other clip
-(`motion_lora.concept_data`). Only LoRA matrices are trained (the fork also left base weights trainable, a defect
+(`motion_lora.unlearning.concept_data`). Only LoRA matrices are trained (the fork also left base weights trainable, a defect
 we do not repeat: DESIGN.md §4), the teacher-free loss needs no rollouts, and the gradient norm is clipped at 1.
 The ascent term has no floor: pushed long enough, the forget loss grows without bound and takes the rest of the
 model with it, which is why the retain term and a short schedule matter (`--forget_weight`, `--iterations`).

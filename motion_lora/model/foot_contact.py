@@ -17,8 +17,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .features import BLOCKS
-from .skeleton import FOOT_JOINTS
+from ..motion.features import BLOCKS
+from ..motion.skeleton import FOOT_JOINTS
 
 CONTACTS = BLOCKS["contacts"]  # [L ankle, L foot, R ankle, R foot], the order of FOOT_JOINTS
 ROOT_XZ_VEL = BLOCKS["root_xz_vel"]  # in the facing frame of the frame moved to

@@ -17,7 +17,7 @@ import re
 import reprlib
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]  # motion_lora/model/ -> the repository
 DATASET_NAME = "t2m"
 DEFAULT_BASE = "motionbank_base"
 EVALUATOR = "evaluator"

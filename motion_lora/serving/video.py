@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from .skeleton import FPS, KINEMATIC_CHAINS, LEFT_JOINTS, RIGHT_JOINTS, check_joints
+from ..motion.skeleton import FPS, KINEMATIC_CHAINS, LEFT_JOINTS, RIGHT_JOINTS, check_joints
 
 MAX_PANELS = 9
 PANEL_W, PANEL_H = 400, 400  # pixels; multiples of 16 so the encoder never rescales

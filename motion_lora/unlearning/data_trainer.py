@@ -1,7 +1,7 @@
 """A LoRA adapter trained on motion clips with the ordinary v-loss: the loop that gradient ascent and the task
 vector share.
 
-Unlike ESD (`motion_lora.unlearn`), these methods learn from data, not from the frozen model's rollouts: each step
+Unlike ESD (`motion_lora.unlearning.unlearn`), these methods learn from data, not from the frozen model's rollouts: each step
 draws a batch of forget clips (the concept's) and, when the method wants them, a batch of retain clips, and takes
 the pretraining v-loss (`pretrain.training_loss`, no caption dropout: the caption is the condition being edited) on
 each. Subclasses say how the two losses combine. Only the adapter's LoRA matrices are optimised (the base stays
@@ -21,9 +21,9 @@ import torch
 
 from .adapters import AdapterSet
 from .concept_data import ClipStream, concept_split
-from .diffusion import Schedule
-from .pretrain import TrainConfig, training_loss
-from .text_encoder import TextEncoder
+from ..model.diffusion import Schedule
+from ..model.pretrain import TrainConfig, training_loss
+from ..model.text_encoder import TextEncoder
 from .unlearn import TrainEvent, UnlearnConfig, concept_key
 
 GRAD_CLIP = 1.0

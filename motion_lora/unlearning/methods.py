@@ -2,11 +2,11 @@
 
 | method | what it does | result |
 |---|---|---|
-| `lora` | ESD with a LoRA adapter (ours, the default; `motion_lora.unlearn`) | LoRA adapter |
-| `full` | ESD fine-tuning every weight (`motion_lora.unlearn`, method "full") | changed tensors (`edited.safetensors`) |
-| `ga` | gradient ascent on data: retain v-loss - lambda forget v-loss, LoRA (`motion_lora.gradient_ascent`) | LoRA adapter |
-| `uce` | Unified Concept Editing: closed-form cross-attention key/value edit (`motion_lora.uce`) | LoRA adapter (exact factorisation) + `edited.safetensors` |
-| `task_vector` | LoRA fine-tuned on the concept's clips, stored negated (`motion_lora.task_vector`) | LoRA adapter |
+| `lora` | ESD with a LoRA adapter (ours, the default; `motion_lora.unlearning.unlearn`) | LoRA adapter |
+| `full` | ESD fine-tuning every weight (`motion_lora.unlearning.unlearn`, method "full") | changed tensors (`edited.safetensors`) |
+| `ga` | gradient ascent on data: retain v-loss - lambda forget v-loss, LoRA (`motion_lora.unlearning.gradient_ascent`) | LoRA adapter |
+| `uce` | Unified Concept Editing: closed-form cross-attention key/value edit (`motion_lora.unlearning.uce`) | LoRA adapter (exact factorisation) + `edited.safetensors` |
+| `task_vector` | LoRA fine-tuned on the concept's clips, stored negated (`motion_lora.unlearning.task_vector`) | LoRA adapter |
 
 LoRA-shaped results load in the app like any adapter. A full fine-tune changes biases, norms and embeddings too,
 which no LoRA can hold: it is evaluated by swapping its tensors into the base (`weight_edit.applied`) in
@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .adapters import AdapterSet
-from .text_encoder import TextEncoder
+from ..model.text_encoder import TextEncoder
 from .unlearn import METHODS, UnlearnConfig, Unlearner
 
 LORA_RESULTS = ("lora", "ga", "uce", "task_vector")  # results stored as PEFT LoRA adapters

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .skeleton import FOOT_JOINTS, FPS
+from ..motion.skeleton import FOOT_JOINTS, FPS
 
 CONTACT_HEIGHT = 0.05  # a foot joint within 5 cm of the floor counts as touching it
 SKATE_SPEED = 0.025  # ... and sliding more than 2.5 cm in a frame while touching is skating (0.5 m/s)

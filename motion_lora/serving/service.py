@@ -30,9 +30,9 @@ from typing import Callable, Iterator
 import numpy as np
 import torch
 
-from .adapters import AdapterSet
+from ..unlearning.adapters import AdapterSet
 from .batching import Batcher, Job, Row, RowScaledLora, steering
-from .checkpoints import (
+from ..model.checkpoints import (
     DATASET_NAME,
     DEFAULT_BASE,
     check_name,
@@ -42,15 +42,15 @@ from .checkpoints import (
     resolve_evaluator,
     user_adapter_root,
 )
-from .data.clip import CONCEPT_INDEX
-from .denoiser import MotionDenoiser
-from .evaluation import EvalPrompt, Judge, present, prompt_sets, set_metrics
-from .generator import MotionGenerator, SampleOptions, check_prompts
-from . import kinematic_judge
-from .sampler import DEFAULT_SCHEDULER, DEFAULT_STEPS
-from .skeleton import FPS
-from .train import adapter_folder_name, remove_stale_staging, unlearn_to_folder
-from .unlearn import TrainEvent, UnlearnConfig
+from ..data.clip import CONCEPT_INDEX
+from ..model.denoiser import MotionDenoiser
+from ..evaluation.protocol import EvalPrompt, Judge, present, prompt_sets, set_metrics
+from ..model.generator import MotionGenerator, SampleOptions, check_prompts
+from ..evaluation import kinematic_judge
+from ..model.sampler import DEFAULT_SCHEDULER, DEFAULT_STEPS
+from ..motion.skeleton import FPS
+from ..unlearning.train import adapter_folder_name, remove_stale_staging, unlearn_to_folder
+from ..unlearning.unlearn import TrainEvent, UnlearnConfig
 
 MAX_ADAPTERS_COMBINED = 4
 SWEEP_SCALES = (-0.5, 0.0, 0.5, 1.0, 1.5)
@@ -360,7 +360,7 @@ class MotionLab:
     def _options(self, frames: int, steps: int, guidance: float, scheduler: str = DEFAULT_SCHEDULER, plant_feet: bool = True) -> SampleOptions:
         return SampleOptions(frames=frames, steps=steps, guidance=guidance, scheduler=scheduler, plant_feet=plant_feet).validated()
 
-    # Generation runs on rows (motion_lora.batching): each motion of a request is a Row with its own prompt,
+    # Generation runs on rows (motion_lora.serving.batching): each motion of a request is a Row with its own prompt,
     # seed, length and adapter factors; requests that share the sampling settings are merged into one batch by
     # self.batcher. Generated rows are cached by prompt, seed, length, sampling settings and base checkpoint
     # (steered rows also by their adapter factors, start step and the adapter epoch), so a new strength for the

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 import torch
 from peft.tuners.lora import LoraLayer
 
-from .adapters import AdapterSet
+from ..unlearning.adapters import AdapterSet
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ from torch import nn
 
 from .checkpoints import read_json, read_weights
 from .diffusion import NUM_TRAIN_STEPS, cosine_alpha_bar
-from .features import FEATURE_DIM
+from ..motion.features import FEATURE_DIM
 
 WEIGHTS_FILE, CONFIG_FILE = "model.safetensors", "config.json"
 

@@ -22,7 +22,7 @@ from peft.tuners.lora import LoraLayer
 from safetensors.torch import save_file
 
 from .adapters import PRESETS, AdapterSet, LoraSpec
-from .checkpoints import read_weights
+from ..model.checkpoints import read_weights
 
 EDITED_FILE = "edited.safetensors"
 RANK_TOL = 1e-6  # singular values below this fraction of the largest are zero

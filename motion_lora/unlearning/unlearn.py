@@ -28,16 +28,16 @@ import numpy as np
 import torch
 
 from .adapters import AdapterSet, LoraSpec
-from .data.captions import concept_paraphrases
-from .data.clip import CONCEPT_INDEX, CONCEPTS
-from .diffusion import Schedule, masked_mse
-from .features import FEATURE_DIM
-from .sampler import Sampler, check_scheduler
+from ..data.captions import concept_paraphrases
+from ..data.clip import CONCEPT_INDEX, CONCEPTS
+from ..model.diffusion import Schedule, masked_mse
+from ..motion.features import FEATURE_DIM
+from ..model.sampler import Sampler, check_scheduler
 from .soft_prompt import append_soft_tokens, clamp_token_norms_, initial_soft_tokens, largest_token_norm
-from .text_encoder import TextBatch, TextEncoder
+from ..model.text_encoder import TextBatch, TextEncoder
 
-METHODS = ("lora", "full", "ga", "uce", "task_vector")  # the train CLI's --method; what each is: motion_lora.methods
-ESD_METHODS = ("lora", "full")  # the ones this module trains (motion_lora.methods.make_trainer dispatches the rest)
+METHODS = ("lora", "full", "ga", "uce", "task_vector")  # the train CLI's --method; what each is: motion_lora.unlearning.methods
+ESD_METHODS = ("lora", "full")  # the ones this module trains (motion_lora.unlearning.methods.make_trainer dispatches the rest)
 MAX_ITERATIONS = 5000
 MAX_CONCEPT_CHARS = 60
 
@@ -218,7 +218,7 @@ class Unlearner:
     def __init__(self, adapters: AdapterSet, text_encoder: TextEncoder, config: UnlearnConfig, name: str, stop: threading.Event | None = None):
         self.cfg = config.validated()
         if config.method not in ESD_METHODS:
-            raise ValueError(f"method {config.method!r} is not ESD; build its trainer with motion_lora.methods.make_trainer")
+            raise ValueError(f"method {config.method!r} is not ESD; build its trainer with motion_lora.unlearning.methods.make_trainer")
         self.adapters, self.text_encoder, self.name = adapters, text_encoder, name
         self.stop = stop or threading.Event()
         self.schedule = Schedule()

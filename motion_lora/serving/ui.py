@@ -160,8 +160,8 @@ def flag(value, name: str) -> bool:
 
 
 def scheduler(value) -> str:
-    """A scheduler name from the dropdown / API (one of motion_lora.sampler.SCHEDULERS), else a ValueError."""
-    from .sampler import DEFAULT_SCHEDULER, SCHEDULERS, check_scheduler
+    """A scheduler name from the dropdown / API (one of motion_lora.model.sampler.SCHEDULERS), else a ValueError."""
+    from ..model.sampler import DEFAULT_SCHEDULER, SCHEDULERS, check_scheduler
 
     if value is None or value == "":  # an API call from before the scheduler input existed
         return DEFAULT_SCHEDULER
@@ -526,7 +526,7 @@ def judge_text(base_part: dict, unl_part: dict) -> str | None:
 
 def judge_disagreements(result: dict) -> list[str]:
     """Sentences naming every set/model/concept where the evaluator and the kinematic judge disagree."""
-    from .kinematic_judge import disagreement_notes
+    from ..evaluation.kinematic_judge import disagreement_notes
 
     return [f"{s} set, {m}: {note}" for s in ("forget", "retain") for m in ("base", "unlearned")
             for note in disagreement_notes(((result.get(s) or {}).get(m) or {}).get("kinematic") or {})]
@@ -734,7 +734,7 @@ TRAINING = TrainingQueue()
 
 def attack_summary(info: AdapterInfo) -> str:
     """Markdown of the adapter's stored attack report (eval/attack.json), flagged when it was made for other weights."""
-    from .attack import file_sha256, format_table, load_attack_report
+    from ..unlearning.attack import file_sha256, format_table, load_attack_report
 
     try:
         reports = load_attack_report(info.path)
