@@ -20,12 +20,12 @@ import gradio as gr
 import pandas as pd
 from fastapi.exceptions import RequestValidationError
 
-from motion_lora.serving import ui
-from motion_lora.unlearning.adapters import PRESETS, LoraSpec
 from motion_lora.model.generator import MAX_PROMPT_CHARS
 from motion_lora.model.sampler import DEFAULT_SCHEDULER, DEFAULT_STEPS, SCHEDULERS
-from motion_lora.serving.service import SWEEP_SCALES, MotionLab, default_lab, iterate_training, seconds_to_frames
 from motion_lora.motion.skeleton import FPS
+from motion_lora.serving import ui
+from motion_lora.serving.service import SWEEP_SCALES, MotionLab, default_lab, iterate_training, seconds_to_frames
+from motion_lora.unlearning.adapters import PRESETS, LoraSpec
 from motion_lora.unlearning.unlearn import TrainEvent, UnlearnConfig
 
 # "replace with" choices: empty = ESD's unconditional target; the anchors are concepts the evaluator knows (stand, walk)

@@ -44,13 +44,13 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from motion_lora.evaluation import metrics
-from motion_lora.model.checkpoints import DEFAULT_BASE, resolve_base
 from motion_lora.data.clip import CONCEPTS
+from motion_lora.evaluation import metrics
 from motion_lora.evaluation.protocol import prompt_sets
+from motion_lora.model.checkpoints import DEFAULT_BASE, resolve_base
 from motion_lora.model.generator import SampleOptions
-from motion_lora.unlearning.methods import LABELS, MethodOptions
 from motion_lora.model.sampler import DEFAULT_SCHEDULER, DEFAULT_STEPS
+from motion_lora.unlearning.methods import LABELS, MethodOptions
 from motion_lora.unlearning.test_unlearn import WeightEditLab, evaluate_folder, result_kind
 from motion_lora.unlearning.train import adapter_folder_name, unlearn_to_folder
 from motion_lora.unlearning.unlearn import METHODS, UnlearnConfig, concept_key, concept_prompts

@@ -7,9 +7,9 @@ import pytest
 import torch
 from conftest import filled_denoiser
 
-from motion_lora.unlearning.adapters import BASE, PRESETS, AdapterSet, LoraSpec, base_state_hash
 from motion_lora.model.denoiser import DenoiserConfig
 from motion_lora.model.diffusion import masked_mse
+from motion_lora.unlearning.adapters import BASE, PRESETS, AdapterSet, LoraSpec, base_state_hash
 from motion_lora.unlearning.unlearn import (
     UnlearnConfig,
     Unlearner,
@@ -331,8 +331,8 @@ def test_anchor_training_moves_the_concept_output_towards_the_anchor():
 def test_adversarial_inner_attack_brings_the_concept_prediction_back():
     """AdvUnlearn's inner step: the soft tokens move so that the student, given them, predicts the teacher's
     concept output more closely; they stay within the prompts' real token norms; no network weight gets a gradient."""
-    from motion_lora.unlearning.soft_prompt import append_soft_tokens
     from motion_lora.model.text_encoder import TextBatch
+    from motion_lora.unlearning.soft_prompt import append_soft_tokens
 
     adapters = AdapterSet(tiny_base())
     before = base_state_hash(adapters.model)

@@ -11,8 +11,8 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import re
 import os
+import re
 import time
 from pathlib import Path
 

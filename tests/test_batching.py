@@ -16,10 +16,10 @@ import pytest
 import torch
 from conftest import copy_without_adapters
 
-from motion_lora.unlearning.adapters import BASE, AdapterSet, LoraSpec
-from motion_lora.serving.batching import Batcher, Job, Row, steering
 from motion_lora.model.denoiser import MotionDenoiser
 from motion_lora.model.generator import SampleOptions
+from motion_lora.serving.batching import Batcher, Job, Row, steering
+from motion_lora.unlearning.adapters import BASE, AdapterSet, LoraSpec
 
 TOL = 1e-5
 

@@ -7,12 +7,12 @@ import pytest
 import torch
 from conftest import TINY_DENOISER as TINY
 
+from motion_lora.model.denoiser import MotionDenoiser
+from motion_lora.model.pretrain import TrainConfig, pretrain
 from motion_lora.serving import generate as generate_cli
 from motion_lora.unlearning import test_unlearn as test_unlearn_cli
 from motion_lora.unlearning import train as train_cli
 from motion_lora.unlearning.adapters import base_state_hash
-from motion_lora.model.denoiser import MotionDenoiser
-from motion_lora.model.pretrain import TrainConfig, pretrain
 from motion_lora.unlearning.unlearn import RETAIN_PROMPTS
 
 pytestmark = pytest.mark.slow

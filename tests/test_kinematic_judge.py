@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from motion_lora.evaluation import kinematic_judge as kj
 from motion_lora.data.procedural import sample_motion
+from motion_lora.evaluation import kinematic_judge as kj
 from motion_lora.motion.quaternion import qfrom_axis_angle, qrot
 from motion_lora.motion.skeleton import mirror_joints
 

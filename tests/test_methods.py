@@ -9,10 +9,10 @@ import pytest
 import torch
 from conftest import filled_denoiser
 
+from motion_lora.model.denoiser import DenoiserConfig
 from motion_lora.unlearning import test_unlearn as test_unlearn_cli
 from motion_lora.unlearning import train as train_cli
 from motion_lora.unlearning.adapters import AdapterSet, LoraSpec, base_state_hash
-from motion_lora.model.denoiser import DenoiserConfig
 from motion_lora.unlearning.methods import MethodOptions, check_method, make_trainer
 from motion_lora.unlearning.task_vector import negate_lora
 from motion_lora.unlearning.uce import UCE, context_tokens, edited_layers

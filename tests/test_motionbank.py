@@ -9,11 +9,11 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from motion_lora.motion import features as F
 from motion_lora.data import augment, builder, procedural
 from motion_lora.data.captions import caption_segments, heldout_markers, parse_text_line
 from motion_lora.data.clip import BANDAI_ONLY_CONCEPTS, CONCEPT_INDEX, CONCEPTS, Motion, Segment
 from motion_lora.data.dataset import MotionDataset, collate
+from motion_lora.motion import features as F
 from motion_lora.motion.skeleton import BONE_LENGTHS, bone_lengths
 
 

@@ -11,8 +11,8 @@ import pytest
 
 from motion_lora.data.captions import concept_paraphrases, parse_text_line
 from motion_lora.data.clip import CONCEPTS
-from motion_lora.evaluation.protocol import EvalPrompt, forget_set, present, prompt_sets, retain_set
 from motion_lora.evaluation.prompts import NATURAL_FILE, STYLES, natural_prompts, normalise_text, read_natural
+from motion_lora.evaluation.protocol import EvalPrompt, forget_set, present, prompt_sets, retain_set
 
 SHIPPED_ADAPTERS = Path(__file__).resolve().parents[1] / "checkpoints" / "t2m"
 MIN_PER_CONCEPT = {c: 12 for c in CONCEPTS} | {"kick": 40, "punch": 20}

@@ -125,8 +125,8 @@ def test_unwritable_output_folder_is_a_clear_error(private_root, tmp_path):
 def test_app_reports_storage_errors_as_messages(lab, monkeypatch):
     import gradio as gr
 
-    from motion_lora.unlearning import train
     from motion_lora.serving import ui
+    from motion_lora.unlearning import train
 
     def full_disk(*args, **kwargs):
         raise OSError(errno.ENOSPC, "No space left on device")

@@ -8,7 +8,15 @@ import torch
 from motion_lora.model.denoiser import DenoiserConfig, MotionDenoiser
 from motion_lora.model.diffusion import NUM_TRAIN_STEPS, Schedule, cosine_alpha_bar
 from motion_lora.model.generator import SampleOptions
-from motion_lora.model.sampler import DEFAULT_SCHEDULER, SCHEDULERS, Sampler, check_steps, ddim_timesteps, make_scheduler, seeded_noise
+from motion_lora.model.sampler import (
+    DEFAULT_SCHEDULER,
+    SCHEDULERS,
+    Sampler,
+    check_steps,
+    ddim_timesteps,
+    make_scheduler,
+    seeded_noise,
+)
 
 # diffusers 0.42 + numpy 2 warn inside set_timesteps (np.array(tensor, copy=False)); harmless
 pytestmark = pytest.mark.filterwarnings("ignore:__array__ implementation:DeprecationWarning")

@@ -21,16 +21,16 @@ from pathlib import Path
 
 import numpy as np
 
-from . import kinematic_judge, metrics, physics
-from ..model.checkpoints import resolve_base, resolve_evaluator
 from ..data.clip import CONCEPT_INDEX, CONCEPTS
 from ..data.dataset import MotionDataset, read_label
-from .protocol import Judge
-from .evaluator import embed_dataset, evaluation_metrics
+from ..model.checkpoints import resolve_base, resolve_evaluator
 from ..model.foot_contact import plant_clip
 from ..model.generator import MotionGenerator, SampleOptions
-from .prompts import natural_prompts
 from ..model.sampler import DEFAULT_SCHEDULER, DEFAULT_STEPS, SCHEDULERS
+from . import kinematic_judge, metrics, physics
+from .evaluator import embed_dataset, evaluation_metrics
+from .prompts import natural_prompts
+from .protocol import Judge
 
 BATCH = 16
 NATURAL_DEFAULT_FRAMES = 120  # 6 s, for a concept without test clips

@@ -32,10 +32,10 @@ import torch.nn.functional as F
 from safetensors.torch import save_file
 from tqdm import tqdm
 
-from . import metrics
+from ..data.clip import CONCEPTS
 from ..model.checkpoints import read_json, read_weights
 from ..model.pretrain import save_atomic
-from ..data.clip import CONCEPTS
+from . import metrics
 
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.safetensors"

@@ -31,7 +31,19 @@ import math
 
 import numpy as np
 
-from ..motion.skeleton import ANKLES, BONE_LENGTHS, ELBOWS, FEET, FPS, HIPS, JOINT, KNEES, SHOULDERS, WRISTS, check_joints
+from ..motion.skeleton import (
+    ANKLES,
+    BONE_LENGTHS,
+    ELBOWS,
+    FEET,
+    FPS,
+    HIPS,
+    JOINT,
+    KNEES,
+    SHOULDERS,
+    WRISTS,
+    check_joints,
+)
 
 JUDGED_CONCEPTS = ("walk", "run", "jump", "kick", "punch", "wave", "raise_arms", "squat", "bow", "turn_around")
 

@@ -21,14 +21,14 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from . import metrics
-from ..model.checkpoints import read_weights
 from ..data.captions import caption_segments
 from ..data.clip import CONCEPT_INDEX, CONCEPTS, Segment
-from .evaluator import REFERENCE_FILE, Evaluator
-from ..motion.features import normalize
-from .prompts import natural_prompts, normalise_text
+from ..model.checkpoints import read_weights
 from ..model.text_encoder import TextEncoder
+from ..motion.features import normalize
+from . import metrics
+from .evaluator import REFERENCE_FILE, Evaluator
+from .prompts import natural_prompts, normalise_text
 
 COMPOSITE_TOP_K = 2
 # Concepts with procedural generators make the composites (the mocap-only ones have a single clip each).

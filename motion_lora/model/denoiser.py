@@ -27,9 +27,9 @@ import torch.nn.functional as F
 from safetensors.torch import save_file
 from torch import nn
 
+from ..motion.features import FEATURE_DIM
 from .checkpoints import read_json, read_weights
 from .diffusion import NUM_TRAIN_STEPS, cosine_alpha_bar
-from ..motion.features import FEATURE_DIM
 
 WEIGHTS_FILE, CONFIG_FILE = "model.safetensors", "config.json"
 

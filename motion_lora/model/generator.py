@@ -14,9 +14,9 @@ from typing import Callable
 import numpy as np
 import torch
 
+from ..motion.features import FEATURE_DIM, denormalize, recover_joints
 from .denoiser import MotionDenoiser
 from .diffusion import Schedule
-from ..motion.features import FEATURE_DIM, denormalize, recover_joints
 from .foot_contact import plant_feet
 from .sampler import DEFAULT_SCHEDULER, DEFAULT_STEPS, MAX_STEPS, Sampler, check_scheduler, seeded_noise
 from .text_encoder import TextEncoder

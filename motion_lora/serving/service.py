@@ -30,8 +30,9 @@ from typing import Callable, Iterator
 import numpy as np
 import torch
 
-from ..unlearning.adapters import AdapterSet
-from .batching import Batcher, Job, Row, RowScaledLora, steering
+from ..data.clip import CONCEPT_INDEX
+from ..evaluation import kinematic_judge
+from ..evaluation.protocol import EvalPrompt, Judge, present, prompt_sets, set_metrics
 from ..model.checkpoints import (
     DATASET_NAME,
     DEFAULT_BASE,
@@ -42,15 +43,14 @@ from ..model.checkpoints import (
     resolve_evaluator,
     user_adapter_root,
 )
-from ..data.clip import CONCEPT_INDEX
 from ..model.denoiser import MotionDenoiser
-from ..evaluation.protocol import EvalPrompt, Judge, present, prompt_sets, set_metrics
 from ..model.generator import MotionGenerator, SampleOptions, check_prompts
-from ..evaluation import kinematic_judge
 from ..model.sampler import DEFAULT_SCHEDULER, DEFAULT_STEPS
 from ..motion.skeleton import FPS
+from ..unlearning.adapters import AdapterSet
 from ..unlearning.train import adapter_folder_name, remove_stale_staging, unlearn_to_folder
 from ..unlearning.unlearn import TrainEvent, UnlearnConfig
+from .batching import Batcher, Job, Row, RowScaledLora, steering
 
 MAX_ADAPTERS_COMBINED = 4
 SWEEP_SCALES = (-0.5, 0.0, 0.5, 1.0, 1.5)

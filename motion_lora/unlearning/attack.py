@@ -71,12 +71,12 @@ import torch
 import torch.nn.functional as F
 
 from ..data.clip import CONCEPT_INDEX, CONCEPTS
-from ..model.diffusion import Schedule
-from ..motion.features import FEATURE_DIM, denormalize, recover_joints
 from ..evaluation.prompts import NATURAL_FILE, natural_prompts, normalise_text
+from ..model.diffusion import Schedule
 from ..model.sampler import DDIMSampler, seeded_noise
-from .soft_prompt import append_soft_tokens, clamp_token_norms_, initial_soft_tokens, largest_token_norm
 from ..model.text_encoder import TextBatch
+from ..motion.features import FEATURE_DIM, denormalize, recover_joints
+from .soft_prompt import append_soft_tokens, clamp_token_norms_, initial_soft_tokens, largest_token_norm
 
 PHRASINGS_FILE = NATURAL_FILE.with_name("attack_phrasings.txt")  # beside the natural prompts
 REPORT_FILE = "attack.json"

@@ -19,11 +19,11 @@ from pathlib import Path
 
 import torch
 
-from .adapters import AdapterSet
-from .concept_data import ClipStream, concept_split
 from ..model.diffusion import Schedule
 from ..model.pretrain import TrainConfig, training_loss
 from ..model.text_encoder import TextEncoder
+from .adapters import AdapterSet
+from .concept_data import ClipStream, concept_split
 from .unlearn import TrainEvent, UnlearnConfig, concept_key
 
 GRAD_CLIP = 1.0

@@ -20,8 +20,8 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from .adapters import AdapterSet
 from ..model.text_encoder import TextEncoder
+from .adapters import AdapterSet
 from .unlearn import METHODS, UnlearnConfig, Unlearner
 
 LORA_RESULTS = ("lora", "ga", "uce", "task_vector")  # results stored as PEFT LoRA adapters

@@ -37,12 +37,12 @@ from pathlib import Path
 import torch
 from tqdm import tqdm
 
-from .adapters import PRESETS, AdapterSet, LoraSpec, base_state_hash
 from ..model.checkpoints import DATASET_NAME, check_name, checkpoint_root, resolve_base
 from ..model.denoiser import MotionDenoiser
-from .methods import LORA_RESULTS, TAGS, MethodOptions, make_trainer
 from ..model.sampler import SCHEDULERS
 from ..model.text_encoder import TextEncoder
+from .adapters import PRESETS, AdapterSet, LoraSpec, base_state_hash
+from .methods import LORA_RESULTS, TAGS, MethodOptions, make_trainer
 from .unlearn import METHODS, TrainEvent, UnlearnConfig, Unlearner, concept_key, concept_prompts, lora_state
 from .weight_edit import changed_tensors, save_edited
 

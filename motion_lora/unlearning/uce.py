@@ -33,10 +33,10 @@ from collections.abc import Iterator
 import numpy as np
 import torch
 
-from .adapters import AdapterSet
 from ..data.captions import concept_paraphrases
 from ..data.clip import CONCEPTS
 from ..model.text_encoder import TextEncoder
+from .adapters import AdapterSet
 from .unlearn import TrainEvent, UnlearnConfig, concept_key, concept_prompts
 from .weight_edit import lora_from_deltas
 

@@ -27,14 +27,14 @@ from typing import Iterator
 import numpy as np
 import torch
 
-from .adapters import AdapterSet, LoraSpec
 from ..data.captions import concept_paraphrases
 from ..data.clip import CONCEPT_INDEX, CONCEPTS
 from ..model.diffusion import Schedule, masked_mse
-from ..motion.features import FEATURE_DIM
 from ..model.sampler import Sampler, check_scheduler
-from .soft_prompt import append_soft_tokens, clamp_token_norms_, initial_soft_tokens, largest_token_norm
 from ..model.text_encoder import TextBatch, TextEncoder
+from ..motion.features import FEATURE_DIM
+from .adapters import AdapterSet, LoraSpec
+from .soft_prompt import append_soft_tokens, clamp_token_norms_, initial_soft_tokens, largest_token_norm
 
 METHODS = ("lora", "full", "ga", "uce", "task_vector")  # the train CLI's --method; what each is: motion_lora.unlearning.methods
 ESD_METHODS = ("lora", "full")  # the ones this module trains (motion_lora.unlearning.methods.make_trainer dispatches the rest)

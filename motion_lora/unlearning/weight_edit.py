@@ -21,8 +21,8 @@ import torch
 from peft.tuners.lora import LoraLayer
 from safetensors.torch import save_file
 
-from .adapters import PRESETS, AdapterSet, LoraSpec
 from ..model.checkpoints import read_weights
+from .adapters import PRESETS, AdapterSet, LoraSpec
 
 EDITED_FILE = "edited.safetensors"
 RANK_TOL = 1e-6  # singular values below this fraction of the largest are zero

@@ -5,17 +5,32 @@ constructions); captioning.py is the entry point. Callers' names are re-exported
 from __future__ import annotations
 
 from .captioning import attribute_choices, caption_motion, caption_segments, concept_paraphrases, heldout_markers
-from .facts import segment_facts, _choice
-from .text_lines import format_text_line, parse_text_line
-from .pos import VERBS, pos_tag, _words
-from .phrasings import TRAIN_PHRASES
+
+from .constructions import _normal_form as _normal_form
+from .facts import _choice as _choice
+from .facts import segment_facts
 from .heldout import HELDOUT_PHRASES
 from .modifiers import MANNERS
-from .verbs import _base, _gerund
-from .constructions import _normal_form
+from .phrasings import TRAIN_PHRASES
+from .pos import VERBS, pos_tag
+from .pos import _words as _words
+from .text_lines import format_text_line, parse_text_line
+from .verbs import _base as _base
+from .verbs import _gerund as _gerund
 
+# The `_name as _name` imports are private helpers that tests/test_captions.py reads as `captions._name`.
 __all__ = [
-    "attribute_choices", "caption_motion", "caption_segments", "concept_paraphrases", "heldout_markers",
-    "segment_facts", "_choice", "format_text_line", "parse_text_line", "VERBS", "pos_tag", "_words",
-    "TRAIN_PHRASES", "HELDOUT_PHRASES", "MANNERS", "_base", "_gerund", "_normal_form",
+    "HELDOUT_PHRASES",
+    "MANNERS",
+    "TRAIN_PHRASES",
+    "VERBS",
+    "attribute_choices",
+    "caption_motion",
+    "caption_segments",
+    "concept_paraphrases",
+    "format_text_line",
+    "heldout_markers",
+    "parse_text_line",
+    "pos_tag",
+    "segment_facts",
 ]

@@ -28,7 +28,6 @@ the same captions up to that swap.
 
 from __future__ import annotations
 
-
 import numpy as np
 
 from ..clip import Segment

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-
 import numpy as np
 
 from ..clip import Segment
 from .facts import _choice, _spec, _weighted
 from .modifiers import DIRECTION_PHRASES, LIMB_NOUNS, PASSIVE_SIDE, PLURALS
 from .predicates import _clean, _count_phrase, _fill, _manner_words, _segment_predicate
-from .subjects import PRONOUNS, SUBJECTS, _DETERMINERS, _PRONOUN_SUBJECTS
+from .subjects import _DETERMINERS, _PRONOUN_SUBJECTS, PRONOUNS, SUBJECTS
 from .templates import COMPOSITE_TEMPLATES, PRELUDES, SINGLE_TEMPLATES, TRAVELLING
 from .verbs import _conjugate
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 # Held-out phrasings and the markers that identify them. Every held-out phrase contains a marker of its
 # own concept; no training caption contains any marker (both checked in tests/test_captions.py).
 HELDOUT_PHRASES = {

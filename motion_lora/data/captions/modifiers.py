@@ -4,7 +4,6 @@ speeds, counts, manners, measured heights and limb directions, turns.
 
 from __future__ import annotations
 
-
 LIMB_NOUNS = {"leg": ("leg", "foot"), "arm": ("arm", "hand")}
 PLURALS = {"leg": "legs", "foot": "feet", "arm": "arms", "hand": "hands", "fist": "fists", "knee": "knees"}
 SIDE_PHRASES = ("with the {side} {noun}", "with {poss} {side} {noun}", "using the {side} {noun}",

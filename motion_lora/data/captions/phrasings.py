@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 # Per concept:
 #   limb: which limb side phrases name (None: a left/right side is read as a direction)
 #   default_side: side assumed when there is none (raise_arms means both arms)

@@ -6,12 +6,10 @@ from __future__ import annotations
 
 import re
 
-
 from .heldout import HELDOUT_PHRASES
 from .modifiers import NUMBER_WORDS, TURN_PHRASES
 from .phrasings import TRAIN_PHRASES
 from .verbs import _base, _gerund
-
 
 _CLOSED_CLASS = {
     "DET": "a an the this that these those both some all each every another any no",

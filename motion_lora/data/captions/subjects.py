@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 # (noun phrase, gender): "m" he/his/him, "f" she/her/her, "n" they/their/them with a singular noun,
 # "p" the plural pronoun "they" itself (takes plural verbs).
 SUBJECTS = (

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 # Single-segment constructions. {S} subject, {P} predicate agreeing with it, {G} gerund predicate,
 # {N} bare noun of the subject ("man"), {X} a prelude, {C}/{Cg} a coda (finite / gerund), {E} an event noun
 # with its passive verb. Plain forms come several times: they are the most common in real captions.

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 
-
 # Predicates are written in the third person singular ("kicks with ..."). The first word is a verb; later
 # verbs that agree with the subject are marked with "^" ("lifts {limb} and ^snaps it forward"). Plural and
 # gerund forms are derived (`_base`, `_gerund`).

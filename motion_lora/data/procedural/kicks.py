@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 import numpy as np
 
 from ...motion.quaternion import qrot
@@ -11,8 +10,20 @@ from ...motion.skeleton import (
 )
 from .body import _Body, _unit
 from .rig import (
-    ANKLE_HEIGHT, FOOT_PITCH, FOOT_X, PROC_OFFSETS, REST_ARM, SHIN, SIDE_NAMES, SIGN, STAND_HEIGHT, THIGH,
-    TOE_OUT, Y_AXIS, _deg, _euler,
+    ANKLE_HEIGHT,
+    FOOT_PITCH,
+    FOOT_X,
+    PROC_OFFSETS,
+    REST_ARM,
+    SHIN,
+    SIDE_NAMES,
+    SIGN,
+    STAND_HEIGHT,
+    THIGH,
+    TOE_OUT,
+    Y_AXIS,
+    _deg,
+    _euler,
 )
 from .timing import _dedupe, _frames, _keys, _speed
 

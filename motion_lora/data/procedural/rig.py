@@ -6,7 +6,6 @@ call sites via `_deg`.
 
 from __future__ import annotations
 
-
 import numpy as np
 
 from ...motion.quaternion import qfrom_axis_angle, qmul
@@ -21,7 +20,6 @@ from ...motion.skeleton import (
     REFERENCE_OFFSETS,
     WRISTS,
 )
-
 
 SIGN = np.array([1.0, -1.0])  # +X is the person's left
 SIDE_NAMES = ("left", "right")

@@ -25,7 +25,7 @@ from ...motion.skeleton import (
     FPS,
 )
 from ..clip import Motion, Segment
-from .body import _Body, _assemble
+from .body import _assemble, _Body
 from .gestures import _clap, _raise_arms, _wave
 from .jumps import _jump, _jumping_jacks
 from .kicks import _kick

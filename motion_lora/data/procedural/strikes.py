@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-
 import numpy as np
 
 from ...motion.skeleton import (
     SHOULDERS,
 )
-from .body import _Body, _assemble, _rest_hands, _unit
+from .body import _assemble, _Body, _rest_hands, _unit
 from .gait import _step
 from .rig import FOOT_X, FOREARM, REST_ARM, SIDE_NAMES, SIGN, STAND_HEIGHT, UPPER_ARM, _deg
 from .timing import _dedupe, _frames, _keys, _speed

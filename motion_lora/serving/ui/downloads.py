@@ -14,7 +14,6 @@ import numpy as np
 from ..export import standalone_html, to_bvh
 from ..service import FPS, AdapterInfo, Comparison, MotionLab, Sweep
 
-
 MAX_DOWNLOAD_FOLDERS = 64  # per-app outputs kept on disk; older ones are pruned
 
 

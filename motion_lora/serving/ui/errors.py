@@ -6,7 +6,6 @@ import functools
 import inspect
 from typing import Callable
 
-
 from ..service import NotAllowed
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 
-
 from ..service import SHIPPED, AdapterInfo, MotionLab, NotAllowed
 
 

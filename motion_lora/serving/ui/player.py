@@ -10,7 +10,6 @@ import numpy as np
 
 from ..export import ASSETS, player_payload
 
-
 # Mounts a MotionPlayer on every [data-motion-payload] element as it appears, and destroys players whose
 # element left the page, lost the player's DOM, or got a new payload (Gradio re-rendering the same gr.HTML).
 # A host with data-motion-keep="<slot>" leaves its playback state (time, playing, speed, loop, camera) under that

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 
-
 DEFAULT_MAX_ITERATIONS = 1000
 DEFAULT_MAX_QUEUED_TRAININGS = 4  # trainings waiting or running at once (one per visitor)
 

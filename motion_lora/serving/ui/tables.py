@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import json
 
-
 from ..service import AdapterInfo
 from .plots import _finite, _r
-
 
 METRIC_NOTES = {
     "presence": "share of motions the evaluator classifies as the prompt's concept",
