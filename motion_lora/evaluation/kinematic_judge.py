@@ -620,7 +620,7 @@ def report_lines(summaries: dict[str, dict], title: str = "Kinematic judge besid
     if not summaries:
         return []
     lines = ["", f"## {title}", "",
-             "Rule-based checks on the generated joints (motion_lora/kinematic_judge.py). evaluator-only = share of "
+             "Rule-based checks on the generated joints (motion_lora/evaluation/kinematic_judge.py). evaluator-only = share of "
              "motions the evaluator calls the concept but the judge does not; judge-only = the reverse.", ""]
     for label, s in summaries.items():
         lines += [f"**{label}** ({s['n']} prompts of judged concepts, {s['repeats']} repeats): average over judged concepts — "
