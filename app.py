@@ -1,5 +1,5 @@
 """Motion LoRA demo: compare base vs concept-erased motions, sweep adapter strength, unlearn a concept in the
-browser, evaluate adapters. Gradio Blocks only; everything shown comes from motion_lora.service.MotionLab.
+browser, evaluate adapters. Gradio Blocks only; everything shown comes from motion_lora.serving.service.MotionLab.
 
     python app.py            # http://127.0.0.1:7860 (GRADIO_SERVER_NAME / GRADIO_SERVER_PORT override)
 
@@ -20,13 +20,13 @@ import gradio as gr
 import pandas as pd
 from fastapi.exceptions import RequestValidationError
 
-from motion_lora import ui
-from motion_lora.adapters import PRESETS, LoraSpec
-from motion_lora.generator import MAX_PROMPT_CHARS
-from motion_lora.sampler import DEFAULT_SCHEDULER, DEFAULT_STEPS, SCHEDULERS
-from motion_lora.service import SWEEP_SCALES, MotionLab, default_lab, iterate_training, seconds_to_frames
-from motion_lora.skeleton import FPS
-from motion_lora.unlearn import TrainEvent, UnlearnConfig
+from motion_lora.model.generator import MAX_PROMPT_CHARS
+from motion_lora.model.sampler import DEFAULT_SCHEDULER, DEFAULT_STEPS, SCHEDULERS
+from motion_lora.motion.skeleton import FPS
+from motion_lora.serving import ui
+from motion_lora.serving.service import SWEEP_SCALES, MotionLab, default_lab, iterate_training, seconds_to_frames
+from motion_lora.unlearning.adapters import PRESETS, LoraSpec
+from motion_lora.unlearning.unlearn import TrainEvent, UnlearnConfig
 
 # "replace with" choices: empty = ESD's unconditional target; the anchors are concepts the evaluator knows (stand, walk)
 ANCHORS = [("nothing (the unconditional motion)", ""), ("a person stands still", "a person stands still"), ("a person walks forward", "a person walks forward")]

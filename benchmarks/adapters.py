@@ -16,9 +16,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from motion_lora.evaluation import forget_set, retain_set  # noqa: E402
-from motion_lora.sampler import DEFAULT_STEPS  # noqa: E402
-from motion_lora.service import MotionLab  # noqa: E402
+from motion_lora.evaluation.protocol import forget_set, retain_set  # noqa: E402
+from motion_lora.model.sampler import DEFAULT_STEPS  # noqa: E402
+from motion_lora.serving.service import MotionLab  # noqa: E402
 
 SCALES = (-0.5, 0.0, 0.25, 0.5, 0.75, 1.0, 1.5)
 

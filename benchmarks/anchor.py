@@ -26,13 +26,13 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from motion_lora import physics  # noqa: E402
 from motion_lora.data.clip import CONCEPT_INDEX, CONCEPTS  # noqa: E402
-from motion_lora.evaluation import EvalPrompt, forget_set  # noqa: E402
-from motion_lora.features import recover_joints  # noqa: E402
-from motion_lora.generator import SampleOptions  # noqa: E402
-from motion_lora.service import MotionLab  # noqa: E402
-from motion_lora.unlearn import UnlearnConfig  # noqa: E402
+from motion_lora.evaluation import physics  # noqa: E402
+from motion_lora.evaluation.protocol import EvalPrompt, forget_set  # noqa: E402
+from motion_lora.model.generator import SampleOptions  # noqa: E402
+from motion_lora.motion.features import recover_joints  # noqa: E402
+from motion_lora.serving.service import MotionLab  # noqa: E402
+from motion_lora.unlearning.unlearn import UnlearnConfig  # noqa: E402
 
 FRAMES = 120
 

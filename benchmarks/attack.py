@@ -20,8 +20,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from motion_lora.attack import AttackConfig, run_attack  # noqa: E402
-from motion_lora.service import MotionLab  # noqa: E402
+from motion_lora.serving.service import MotionLab  # noqa: E402
+from motion_lora.unlearning.attack import AttackConfig, run_attack  # noqa: E402
 
 
 def grid(adapter: str) -> list[dict]:

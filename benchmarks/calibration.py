@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from motion_lora.data import augment, deepmimic, gait_stats, procedural  # noqa: E402
-from motion_lora.skeleton import retarget  # noqa: E402
+from motion_lora.motion.skeleton import retarget  # noqa: E402
 
 CONCEPTS = ("kick", "punch", "walk", "run")
 DEEPMIMIC = {"kick": ("kick", "spinkick"), "punch": ("punch",), "walk": ("walk",), "run": ("run",)}

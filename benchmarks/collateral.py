@@ -5,7 +5,7 @@
 Each variant trains an adapter for the concept with `MotionLab.unlearn` (into a temporary folder), then measures
 concept presence on its forget prompts, presence on the retain prompts and on the watched neighbour concept,
 over `--seeds` sampling seeds. `--kind natural` (default) uses the hand-written natural prompts
-(motion_lora/prompts/natural.tsv): every one naming the concept to forget, every single-concept prompt of the
+(motion_lora/evaluation/prompts/natural.tsv): every one naming the concept to forget, every single-concept prompt of the
 other concepts to retain. `--kind grammar` uses our caption grammar's phrasings and composites (8 per kind,
 4 per other concept). Prints one table; the training column is the wall time of `MotionLab.unlearn`.
 """
@@ -26,9 +26,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from motion_lora.data.captions import concept_paraphrases  # noqa: E402
 from motion_lora.data.clip import CONCEPTS  # noqa: E402
-from motion_lora.evaluation import forget_set, natural_forget, natural_retain, retain_set  # noqa: E402
-from motion_lora.service import MotionLab  # noqa: E402
-from motion_lora.unlearn import UnlearnConfig, concept_prompts, nearest_retain_prompts  # noqa: E402
+from motion_lora.evaluation.protocol import forget_set, natural_forget, natural_retain, retain_set  # noqa: E402
+from motion_lora.serving.service import MotionLab  # noqa: E402
+from motion_lora.unlearning.unlearn import UnlearnConfig, concept_prompts, nearest_retain_prompts  # noqa: E402
 
 
 def variants(concept: str, lab: MotionLab) -> dict[str, dict]:

@@ -28,10 +28,10 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from motion_lora.adapters import BASE  # noqa: E402
-from motion_lora.generator import SampleOptions  # noqa: E402
-from motion_lora.sampler import DEFAULT_SCHEDULER, DEFAULT_STEPS, SCHEDULERS, Sampler  # noqa: E402
-from motion_lora.service import MotionLab  # noqa: E402
+from motion_lora.model.generator import SampleOptions  # noqa: E402
+from motion_lora.model.sampler import DEFAULT_SCHEDULER, DEFAULT_STEPS, SCHEDULERS, Sampler  # noqa: E402
+from motion_lora.serving.service import MotionLab  # noqa: E402
+from motion_lora.unlearning.adapters import BASE  # noqa: E402
 
 FRAMES = 196
 PROMPT = "a person kicks with the right leg"

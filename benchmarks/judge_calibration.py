@@ -1,4 +1,4 @@
-"""Calibration of the kinematic judge (motion_lora/kinematic_judge.py) on real and procedural motion.
+"""Calibration of the kinematic judge (motion_lora/evaluation/kinematic_judge.py) on real and procedural motion.
 
     python benchmarks/judge_calibration.py                       # MotionBank's real clips if built, else raw mocap
     python benchmarks/judge_calibration.py --data data/motionbank --procedural 20 --details
@@ -26,8 +26,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from motion_lora import kinematic_judge as kj  # noqa: E402
 from motion_lora.data import augment, deepmimic  # noqa: E402
+from motion_lora.evaluation import kinematic_judge as kj  # noqa: E402
 
 DEFAULT_BANDAI = ("/tmp/bandai/dataset", "../shared/data/bandai-namco-research-motiondataset.tar.xz")
 LOOP_FRAMES = 80  # cyclic mocap clips are a single cycle (0.8-1.3 s); the build loops them, so do we

@@ -27,7 +27,7 @@ import psutil
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from motion_lora.sampler import DEFAULT_STEPS  # noqa: E402
+from motion_lora.model.sampler import DEFAULT_STEPS  # noqa: E402
 
 PROMPTS = ["a person kicks with the right leg", "a person walks forward", "someone jumps up in place", "a man punches forward twice",
            "a person waves with both hands", "a person walks, then kicks with the left leg"]

@@ -14,7 +14,7 @@ seeds for every method, base generations shared. Columns:
 * forget presence on natural / held-out / composite prompts (share where the evaluator finds the concept);
 * retain accuracy on natural prompts of the other concepts, and on the nearest neighbour's (punch for kick);
 * retain FID (evaluator space, against the shipped real-motion reference);
-* attack success rate (soft-prompt attack of `motion_lora.attack`, its share of attacked generations that are the
+* attack success rate (soft-prompt attack of `motion_lora.unlearning.attack`, its share of attacked generations that are the
   concept again, by the evaluator and by the kinematic judge), with the evaluator objective and with P4D's match
   objective (`--attack_objectives`), when that module is importable;
 * forget-set FID to the retrained reference (HMU's "closest to retrained"): the Fréchet distance between each
@@ -44,17 +44,17 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from motion_lora import metrics
-from motion_lora.checkpoints import DEFAULT_BASE, resolve_base
 from motion_lora.data.clip import CONCEPTS
-from motion_lora.evaluation import prompt_sets
-from motion_lora.generator import SampleOptions
-from motion_lora.methods import LABELS, MethodOptions
-from motion_lora.sampler import DEFAULT_SCHEDULER, DEFAULT_STEPS
-from motion_lora.test_unlearn import WeightEditLab, evaluate_folder, result_kind
-from motion_lora.train import adapter_folder_name, unlearn_to_folder
-from motion_lora.unlearn import METHODS, UnlearnConfig, concept_key, concept_prompts
-from motion_lora.weight_edit import applied
+from motion_lora.evaluation import metrics
+from motion_lora.evaluation.protocol import prompt_sets
+from motion_lora.model.checkpoints import DEFAULT_BASE, resolve_base
+from motion_lora.model.generator import SampleOptions
+from motion_lora.model.sampler import DEFAULT_SCHEDULER, DEFAULT_STEPS
+from motion_lora.unlearning.methods import LABELS, MethodOptions
+from motion_lora.unlearning.test_unlearn import WeightEditLab, evaluate_folder, result_kind
+from motion_lora.unlearning.train import adapter_folder_name, unlearn_to_folder
+from motion_lora.unlearning.unlearn import METHODS, UnlearnConfig, concept_key, concept_prompts
+from motion_lora.unlearning.weight_edit import applied
 
 RESULTS = Path(__file__).resolve().parent / "results"
 METHOD_LR = {"full": 1e-5, "ga": 1e-4, "task_vector": 1e-4}  # lora: the train CLI's default (2e-4)
@@ -152,13 +152,13 @@ def has_reference(reference: Path | None) -> bool:
 
 def attack_rates(lab: WeightEditLab, names: dict[str, str], concept: str, args) -> dict | None:
     """Soft-prompt (and, with --attack both, discrete) attack success per result and for the base, for each of
-    --attack_objectives: {objective: {label: summary}}; None when motion_lora.attack is not there."""
+    --attack_objectives: {objective: {label: summary}}; None when motion_lora.unlearning.attack is not there."""
     try:
-        from motion_lora import attack
+        from motion_lora.unlearning import attack
     except ImportError as err:
         print(f"note: no attack column ({err})", flush=True)
         return None
-    from motion_lora.denoiser import MotionDenoiser
+    from motion_lora.model.denoiser import MotionDenoiser
 
     # the match objective pulls towards the model before erasure; a weight edit swaps the lab's own base weights,
     # so its reference is a separate copy of the base network

@@ -19,16 +19,16 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from motion_lora import physics  # noqa: E402
-from motion_lora.checkpoints import resolve_base, resolve_evaluator  # noqa: E402
 from motion_lora.data.clip import CONCEPT_INDEX  # noqa: E402
 from motion_lora.data.dataset import read_label  # noqa: E402
-from motion_lora.eval_base import concept_probs, generate, test_prompts  # noqa: E402
-from motion_lora.evaluation import Judge  # noqa: E402
-from motion_lora.features import recover_joints  # noqa: E402
-from motion_lora.foot_contact import plant_clip  # noqa: E402
-from motion_lora.generator import MotionGenerator, SampleOptions  # noqa: E402
-from motion_lora.skeleton import FPS  # noqa: E402
+from motion_lora.evaluation import physics  # noqa: E402
+from motion_lora.evaluation.eval_base import concept_probs, generate, test_prompts  # noqa: E402
+from motion_lora.evaluation.protocol import Judge  # noqa: E402
+from motion_lora.model.checkpoints import resolve_base, resolve_evaluator  # noqa: E402
+from motion_lora.model.foot_contact import plant_clip  # noqa: E402
+from motion_lora.model.generator import MotionGenerator, SampleOptions  # noqa: E402
+from motion_lora.motion.features import recover_joints  # noqa: E402
+from motion_lora.motion.skeleton import FPS  # noqa: E402
 
 JUMP_PROMPTS = ("a person jumps up and down", "someone hops forward twice", "a man jumps as high as he can", "the person leaps over an obstacle")
 

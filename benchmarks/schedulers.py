@@ -5,12 +5,12 @@
 Every (scheduler, steps) setting samples the same fixed prompts with the same seeds (one seed per prompt,
 120 frames, guidance 2.5) from the shipped base (checkpoints/t2m/motionbank_base) and is judged by the shipped
 evaluator (checkpoints/evaluator):
-* natural: the hand-written single-concept prompts (motion_lora/prompts/natural.tsv), `--natural` per concept;
+* natural: the hand-written single-concept prompts (motion_lora/evaluation/prompts/natural.tsv), `--natural` per concept;
 * train: caption-grammar phrasings, `--train` per concept;
-presence = the prompt's concept is the evaluator's top-1 (motion_lora.evaluation.present). --quick (130 prompts,
+presence = the prompt's concept is the evaluator's top-1 (motion_lora.evaluation.protocol.present). --quick (130 prompts,
 paired SE ~3.5 points) is a smoke run; choosing the default needs every natural prompt (paired SE ~1.5 points;
 about 40 min of one CPU core for the whole grid). Physical sanity
-(motion_lora.physics) is averaged over all the setting's motions. Because every setting starts from the same
+(motion_lora.evaluation.physics) is averaged over all the setting's motions. Because every setting starts from the same
 noise, the difference to 20-step DDIM is a paired one: its standard error (over prompts) is much smaller
 than that of either accuracy. The cost of a setting is its number of denoiser calls (steps): the schedulers'
 own arithmetic is negligible beside one forward (benchmarks/generate.py measures the seconds).
@@ -33,13 +33,13 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from motion_lora import physics  # noqa: E402
-from motion_lora.checkpoints import resolve_base, resolve_evaluator  # noqa: E402
 from motion_lora.data.clip import CONCEPT_INDEX  # noqa: E402
-from motion_lora.evaluation import EvalPrompt, Judge, natural_retain, present, retain_set  # noqa: E402
-from motion_lora.features import denormalize, recover_joints  # noqa: E402
-from motion_lora.generator import MotionGenerator, SampleOptions  # noqa: E402
-from motion_lora.sampler import SCHEDULERS  # noqa: E402
+from motion_lora.evaluation import physics  # noqa: E402
+from motion_lora.evaluation.protocol import EvalPrompt, Judge, natural_retain, present, retain_set  # noqa: E402
+from motion_lora.model.checkpoints import resolve_base, resolve_evaluator  # noqa: E402
+from motion_lora.model.generator import MotionGenerator, SampleOptions  # noqa: E402
+from motion_lora.model.sampler import SCHEDULERS  # noqa: E402
+from motion_lora.motion.features import denormalize, recover_joints  # noqa: E402
 
 REFERENCE = ("ddim", 20)  # today's setting: every other one is compared with it
 FRAMES, GUIDANCE, BATCH = 120, 2.5, 16

@@ -25,12 +25,12 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from motion_lora.adapters import AdapterSet, LoraSpec  # noqa: E402
-from motion_lora.denoiser import MotionDenoiser  # noqa: E402
-from motion_lora.evaluation import forget_set, present, retain_set  # noqa: E402
-from motion_lora.generator import SampleOptions  # noqa: E402
-from motion_lora.service import MotionLab  # noqa: E402
-from motion_lora.unlearn import UnlearnConfig, Unlearner  # noqa: E402
+from motion_lora.evaluation.protocol import forget_set, present, retain_set  # noqa: E402
+from motion_lora.model.denoiser import MotionDenoiser  # noqa: E402
+from motion_lora.model.generator import SampleOptions  # noqa: E402
+from motion_lora.serving.service import MotionLab  # noqa: E402
+from motion_lora.unlearning.adapters import AdapterSet, LoraSpec  # noqa: E402
+from motion_lora.unlearning.unlearn import UnlearnConfig, Unlearner  # noqa: E402
 
 VARIANTS = {  # plain ESD for the LoRA / full comparison; preservation (lambda 1, nearest retain prompts) is the default
     "lora": dict(method="lora", preserve_weight=0.0),
@@ -109,7 +109,7 @@ def child(variant: str, concept: str, iterations: int) -> dict:
 def time_to_bar(concept: str, iterations: int, every: int = 25, bar: float = 0.05) -> dict:
     """The train CLI's default LoRA run, pausing every `every` iterations to measure forget presence;
     the training seconds (evaluation excluded) until presence first reaches <= bar."""
-    from motion_lora.train import build_parser, config_from_args
+    from motion_lora.unlearning.train import build_parser, config_from_args
 
     lab = MotionLab()
     adapters = bare_model(lab)
@@ -134,7 +134,7 @@ def rollout_child(concept: str, scheduler: str, steps: int) -> dict:
     whole loop and of its rollouts, then forget/retain of the result (judged with the default sampler)."""
     import dataclasses
 
-    from motion_lora.train import build_parser, config_from_args
+    from motion_lora.unlearning.train import build_parser, config_from_args
 
     lab = MotionLab()
     adapters = bare_model(lab)

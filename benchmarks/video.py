@@ -1,5 +1,5 @@
 """Time the MP4 downloads: a 5 s side-by-side (2 panels, 800 x 448) and a 5-strength sweep grid (1600 x 400),
-rendered by motion_lora.video on this CPU. Motions are procedural clips (no model needed).
+rendered by motion_lora.serving.video on this CPU. Motions are procedural clips (no model needed).
 
     python benchmarks/video.py [--runs 3] [--json out.json]
 """
@@ -19,8 +19,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from motion_lora.data.procedural import sample_motion  # noqa: E402
-from motion_lora.skeleton import FPS  # noqa: E402
-from motion_lora.video import render_video  # noqa: E402
+from motion_lora.motion.skeleton import FPS  # noqa: E402
+from motion_lora.serving.video import render_video  # noqa: E402
 
 SECONDS = 5.0
 

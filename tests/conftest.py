@@ -23,7 +23,7 @@ def quick_bank(tmp_path_factory):
     return root, summary
 
 
-from motion_lora.denoiser import DenoiserConfig  # noqa: E402
+from motion_lora.model.denoiser import DenoiserConfig  # noqa: E402
 
 TINY_DENOISER = DenoiserConfig(d_model=48, n_layers=2, n_heads=2, dropout=0.0)
 
@@ -32,7 +32,7 @@ def filled_denoiser(cfg: DenoiserConfig, seed: int = 0):
     """A random denoiser whose zero-initialised layers are filled too, so every parameter matters (invariant tests)."""
     import torch
 
-    from motion_lora.denoiser import MotionDenoiser
+    from motion_lora.model.denoiser import MotionDenoiser
 
     torch.manual_seed(seed)
     model = MotionDenoiser(cfg)
@@ -47,8 +47,8 @@ def filled_denoiser(cfg: DenoiserConfig, seed: int = 0):
 def tiny_root(quick_bank, tmp_path_factory):
     """A checkpoint root with a tiny base model (t2m/tiny_base) and a tiny evaluator trained on the quick
     MotionBank: the real training code, seconds of CPU. Point MOTION_LORA_CHECKPOINTS at it to use it."""
-    from motion_lora import evaluator as evaluator_cli
-    from motion_lora.pretrain import TrainConfig, pretrain
+    from motion_lora.evaluation import evaluator as evaluator_cli
+    from motion_lora.model.pretrain import TrainConfig, pretrain
 
     data, _ = quick_bank
     root = tmp_path_factory.mktemp("checkpoints")
@@ -131,7 +131,7 @@ def running_app(tiny_root, tmp, user, **env):
     for key, value in env.items():
         mp.setenv(key, value)
     import app
-    from motion_lora.service import MotionLab
+    from motion_lora.serving.service import MotionLab
 
     lab = MotionLab(base="tiny_base", user_dir=user)
     demo = app.build_demo(lab)

@@ -7,10 +7,10 @@ import pytest
 import torch
 from conftest import filled_denoiser
 
-from motion_lora.adapters import BASE, PRESETS, AdapterSet, LoraSpec, base_state_hash
-from motion_lora.denoiser import DenoiserConfig
-from motion_lora.diffusion import masked_mse
-from motion_lora.unlearn import (
+from motion_lora.model.denoiser import DenoiserConfig
+from motion_lora.model.diffusion import masked_mse
+from motion_lora.unlearning.adapters import BASE, PRESETS, AdapterSet, LoraSpec, base_state_hash
+from motion_lora.unlearning.unlearn import (
     UnlearnConfig,
     Unlearner,
     concept_key,
@@ -51,7 +51,7 @@ class FakeEncoder:
     """Deterministic stand-in for MiniLM so the loop tests run in a second."""
 
     def encode(self, texts):
-        from motion_lora.text_encoder import TextBatch
+        from motion_lora.model.text_encoder import TextBatch
 
         rows = [torch.Generator().manual_seed(abs(hash(t)) % 2**31) for t in texts]
         tokens = torch.stack([torch.randn(4, 384, generator=g) for g in rows])
@@ -241,7 +241,7 @@ def test_batched_losses_equal_separate_forwards():
 def test_default_retain_prompts_are_the_nearest_other_concepts():
     """Preservation targets the captions that read most like the concept: for kick, walking "on foot"."""
     from motion_lora.data.captions import heldout_markers
-    from motion_lora.text_encoder import TextEncoder
+    from motion_lora.model.text_encoder import TextEncoder
 
     chosen = nearest_retain_prompts("kick", concept_prompts("kick"), TextEncoder(), n=12, per_concept=3)
     assert len(chosen) == len(set(chosen)) == 12
@@ -331,8 +331,8 @@ def test_anchor_training_moves_the_concept_output_towards_the_anchor():
 def test_adversarial_inner_attack_brings_the_concept_prediction_back():
     """AdvUnlearn's inner step: the soft tokens move so that the student, given them, predicts the teacher's
     concept output more closely; they stay within the prompts' real token norms; no network weight gets a gradient."""
-    from motion_lora.soft_prompt import append_soft_tokens
-    from motion_lora.text_encoder import TextBatch
+    from motion_lora.model.text_encoder import TextBatch
+    from motion_lora.unlearning.soft_prompt import append_soft_tokens
 
     adapters = AdapterSet(tiny_base())
     before = base_state_hash(adapters.model)

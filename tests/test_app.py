@@ -11,8 +11,8 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import re
 import os
+import re
 import time
 from pathlib import Path
 
@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 from conftest import copy_without_adapters, repo_snapshot, running_app
 
-from motion_lora.sampler import DEFAULT_SCHEDULER
+from motion_lora.model.sampler import DEFAULT_SCHEDULER
 
 REPO = Path(__file__).resolve().parent.parent
 FAST = dict(seconds=2.0, steps=4, guidance=2.5)
@@ -42,9 +42,9 @@ def tree_digest(folder: Path) -> dict[str, str]:
 
 def shipped_checkpoints(tiny_root, root: Path) -> Path:
     """A checkpoint root like a fresh clone's: the tiny base, the evaluator and a shipped kick adapter with a report."""
-    from motion_lora.adapters import LoraSpec
-    from motion_lora.train import unlearn_to_folder
-    from motion_lora.unlearn import UnlearnConfig
+    from motion_lora.unlearning.adapters import LoraSpec
+    from motion_lora.unlearning.train import unlearn_to_folder
+    from motion_lora.unlearning.unlearn import UnlearnConfig
 
     copy_without_adapters(tiny_root, root)
     cfg = UnlearnConfig(concept="kick", iterations=3, batch_size=1, frames=40, rollout_steps=2, paraphrases=2, lora=LoraSpec(rank=2, alpha=2.0))
@@ -317,7 +317,7 @@ def test_evaluate_returns_table(trained, client, server):
     assert result["forget"]["base"]["metrics"]["presence"]["mean"] >= 0
     assert plot["type"] == "plotly"
     # stored results in <adapter>/eval/metrics.json are what the tab shows at once
-    from motion_lora import ui
+    from motion_lora.serving import ui
 
     info = server["lab"].infos[VISITOR]
     assert ui.shipped_eval(info) is None
@@ -348,7 +348,7 @@ def test_one_training_per_visitor_others_wait_cancel_leaves_nothing(trained, cli
     from gradio_client import Client
     from gradio_client.exceptions import AppError
 
-    from motion_lora import ui
+    from motion_lora.serving import ui
 
     job = client.submit("punch", "attn", 4, 4.0, 3e-4, 400, 1.0, "", 0.0, "", 2, 2.0, 3, api_name="/train")
     wait_for(job, "loss", 2)

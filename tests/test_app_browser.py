@@ -38,9 +38,9 @@ CANVAS_STATE = """() => Array.from(document.querySelectorAll('#compare-player ca
 
 @pytest.fixture(scope="module")
 def app_url(tiny_root, tmp_path_factory):
-    from motion_lora.adapters import LoraSpec
-    from motion_lora.train import unlearn_to_folder
-    from motion_lora.unlearn import UnlearnConfig
+    from motion_lora.unlearning.adapters import LoraSpec
+    from motion_lora.unlearning.train import unlearn_to_folder
+    from motion_lora.unlearning.unlearn import UnlearnConfig
 
     tmp = tmp_path_factory.mktemp("browser_app")
     user = tmp / "user"

@@ -12,14 +12,19 @@ import numpy as np
 import pytest
 import torch
 
-from motion_lora import attack
-from motion_lora.attack import AttackConfig, AttackTarget, load_attack_report, run_attack
 from motion_lora.data.clip import CONCEPT_INDEX, CONCEPTS
-from motion_lora.denoiser import DenoiserConfig, MotionDenoiser
-from motion_lora.evaluator import Evaluator, EvaluatorConfig
-from motion_lora.prompts import natural_prompts, normalise_text
-from motion_lora.soft_prompt import append_soft_tokens, clamp_token_norms_, initial_soft_tokens, largest_token_norm
-from motion_lora.text_encoder import TextBatch, mean_pool
+from motion_lora.evaluation.evaluator import Evaluator, EvaluatorConfig
+from motion_lora.evaluation.prompts import natural_prompts, normalise_text
+from motion_lora.model.denoiser import DenoiserConfig, MotionDenoiser
+from motion_lora.model.text_encoder import TextBatch, mean_pool
+from motion_lora.unlearning import attack
+from motion_lora.unlearning.attack import AttackConfig, AttackTarget, load_attack_report, run_attack
+from motion_lora.unlearning.soft_prompt import (
+    append_soft_tokens,
+    clamp_token_norms_,
+    initial_soft_tokens,
+    largest_token_norm,
+)
 
 FAST = dict(prompts=3, tokens=4, steps=25, lr=0.3, x0_steps=3, ddim_steps=2, eval_seeds=2, sample_steps=3, frames=24,
             search_seeds=1, top_k=3, batch=8)
@@ -150,8 +155,8 @@ def test_report_round_trip_and_table(tiny_target, tmp_path):
     # the Evaluate tab's summary: the table, a stale-weights warning, and a hint where no report exists
     import dataclasses
 
-    from motion_lora import ui
-    from motion_lora.service import AdapterInfo
+    from motion_lora.serving import ui
+    from motion_lora.serving.service import AdapterInfo
 
     (tmp_path / "model").mkdir()
     (tmp_path / "model" / "adapter_model.safetensors").write_bytes(b"new weights")

@@ -147,7 +147,7 @@ def app(tiny_root, tmp_path_factory):
     """The app with one tiny kick adapter; yields (url, tmp, files of the repo and tmp before the calls)."""
     import threading
 
-    from motion_lora.unlearn import UnlearnConfig
+    from motion_lora.unlearning.unlearn import UnlearnConfig
 
     tmp = tmp_path_factory.mktemp("bad_input")
     root = copy_without_adapters(tiny_root, tmp / "checkpoints")

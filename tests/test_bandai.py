@@ -31,8 +31,8 @@ from motion_lora.data.bandai import (
     turn_degrees,
 )
 from motion_lora.data.bvh_import import read_bvh
-from motion_lora.features import BLOCKS, extract_features
-from motion_lora.skeleton import JOINT
+from motion_lora.motion.features import BLOCKS, extract_features
+from motion_lora.motion.skeleton import JOINT
 
 TARBALL = Path(__file__).resolve().parents[2] / "shared" / "data" / "bandai-namco-research-motiondataset.tar.xz"
 PART1 = "Bandai-Namco-Research-Motiondataset-1"

@@ -16,10 +16,10 @@ import pytest
 import torch
 from conftest import copy_without_adapters
 
-from motion_lora.adapters import BASE, AdapterSet, LoraSpec
-from motion_lora.batching import Batcher, Job, Row, steering
-from motion_lora.denoiser import MotionDenoiser
-from motion_lora.generator import SampleOptions
+from motion_lora.model.denoiser import MotionDenoiser
+from motion_lora.model.generator import SampleOptions
+from motion_lora.serving.batching import Batcher, Job, Row, steering
+from motion_lora.unlearning.adapters import BASE, AdapterSet, LoraSpec
 
 TOL = 1e-5
 
@@ -38,7 +38,7 @@ def random_adapter(base_dir, folder, concept: str, seed: int, rank: int = 4) -> 
 
 @pytest.fixture(scope="module")
 def lab(tiny_root, tmp_path_factory):
-    from motion_lora.service import MotionLab
+    from motion_lora.serving.service import MotionLab
 
     tmp = tmp_path_factory.mktemp("batching")
     root = copy_without_adapters(tiny_root, tmp / "checkpoints")
@@ -215,7 +215,7 @@ def test_cache_key_has_prompt_seed_length_and_sampling_settings(lab, change):
 def test_sweep_reuses_one_batched_run(lab):
     """The strength sweep is one merged batch (the prompt at every strength, the retain probes' base and steered
     motions), and gives what per-strength side-by-sides give."""
-    from motion_lora.service import RETAIN_PROBES
+    from motion_lora.serving.service import RETAIN_PROBES
 
     lab.clear_cache()
     before = len(lab.batcher.history)
@@ -307,7 +307,7 @@ def test_caller_holding_the_model_lock_does_not_deadlock():
 
 
 def test_bad_batch_size_is_refused(tiny_root, monkeypatch):
-    from motion_lora.service import MotionLab
+    from motion_lora.serving.service import MotionLab
 
     monkeypatch.setenv("MOTION_LORA_CHECKPOINTS", str(tiny_root))
     with pytest.raises(ValueError, match="at least 2 motions"):
@@ -342,7 +342,7 @@ def test_under_load_the_leader_gathers_returning_callers_and_a_lone_one_never_wa
 
 def test_motion_cache_is_bounded_by_its_size_in_mb(lab, monkeypatch):
     """The cache keeps the most recently used motions that fit its byte budget, never more."""
-    from motion_lora.service import motion_bytes
+    from motion_lora.serving.service import motion_bytes
 
     opts = SampleOptions(frames=40, steps=2).validated()
     lab.clear_cache()

@@ -12,16 +12,16 @@ from motion_lora.data import procedural
 from motion_lora.data.__main__ import main
 from motion_lora.data.bvh_import import (
     BODY_MAPS,
-    BvhImportError,
     Between,
+    BvhImportError,
     bvh_to_joints,
     caption_from_stem,
     choose_body_map,
     read_bvh,
 )
-from motion_lora.export import to_bvh
-from motion_lora.features import FEATURE_DIM, extract_features, recover_joints
-from motion_lora.skeleton import BONE_LENGTHS, JOINT, JOINT_NAMES, bone_lengths, mirror_joints
+from motion_lora.motion.features import FEATURE_DIM, extract_features, recover_joints
+from motion_lora.motion.skeleton import BONE_LENGTHS, JOINT, JOINT_NAMES, bone_lengths, mirror_joints
+from motion_lora.serving.export import to_bvh
 
 BANDAI_JOINTS = [
     "joint_Root", "Hips", "Spine", "Chest", "Neck", "Head",

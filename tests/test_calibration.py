@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from motion_lora.data import deepmimic, gait_stats, procedural
-from motion_lora.skeleton import FPS, JOINT, retarget
+from motion_lora.motion.skeleton import FPS, JOINT, retarget
 
 SEEDS = range(12)
 # Timings are counted in whole frames, so a real range of 0.15-0.20 s is two frame counts wide; a procedural

@@ -6,8 +6,8 @@ import pytest
 
 from motion_lora.data import deepmimic as dm
 from motion_lora.data.clip import CONCEPTS, Motion
-from motion_lora.features import extract_features, process_joints, recover_joints
-from motion_lora.skeleton import FPS, JOINT
+from motion_lora.motion.features import extract_features, process_joints, recover_joints
+from motion_lora.motion.skeleton import FPS, JOINT
 
 pytest.importorskip("pybullet_data")
 

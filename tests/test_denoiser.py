@@ -3,9 +3,9 @@
 import pytest
 import torch
 
-from motion_lora.denoiser import DenoiserConfig, MotionDenoiser, frame_mask, token_mask
-from motion_lora.diffusion import Schedule, masked_mse
-from motion_lora.sampler import DDIMSampler, ddim_timesteps, seeded_noise
+from motion_lora.model.denoiser import DenoiserConfig, MotionDenoiser, frame_mask, token_mask
+from motion_lora.model.diffusion import Schedule, masked_mse
+from motion_lora.model.sampler import DDIMSampler, ddim_timesteps, seeded_noise
 
 TINY = DenoiserConfig(d_model=32, n_layers=2, n_heads=2, max_frames=48, dropout=0.0)
 
@@ -134,7 +134,7 @@ def test_masks_and_masked_loss():
 
 
 def test_loss_weightings():
-    from motion_lora.pretrain import min_snr_weight, truncated_weight
+    from motion_lora.model.pretrain import min_snr_weight, truncated_weight
 
     s = Schedule()
     t = torch.tensor([0, 300, 700, 999])
@@ -147,7 +147,7 @@ def test_loss_weightings():
 def test_velocity_term_penalises_jumps_not_offsets():
     """MDM's L_vel on the x0 error: an error constant in time costs nothing extra, one that flips sign at every
     frame (the patch-boundary jumps it is there for) does; padding frames never count."""
-    from motion_lora.pretrain import TrainConfig, training_loss
+    from motion_lora.model.pretrain import TrainConfig, training_loss
 
     s = Schedule()
     B, T = 3, 12
@@ -216,7 +216,7 @@ def test_overlap_head_writes_only_into_neighbouring_frames_and_ignores_padding()
 
 
 def test_train_only_freezes_everything_else():
-    from motion_lora.pretrain import trainable
+    from motion_lora.model.pretrain import trainable
 
     model = MotionDenoiser(OVERLAP)
     chosen = trainable(model, "patch_spill")

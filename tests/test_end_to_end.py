@@ -7,13 +7,13 @@ import pytest
 import torch
 from conftest import TINY_DENOISER as TINY
 
-from motion_lora import generate as generate_cli
-from motion_lora import test_unlearn as test_unlearn_cli
-from motion_lora import train as train_cli
-from motion_lora.adapters import base_state_hash
-from motion_lora.denoiser import MotionDenoiser
-from motion_lora.pretrain import TrainConfig, pretrain
-from motion_lora.unlearn import RETAIN_PROMPTS
+from motion_lora.model.denoiser import MotionDenoiser
+from motion_lora.model.pretrain import TrainConfig, pretrain
+from motion_lora.serving import generate as generate_cli
+from motion_lora.unlearning import test_unlearn as test_unlearn_cli
+from motion_lora.unlearning import train as train_cli
+from motion_lora.unlearning.adapters import base_state_hash
+from motion_lora.unlearning.unlearn import RETAIN_PROMPTS
 
 pytestmark = pytest.mark.slow
 
@@ -22,9 +22,9 @@ def fixed_batch_loss(model, data, seeds=range(4)) -> float:
     """The training loss on the same 32 training clips, timesteps and noise for every model (one logged batch
     loss is far too noisy to compare: random timesteps move it by 10x)."""
     from motion_lora.data.dataset import MotionDataset, collate
-    from motion_lora.diffusion import Schedule
-    from motion_lora.pretrain import training_loss
-    from motion_lora.text_encoder import TextEncoder
+    from motion_lora.model.diffusion import Schedule
+    from motion_lora.model.pretrain import training_loss
+    from motion_lora.model.text_encoder import TextEncoder
 
     dataset = MotionDataset(data, "train", random_crop=False, seed=0)
     batch = collate([dataset[i] for i in range(32)])
@@ -161,7 +161,7 @@ def test_train_into_unwritable_folder(checkpoints, tmp_path, capsys):
 
 
 def test_eval_base_cli(checkpoints, quick_bank, tmp_path):
-    from motion_lora import eval_base
+    from motion_lora.evaluation import eval_base
 
     assert eval_base.main(["--data", str(quick_bank[0]), "--ckpt", "tiny_base", "--repeats", "1", "--steps", "3", "--out", str(tmp_path)]) == 0
     result = json.loads((tmp_path / "metrics.json").read_text())
@@ -184,8 +184,8 @@ def test_shipped_fid_reference_leaves_out_bandai_clips(tiny_root, quick_bank, tm
     from safetensors.numpy import load_file
 
     from motion_lora.data.dataset import MotionDataset
-    from motion_lora.evaluation import write_reference
-    from motion_lora.text_encoder import TextEncoder
+    from motion_lora.evaluation.evaluator import write_reference
+    from motion_lora.model.text_encoder import TextEncoder
 
     data = tmp_path / "bank"
     shutil.copytree(quick_bank[0], data)

@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from torch.utils.data import Dataset
 
 from motion_lora.data.clip import CONCEPTS
-from motion_lora.evaluator import (
+from motion_lora.evaluation.evaluator import (
     Evaluator,
     EvaluatorConfig,
     contrastive_loss,

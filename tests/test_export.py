@@ -13,9 +13,17 @@ import numpy as np
 import pytest
 from bvh import Bvh
 
-from motion_lora.export import player_payload, standalone_html, to_bvh
-from motion_lora.quaternion import qfrom_axis_angle, qmul, qyaw
-from motion_lora.skeleton import JOINT, JOINT_NAMES, KINEMATIC_CHAINS, NUM_JOINTS, PARENTS, pose_joints, rest_quats
+from motion_lora.motion.quaternion import qfrom_axis_angle, qmul, qyaw
+from motion_lora.motion.skeleton import (
+    JOINT,
+    JOINT_NAMES,
+    KINEMATIC_CHAINS,
+    NUM_JOINTS,
+    PARENTS,
+    pose_joints,
+    rest_quats,
+)
+from motion_lora.serving.export import player_payload, standalone_html, to_bvh
 
 FPS = 20
 

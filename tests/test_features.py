@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from motion_lora import features as F
-from motion_lora.quaternion import qfrom_axis_angle, qrot, qyaw
-from motion_lora.skeleton import (
+from motion_lora.motion import features as F
+from motion_lora.motion.quaternion import qfrom_axis_angle, qrot, qyaw
+from motion_lora.motion.skeleton import (
     BONE_LENGTHS,
     JOINT,
     REFERENCE_OFFSETS,

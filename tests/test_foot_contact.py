@@ -5,9 +5,9 @@ import numpy as np
 import torch
 
 from motion_lora.data import procedural
-from motion_lora.features import extract_features, recover_joints
-from motion_lora.foot_contact import feet_xz, foot_slide, plant_feet
-from motion_lora.skeleton import FOOT_JOINTS
+from motion_lora.model.foot_contact import feet_xz, foot_slide, plant_feet
+from motion_lora.motion.features import extract_features, recover_joints
+from motion_lora.motion.skeleton import FOOT_JOINTS
 
 
 def walk_features(seed=0, frames=60):

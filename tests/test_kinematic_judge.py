@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from motion_lora import kinematic_judge as kj
 from motion_lora.data.procedural import sample_motion
-from motion_lora.quaternion import qfrom_axis_angle, qrot
-from motion_lora.skeleton import mirror_joints
+from motion_lora.evaluation import kinematic_judge as kj
+from motion_lora.motion.quaternion import qfrom_axis_angle, qrot
+from motion_lora.motion.skeleton import mirror_joints
 
 # Forced attributes where the concept has variants the rule is not meant to cover (raise_arms: arms up
 # overhead, not held forward or sideways).

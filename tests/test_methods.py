@@ -9,15 +9,15 @@ import pytest
 import torch
 from conftest import filled_denoiser
 
-from motion_lora import test_unlearn as test_unlearn_cli
-from motion_lora import train as train_cli
-from motion_lora.adapters import AdapterSet, LoraSpec, base_state_hash
-from motion_lora.denoiser import DenoiserConfig
-from motion_lora.methods import MethodOptions, check_method, make_trainer
-from motion_lora.task_vector import negate_lora
-from motion_lora.uce import UCE, context_tokens, edited_layers
-from motion_lora.unlearn import METHODS, UnlearnConfig, Unlearner
-from motion_lora.weight_edit import applied, changed_tensors, lora_from_deltas, state_key
+from motion_lora.model.denoiser import DenoiserConfig
+from motion_lora.unlearning import test_unlearn as test_unlearn_cli
+from motion_lora.unlearning import train as train_cli
+from motion_lora.unlearning.adapters import AdapterSet, LoraSpec, base_state_hash
+from motion_lora.unlearning.methods import MethodOptions, check_method, make_trainer
+from motion_lora.unlearning.task_vector import negate_lora
+from motion_lora.unlearning.uce import UCE, context_tokens, edited_layers
+from motion_lora.unlearning.unlearn import METHODS, UnlearnConfig, Unlearner
+from motion_lora.unlearning.weight_edit import applied, changed_tensors, lora_from_deltas, state_key
 
 TINY = DenoiserConfig(d_model=32, n_layers=2, n_heads=2, max_frames=196, dropout=0.0)
 CONCEPT_CLIPS, OTHER_CLIPS = 6, 6
@@ -32,7 +32,7 @@ class FakeEncoder:
     """Deterministic stand-in for MiniLM: per-text token states, so tests run in a second."""
 
     def encode(self, texts):
-        from motion_lora.text_encoder import TextBatch
+        from motion_lora.model.text_encoder import TextBatch
 
         rows = [torch.Generator().manual_seed(sum(ord(ch) * (i + 1) for i, ch in enumerate(t)) % 2**31) for t in texts]
         tokens = torch.stack([torch.randn(5, 384, generator=g) for g in rows])
@@ -188,7 +188,7 @@ def test_negation_scale_multiplies_the_stored_delta(dataset, base_dir):
 
 def test_task_vector_training_lowers_the_concept_v_loss(dataset, base_dir):
     """Before negation the adapter fits the concept's clips better than the base (it learned the concept)."""
-    from motion_lora.concept_data import ClipStream, concept_split
+    from motion_lora.unlearning.concept_data import ClipStream, concept_split
 
     adapters = AdapterSet(tiny_base())
     trainer = make_trainer(adapters, FakeEncoder(), config("task_vector", iterations=30, lr=3e-3), "tv", options=MethodOptions(data=str(dataset)), base_dir=base_dir)
@@ -313,9 +313,9 @@ def test_bad_methods_and_missing_data_are_clear_errors(base_dir, tmp_path, capsy
 def test_weight_edit_generations_equal_the_same_weights_as_an_adapter(checkpoints, tmp_path):
     """WeightEditLab's swap path generates what an adapter holding the same delta generates, and a full
     fine-tune's folder evaluates through test_unlearn.evaluate_folder with MotionLab.evaluate's protocol."""
-    from motion_lora.evaluation import EvalPrompt
-    from motion_lora.generator import SampleOptions
-    from motion_lora.weight_edit import save_edited
+    from motion_lora.evaluation.protocol import EvalPrompt
+    from motion_lora.model.generator import SampleOptions
+    from motion_lora.unlearning.weight_edit import save_edited
 
     lab = test_unlearn_cli.WeightEditLab(base="tiny_base", user_dir=tmp_path / "user", record=True)
     spec = LoraSpec(rank=2, alpha=2.0, preset="xattn-kv")

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from motion_lora.metrics import (
+from motion_lora.evaluation.metrics import (
     concept_presence,
     diversity,
     fid,
@@ -116,7 +116,7 @@ def test_mean_ci():
 
 
 def test_bootstrap_interval_over_prompts_and_repeats():
-    from motion_lora.metrics import bootstrap_interval
+    from motion_lora.evaluation.metrics import bootstrap_interval
 
     rng = np.random.default_rng(0)
     hits = (rng.random((48, 2)) < 0.65).astype(float)  # 48 prompts x 2 repeats of a 0/1 presence
@@ -137,7 +137,7 @@ def test_bootstrap_interval_over_prompts_and_repeats():
 
 
 def test_bootstrap_resamples_repeats_too():
-    from motion_lora.metrics import bootstrap_interval
+    from motion_lora.evaluation.metrics import bootstrap_interval
 
     # every prompt agrees within a repeat, repeats disagree: only resampling repeats shows the spread
     table = np.array([[0.0, 1.0]] * 30)
@@ -150,7 +150,7 @@ def test_bootstrap_resamples_repeats_too():
 
 
 def test_mean_se_reports_its_n():
-    from motion_lora.metrics import mean_se
+    from motion_lora.evaluation.metrics import mean_se
 
     out = mean_se([0.1875, 0.25])
     assert out == {"mean": pytest.approx(0.21875), "se": pytest.approx(0.03125), "n": 2, "method": "se"}

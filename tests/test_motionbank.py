@@ -9,12 +9,12 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from motion_lora import features as F
 from motion_lora.data import augment, builder, procedural
 from motion_lora.data.captions import caption_segments, heldout_markers, parse_text_line
 from motion_lora.data.clip import BANDAI_ONLY_CONCEPTS, CONCEPT_INDEX, CONCEPTS, Motion, Segment
 from motion_lora.data.dataset import MotionDataset, collate
-from motion_lora.skeleton import BONE_LENGTHS, bone_lengths
+from motion_lora.motion import features as F
+from motion_lora.motion.skeleton import BONE_LENGTHS, bone_lengths
 
 
 def tree_hash(root):
@@ -225,7 +225,7 @@ def test_missing_pybullet_is_a_clear_error(monkeypatch, tmp_path, capsys):
 
 def test_looping_a_straight_walk_keeps_its_heading_and_pace():
     from motion_lora.data import deepmimic
-    from motion_lora.skeleton import facing_quaternion
+    from motion_lora.motion.skeleton import facing_quaternion
 
     walk = deepmimic.load_clip("walk")
     looped = augment.loop(walk, 190)

@@ -11,8 +11,8 @@ import pytest
 
 from motion_lora.data.captions import concept_paraphrases, parse_text_line
 from motion_lora.data.clip import CONCEPTS
-from motion_lora.evaluation import EvalPrompt, forget_set, present, prompt_sets, retain_set
-from motion_lora.prompts import NATURAL_FILE, STYLES, natural_prompts, normalise_text, read_natural
+from motion_lora.evaluation.prompts import NATURAL_FILE, STYLES, natural_prompts, normalise_text, read_natural
+from motion_lora.evaluation.protocol import EvalPrompt, forget_set, present, prompt_sets, retain_set
 
 SHIPPED_ADAPTERS = Path(__file__).resolve().parents[1] / "checkpoints" / "t2m"
 MIN_PER_CONCEPT = {c: 12 for c in CONCEPTS} | {"kick": 40, "punch": 20}
@@ -157,7 +157,7 @@ def test_no_heldout_caption_is_a_training_caption(bank_captions):
 
 
 def test_no_natural_prompt_is_an_erasure_prompt():
-    from motion_lora.unlearn import concept_prompts
+    from motion_lora.unlearning.unlearn import concept_prompts
 
     erased = {normalise_text(t) for c in CONCEPTS for t in concept_prompts(c)}
     copies = [p.text for p in natural_prompts() if normalise_text(p.text) in erased]
@@ -166,14 +166,14 @@ def test_no_natural_prompt_is_an_erasure_prompt():
 
 @pytest.fixture(scope="module")
 def text_encoder():
-    from motion_lora.text_encoder import TextEncoder
+    from motion_lora.model.text_encoder import TextEncoder
 
     return TextEncoder(max_length=32)
 
 
 @pytest.mark.parametrize("concept", ["kick", "punch"])
 def test_retain_prompts_are_never_preserved_prompts(text_encoder, concept):
-    from motion_lora.unlearn import UnlearnConfig, concept_prompts, nearest_retain_prompts
+    from motion_lora.unlearning.unlearn import UnlearnConfig, concept_prompts, nearest_retain_prompts
 
     cfg = UnlearnConfig(concept=concept)
     preserved = list(cfg.retain_prompts) or nearest_retain_prompts(concept, concept_prompts(concept, cfg.extra_prompts, cfg.paraphrases), text_encoder)
@@ -237,7 +237,7 @@ def test_presence_rule_for_natural_sequences():
 
 
 def test_eval_base_natural_items_lengths_and_left_out_concepts():
-    from motion_lora.eval_base import NATURAL_DEFAULT_FRAMES, natural_hits, natural_items
+    from motion_lora.evaluation.eval_base import NATURAL_DEFAULT_FRAMES, natural_hits, natural_items
 
     walk, kick = CONCEPTS.index("walk"), CONCEPTS.index("kick")
     test_items = [{"concept": walk, "length": n, "kind": "train"} for n in (80, 120, 160)] + [{"concept": kick, "length": 60, "kind": "heldout"}, {"concept": kick, "length": 196, "kind": "composite"}]
@@ -258,7 +258,7 @@ def test_eval_base_natural_items_lengths_and_left_out_concepts():
 def test_test_unlearn_flags_and_report():
     import argparse
 
-    from motion_lora.test_unlearn import count_or_all, report
+    from motion_lora.unlearning.test_unlearn import count_or_all, report
 
     assert count_or_all("all") is None and count_or_all("7") == 7
     for bad in ("-1", "many"):
@@ -273,7 +273,7 @@ def test_test_unlearn_flags_and_report():
 
 
 def test_eval_base_report_has_the_natural_section():
-    from motion_lora.eval_base import report_natural
+    from motion_lora.evaluation.eval_base import report_natural
 
     stat = {"mean": 0.75, "se": 0.05, "n": 2, "method": "se"}
     r = {"prompts": {"natural": 406, "natural_sequences": 30, "natural_left_out_concepts": ["slash"], "natural_frames": 120},

@@ -11,9 +11,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from motion_lora.export import standalone_html
-from motion_lora.quaternion import qfrom_axis_angle, qyaw
-from motion_lora.skeleton import JOINT, pose_joints, rest_quats
+from motion_lora.motion.quaternion import qfrom_axis_angle, qyaw
+from motion_lora.motion.skeleton import JOINT, pose_joints, rest_quats
+from motion_lora.serving.export import standalone_html
 
 CHROMIUM = os.environ.get("BROWSER_PATH") or "/usr/bin/chromium"  # any Chromium build: Debian's, or Playwright's (BROWSER_PATH)
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"

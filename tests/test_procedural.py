@@ -9,7 +9,7 @@ import pytest
 
 from motion_lora.data import procedural
 from motion_lora.data.clip import CONCEPTS, Motion
-from motion_lora.skeleton import FOOT_JOINTS, FPS, JOINT, REFERENCE_OFFSETS, bone_lengths
+from motion_lora.motion.skeleton import FOOT_JOINTS, FPS, JOINT, REFERENCE_OFFSETS, bone_lengths
 
 REQUIRED = (
     "walk", "run", "jump", "kick", "punch", "wave", "clap", "raise_arms", "squat", "bow",
@@ -194,7 +194,7 @@ def test_sides_are_the_persons_sides():
 
 
 def test_left_is_mirror_of_right():
-    from motion_lora.skeleton import mirror_joints
+    from motion_lora.motion.skeleton import mirror_joints
 
     for concept, kw in (("kick", {"style": "side"}), ("punch", {"style": "cross"}), ("throw", {}), ("wave", {})):
         left, *_ = body(concept, 3, side="left", **kw)

@@ -21,8 +21,8 @@ import numpy as np
 import pytest
 from conftest import copy_without_adapters, free_port, running_app
 
-from motion_lora.adapters import LoraSpec
-from motion_lora.unlearn import UnlearnConfig
+from motion_lora.unlearning.adapters import LoraSpec
+from motion_lora.unlearning.unlearn import UnlearnConfig
 
 REPO = Path(__file__).resolve().parent.parent
 FAST = UnlearnConfig(concept="kick", iterations=6, batch_size=1, frames=40, rollout_steps=2, paraphrases=4, lora=LoraSpec(rank=2, alpha=2.0))
@@ -45,7 +45,7 @@ def tree_digest(folder: Path) -> dict[str, bytes]:
 
 @pytest.fixture
 def lab(private_root, tmp_path):
-    from motion_lora.service import MotionLab
+    from motion_lora.serving.service import MotionLab
 
     return MotionLab(base="tiny_base", user_dir=tmp_path / "user")
 
@@ -92,7 +92,7 @@ def test_cancel_at_ten_random_points_leaves_no_partial_files(lab):
 
 
 def test_disk_full_while_saving_is_a_clear_error_and_leaves_nothing(lab, monkeypatch):
-    from motion_lora import train
+    from motion_lora.unlearning import train
 
     real = train.write_adapter
 
@@ -111,7 +111,7 @@ def test_disk_full_while_saving_is_a_clear_error_and_leaves_nothing(lab, monkeyp
 
 
 def test_unwritable_output_folder_is_a_clear_error(private_root, tmp_path):
-    from motion_lora.service import MotionLab
+    from motion_lora.serving.service import MotionLab
 
     blocker = tmp_path / "user"
     blocker.write_text("a file where the adapter folder should be")
@@ -125,7 +125,8 @@ def test_unwritable_output_folder_is_a_clear_error(private_root, tmp_path):
 def test_app_reports_storage_errors_as_messages(lab, monkeypatch):
     import gradio as gr
 
-    from motion_lora import train, ui
+    from motion_lora.serving import ui
+    from motion_lora.unlearning import train
 
     def full_disk(*args, **kwargs):
         raise OSError(errno.ENOSPC, "No space left on device")
@@ -151,7 +152,7 @@ def corrupt(path: Path, how: str) -> None:
 
 
 def test_corrupt_adapters_are_reported_and_the_rest_keeps_serving(lab):
-    from motion_lora.service import MotionLab
+    from motion_lora.serving.service import MotionLab
 
     assert lab.unlearn(fast(), threading.Event()) is not None
     root = lab.user_root
@@ -179,7 +180,7 @@ def test_corrupt_adapters_are_reported_and_the_rest_keeps_serving(lab):
      ("evaluator", "config.json", "truncate")],
 )
 def test_corrupt_base_or_evaluator_is_a_clear_error(tiny_root, tmp_path, monkeypatch, folder, file, how):
-    from motion_lora.service import MotionLab
+    from motion_lora.serving.service import MotionLab
 
     root = copy_without_adapters(tiny_root, tmp_path / "ckpt")
     corrupt(root / folder / file, how)
@@ -274,7 +275,7 @@ def test_sigkill_mid_training_keeps_the_library_intact(private_root, tmp_path):
 
 def test_interrupted_replacement_is_rolled_back(tmp_path):
     """A kill between publish()'s two renames leaves `.NAME.old` and no NAME: the old adapter comes back."""
-    from motion_lora.train import remove_stale_staging
+    from motion_lora.unlearning.train import remove_stale_staging
 
     root = tmp_path / "t2m"
     (root / ".base_LoRA_kick.old" / "model").mkdir(parents=True)

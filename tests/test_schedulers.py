@@ -5,10 +5,18 @@ import threading
 import pytest
 import torch
 
-from motion_lora.denoiser import DenoiserConfig, MotionDenoiser
-from motion_lora.diffusion import NUM_TRAIN_STEPS, Schedule, cosine_alpha_bar
-from motion_lora.generator import SampleOptions
-from motion_lora.sampler import DEFAULT_SCHEDULER, SCHEDULERS, Sampler, check_steps, ddim_timesteps, make_scheduler, seeded_noise
+from motion_lora.model.denoiser import DenoiserConfig, MotionDenoiser
+from motion_lora.model.diffusion import NUM_TRAIN_STEPS, Schedule, cosine_alpha_bar
+from motion_lora.model.generator import SampleOptions
+from motion_lora.model.sampler import (
+    DEFAULT_SCHEDULER,
+    SCHEDULERS,
+    Sampler,
+    check_steps,
+    ddim_timesteps,
+    make_scheduler,
+    seeded_noise,
+)
 
 # diffusers 0.42 + numpy 2 warn inside set_timesteps (np.array(tensor, copy=False)); harmless
 pytestmark = pytest.mark.filterwarnings("ignore:__array__ implementation:DeprecationWarning")
@@ -189,7 +197,7 @@ class FakeEncoder:
     """Deterministic stand-in for MiniLM (the rollout only needs token states, a mask and pooled vectors)."""
 
     def encode(self, texts):
-        from motion_lora.text_encoder import TextBatch
+        from motion_lora.model.text_encoder import TextBatch
 
         rows = [torch.Generator().manual_seed(sum(map(ord, t))) for t in texts]
         tokens = torch.stack([torch.randn(4, 384, generator=g) for g in rows])
@@ -198,8 +206,8 @@ class FakeEncoder:
 
 @pytest.mark.parametrize("name", SCHEDULERS)
 def test_esd_rollouts_use_the_chosen_scheduler(name):
-    from motion_lora.adapters import AdapterSet, LoraSpec
-    from motion_lora.unlearn import UnlearnConfig, Unlearner
+    from motion_lora.unlearning.adapters import AdapterSet, LoraSpec
+    from motion_lora.unlearning.unlearn import UnlearnConfig, Unlearner
 
     cfg = UnlearnConfig(concept="kick", iterations=2, batch_size=2, rollout_steps=5, frames=48, preserve_weight=0.0, lora=LoraSpec(rank=2, alpha=2.0), scheduler=name)
     u = Unlearner(AdapterSet(tiny_model()), FakeEncoder(), cfg, "kick")
@@ -213,7 +221,7 @@ def test_esd_rollouts_use_the_chosen_scheduler(name):
 
 
 def test_unlearn_config_rejects_a_bad_scheduler():
-    from motion_lora.unlearn import UnlearnConfig
+    from motion_lora.unlearning.unlearn import UnlearnConfig
 
     with pytest.raises(ValueError, match="scheduler must be one of"):
         UnlearnConfig(scheduler="heun").validated()

@@ -6,13 +6,13 @@ import numpy as np
 import pytest
 import torch
 
-from motion_lora import physics
-from motion_lora.adapters import BASE, AdapterSet, base_state_hash
-from motion_lora.checkpoints import REPO_ROOT
 from motion_lora.data.clip import CONCEPTS
-from motion_lora.denoiser import MotionDenoiser
-from motion_lora.evaluator import Evaluator
-from motion_lora.generator import MotionGenerator, SampleOptions
+from motion_lora.evaluation import physics
+from motion_lora.evaluation.evaluator import Evaluator
+from motion_lora.model.checkpoints import REPO_ROOT
+from motion_lora.model.denoiser import MotionDenoiser
+from motion_lora.model.generator import MotionGenerator, SampleOptions
+from motion_lora.unlearning.adapters import BASE, AdapterSet, base_state_hash
 
 ROOT = REPO_ROOT / "checkpoints"
 BASE_DIR = ROOT / "t2m" / "motionbank_base"

@@ -6,7 +6,7 @@ os.environ["TRANSFORMERS_OFFLINE"] = "1"
 import pytest
 import torch
 
-from motion_lora.text_encoder import TextBatch, TextEncoder, mean_pool, model_dir
+from motion_lora.model.text_encoder import TextBatch, TextEncoder, mean_pool, model_dir
 
 
 @pytest.fixture(scope="module")

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from motion_lora.data.procedural import sample_motion
-from motion_lora.skeleton import FPS
-from motion_lora.video import drawable, font, project, render_video
+from motion_lora.motion.skeleton import FPS
+from motion_lora.serving.video import drawable, font, project, render_video
 
 
 def clip(concept: str, frames: int, seed: int = 0) -> np.ndarray:

@@ -10,10 +10,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from motion_lora import viz
-from motion_lora.features import FEATURE_DIM, extract_features
-from motion_lora.quaternion import qfrom_axis_angle
-from motion_lora.skeleton import JOINT, NUM_JOINTS, pose_joints, rest_quats
+from motion_lora.motion.features import FEATURE_DIM, extract_features
+from motion_lora.motion.quaternion import qfrom_axis_angle
+from motion_lora.motion.skeleton import JOINT, NUM_JOINTS, pose_joints, rest_quats
+from motion_lora.serving import viz
 
 HAVE_CHROMIUM = os.path.exists("/usr/bin/chromium")
 X_AXIS = np.array([1.0, 0.0, 0.0])

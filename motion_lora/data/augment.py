@@ -11,8 +11,14 @@ import dataclasses
 import numpy as np
 from scipy.interpolate import interp1d
 
-from ..quaternion import qinv, qmul, qrot, qyaw
-from ..skeleton import facing_quaternion, forward_kinematics, inverse_kinematics, mirror_joints, offsets_from_joints
+from ..motion.quaternion import qinv, qmul, qrot, qyaw
+from ..motion.skeleton import (
+    facing_quaternion,
+    forward_kinematics,
+    inverse_kinematics,
+    mirror_joints,
+    offsets_from_joints,
+)
 from .clip import Motion, Segment
 
 MIN_FRAMES = 40  # 2 s at 20 fps: shorter one-shot clips are padded with idle poses

@@ -57,7 +57,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..skeleton import FPS, JOINT, forward_direction
+from ..motion.skeleton import FPS, JOINT, forward_direction
 from .bvh_import import read_bvh
 from .clip import Motion, Segment
 

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..features import extract_features, feature_statistics, recover_joints
-from ..skeleton import FPS
+from ..motion.features import extract_features, feature_statistics, recover_joints
+from ..motion.skeleton import FPS
 from . import augment, deepmimic, procedural
 from .captions import caption_motion, format_text_line
 from .clip import CONCEPTS, Motion, Segment

@@ -56,8 +56,8 @@ from pathlib import Path
 import bvhio
 import numpy as np
 
-from ..quaternion import qmul, qnormalize, qrot
-from ..skeleton import FPS, JOINT, JOINT_NAMES, NUM_JOINTS, forward_direction
+from ..motion.quaternion import qmul, qnormalize, qrot
+from ..motion.skeleton import FPS, JOINT, JOINT_NAMES, NUM_JOINTS, forward_direction
 from .deepmimic import resample, sample_times
 
 # A standing adult's thigh + shin is ~0.82 m (the reference skeleton's); units are picked to come closest.
@@ -101,7 +101,7 @@ BODY_MAPS: dict[str, dict[str, str | Between]] = {
         },
         "_L", "_R",
     ),
-    # Our own export (motion_lora.export.to_bvh) and SMPL's official joint names, which are the same
+    # Our own export (motion_lora.serving.export.to_bvh) and SMPL's official joint names, which are the same
     "humanml3d": {name: name for name in JOINT_NAMES},
     # The short SMPL names many SMPL-to-BVH converters write: Pelvis, L_Hip, Spine1, L_Collar, ...
     "smpl_short": {name: name.replace("left_", "L_").replace("right_", "R_") for name in JOINT_NAMES},
@@ -448,7 +448,7 @@ def import_bvh_files(inputs, out, *, caption: str | None = None, fps_in: float |
     split them yourself). A file that fails is reported and skipped. Returns a summary dict.
     """
     # Imported here: features pulls in scipy, and reading BVH files needs neither it nor the caption grammar.
-    from ..features import extract_features, feature_statistics, recover_joints
+    from ..motion.features import extract_features, feature_statistics, recover_joints
     from .captions import format_text_line
 
     files = bvh_files(inputs)

@@ -20,8 +20,8 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from ..features import FEATURE_DIM, normalize
-from ..skeleton import FPS
+from ..motion.features import FEATURE_DIM, normalize
+from ..motion.skeleton import FPS
 from .captions import parse_text_line
 from .clip import CONCEPT_INDEX
 

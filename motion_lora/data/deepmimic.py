@@ -50,8 +50,8 @@ import xml.etree.ElementTree as ET
 
 import numpy as np
 
-from ..quaternion import qfrom_axis_angle, qmul, qnormalize, qrot
-from ..skeleton import FPS, JOINT, NUM_JOINTS
+from ..motion.quaternion import qfrom_axis_angle, qmul, qnormalize, qrot
+from ..motion.skeleton import FPS, JOINT, NUM_JOINTS
 from .clip import Motion, Segment
 
 URDF_SCALE = 0.25  # the DeepMimic env loads humanoid.urdf with globalScaling=0.25: URDF units -> metres

@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from ..skeleton import ANKLES, ELBOWS, FEET, FOOT_JOINTS, FPS, HIPS, JOINT, KNEES, SHOULDERS, WRISTS
+from ..motion.skeleton import ANKLES, ELBOWS, FEET, FOOT_JOINTS, FPS, HIPS, JOINT, KNEES, SHOULDERS, WRISTS
 
 SIDES = ("left", "right")
 PELVIS, NECK = JOINT["pelvis"], JOINT["neck"]

@@ -22,7 +22,7 @@ import numpy as np
 from scipy.ndimage import gaussian_filter1d
 from scipy.signal import find_peaks
 
-from ..skeleton import FPS, JOINT
+from ..motion.skeleton import FPS, JOINT
 from .clip import Segment
 
 # Joint indices used here (HumanML3D 22-joint order).

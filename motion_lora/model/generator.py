@@ -1,0 +1,146 @@
+"""Text -> motion with a trained denoiser: load once, then sample batches of (prompt, seed) pairs.
+
+Classifier-free guidance runs the conditional and unconditional rows in one forward pass. Noise depends
+only on the seed, so two calls with the same seed (e.g. base and LoRA-steered) start from the same noise.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+
+from ..motion.features import FEATURE_DIM, denormalize, recover_joints
+from .denoiser import MotionDenoiser
+from .diffusion import Schedule
+from .foot_contact import plant_feet
+from .sampler import DEFAULT_SCHEDULER, DEFAULT_STEPS, MAX_STEPS, Sampler, check_scheduler, seeded_noise
+from .text_encoder import TextEncoder
+
+MIN_FRAMES, MAX_FRAMES = 20, 196
+MAX_PROMPT_CHARS = 300
+DEFAULT_GUIDANCE = 2.5
+
+# (x_t, t, tokens, mask, pooled, lengths, step_index) -> v; lets callers swap adapters per step
+DenoiseFn = Callable[..., torch.Tensor]
+
+
+@dataclass(frozen=True, kw_only=True)
+class SampleOptions:
+    frames: int = 120
+    steps: int = DEFAULT_STEPS
+    guidance: float = DEFAULT_GUIDANCE
+    scheduler: str = DEFAULT_SCHEDULER  # one of sampler.SCHEDULERS
+    plant_feet: bool = True  # foot_contact.plant_feet on the result; False gives the raw model output
+
+    def validated(self) -> "SampleOptions":
+        """Check ranges; frames are rounded to the nearest multiple of the 4-frame patch."""
+        for name in ("frames", "steps", "guidance"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+                raise ValueError(f"{name} must be a finite number, got {value!r}")
+        if not MIN_FRAMES <= self.frames <= MAX_FRAMES:
+            raise ValueError(f"frames must be between {MIN_FRAMES} and {MAX_FRAMES} (1 to 9.8 s at 20 fps), got {self.frames}")
+        if not 1 <= self.steps <= MAX_STEPS or int(self.steps) != self.steps:
+            raise ValueError(f"steps must be a whole number between 1 and {MAX_STEPS}, got {self.steps}")
+        if not 0.0 <= self.guidance <= 20.0:
+            raise ValueError(f"guidance must be between 0 and 20, got {self.guidance}")
+        if not isinstance(self.plant_feet, bool):
+            raise ValueError(f"plant_feet must be True or False, got {self.plant_feet!r}")
+        frames = int(4 * round(self.frames / 4))
+        scheduler = check_scheduler(self.scheduler)
+        return SampleOptions(frames=frames, steps=int(self.steps), guidance=float(self.guidance), scheduler=scheduler, plant_feet=self.plant_feet)
+
+
+def check_prompts(prompts) -> list[str]:
+    if isinstance(prompts, str) or not isinstance(prompts, (list, tuple)):
+        raise ValueError("prompts must be a list of strings")
+    if not prompts:
+        raise ValueError("give at least one prompt")
+    out = []
+    for p in prompts:
+        if not isinstance(p, str):
+            raise ValueError(f"a prompt must be text, got {type(p).__name__}")
+        p = " ".join("".join(ch for ch in p if ch.isprintable() or ch.isspace()).split())  # no control characters
+        if not p:
+            raise ValueError("the prompt is empty: describe a motion, e.g. 'a person kicks with the right leg'")
+        if len(p) > MAX_PROMPT_CHARS:
+            raise ValueError(f"the prompt is too long ({len(p)} characters; at most {MAX_PROMPT_CHARS})")
+        out.append(p)
+    return out
+
+
+class MotionGenerator:
+    """A denoiser checkpoint + text encoder + normaliser, ready to sample."""
+
+    def __init__(self, checkpoint: str | Path, device: str = "cpu", text_encoder: TextEncoder | None = None):
+        checkpoint = Path(checkpoint)
+        self.checkpoint = checkpoint
+        self.device = torch.device(device)
+        self.model = MotionDenoiser.load(checkpoint, self.device)
+        self.model.requires_grad_(False)
+        self.mean = np.load(checkpoint / "Mean.npy", allow_pickle=False)
+        self.std = np.load(checkpoint / "Std.npy", allow_pickle=False)
+        self.text_encoder = text_encoder or TextEncoder(device=self.device)
+        self.schedule = Schedule()
+
+    def encode(self, prompts: list[str]):
+        """Conditional rows for the prompts followed by as many unconditional rows."""
+        text = self.text_encoder.encode(prompts)
+        tokens = text.tokens.repeat(2, 1, 1)
+        mask = torch.cat([text.mask, torch.zeros_like(text.mask)])
+        pooled = torch.cat([text.pooled, torch.zeros_like(text.pooled)])
+        return tokens, mask, pooled
+
+    def default_denoise(self, x, t, tokens, mask, pooled, lengths, step_index):
+        return self.model(x, t, tokens, mask, pooled, lengths)
+
+    @torch.no_grad()
+    def sample(self, prompts: list[str], seeds: list[int], options: SampleOptions = SampleOptions(), denoise: DenoiseFn | None = None, lengths: list[int] | None = None) -> torch.Tensor:
+        """Normalised features (B, frames, 263) for prompts[i] with seeds[i].
+
+        `lengths` (each <= frames) gives rows their own valid length; frames past it are padding.
+        """
+        prompts = check_prompts(prompts)
+        opts = options.validated()
+        if len(seeds) != len(prompts):
+            raise ValueError(f"need one seed per prompt, got {len(seeds)} seeds for {len(prompts)} prompts")
+        denoise = denoise or self.default_denoise
+        B = len(prompts)
+        tokens, mask, pooled = self.encode(prompts)
+        if lengths is None:
+            lengths = [opts.frames] * B
+        if len(lengths) != B or not all(MIN_FRAMES <= n <= opts.frames for n in lengths):
+            raise ValueError(f"need one length per prompt, each between {MIN_FRAMES} and {opts.frames}")
+        lengths = torch.tensor(list(lengths) * 2, device=self.device)
+        noise = seeded_noise(seeds, opts.frames, FEATURE_DIM).to(self.device)
+        g = opts.guidance
+
+        def predict_v(x, t, i):
+            if g == 1.0:  # the conditional path alone
+                return denoise(x, t, tokens[:B], mask[:B], pooled[:B], lengths[:B], i)
+            v = denoise(torch.cat([x, x]), torch.cat([t, t]), tokens, mask, pooled, lengths, i)
+            v_c, v_u = v[:B], v[B:]
+            return v_u + g * (v_c - v_u)
+
+        out = Sampler(opts.scheduler, opts.steps).sample(predict_v, noise)  # a fresh scheduler per call: thread-safe
+        return self.plant(out, lengths[:B]) if opts.plant_feet else out
+
+    def plant(self, normalised: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
+        """foot_contact.plant_feet on normalised features (B, T, 263) whose rows are `lengths` long; in float64."""
+        mean, std = (torch.as_tensor(a, dtype=torch.float64, device=normalised.device) for a in (self.mean, self.std))
+        valid = None if lengths is None else torch.arange(normalised.shape[1], device=normalised.device) < lengths[:, None]
+        planted = plant_feet(normalised.double() * std + mean, valid)
+        return ((planted - mean) / std).to(normalised.dtype)
+
+    def to_joints(self, normalised: torch.Tensor) -> np.ndarray:
+        """(..., T, 263) normalised features -> (..., T, 22, 3) joints in metres."""
+        return recover_joints(denormalize(normalised.cpu().numpy().astype(np.float64), self.mean, self.std)).astype(np.float32)
+
+    def generate(self, prompts: list[str], seeds: list[int], options: SampleOptions = SampleOptions(), denoise: DenoiseFn | None = None) -> np.ndarray:
+        """Joints (B, frames, 22, 3) for prompts[i] with seeds[i]."""
+        return self.to_joints(self.sample(prompts, seeds, options, denoise))

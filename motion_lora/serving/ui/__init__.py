@@ -1,0 +1,79 @@
+"""Helpers behind the Gradio app (app.py), one idea per module: parsing values, limits, pickers, the player,
+download files, result tables, charts, the training queue. Nothing imports gradio at module level, so the
+helpers stay testable on their own; app.py calls them as `ui.<name>`, re-exported here."""
+
+from __future__ import annotations
+
+from .downloads import (
+    OutputDir,
+    clip_video,
+    comparison_clip,
+    comparison_files,
+    comparison_summary,
+    evicted_note,
+    steered_label,
+    sweep_clip,
+    zip_adapter,
+)
+from .errors import gpu, malformed_request, user_errors
+from .pickers import adapter_choices, made_when, own_choices, visitor
+from .player import head_html, placeholder_html, player_html
+from .plots import loss_figure, presence_figure, sweep_figure
+from .settings import login_required, max_iterations, max_queued_trainings, training_disabled
+from .tables import (
+    TABLE_HEADERS,
+    TABLE_LABEL,
+    TABLE_WIDTHS,
+    attack_summary,
+    eval_caption,
+    eval_rows,
+    preserved_note,
+    shipped_eval,
+)
+from .trainings import TRAINING, AlreadyQueued
+from .values import adapter_list, flag, lines, number, number_list, scheduler
+
+__all__ = [
+    "TABLE_HEADERS",
+    "TABLE_LABEL",
+    "TABLE_WIDTHS",
+    "TRAINING",
+    "AlreadyQueued",
+    "OutputDir",
+    "adapter_choices",
+    "adapter_list",
+    "attack_summary",
+    "clip_video",
+    "comparison_clip",
+    "comparison_files",
+    "comparison_summary",
+    "eval_caption",
+    "eval_rows",
+    "evicted_note",
+    "flag",
+    "gpu",
+    "head_html",
+    "lines",
+    "login_required",
+    "loss_figure",
+    "made_when",
+    "malformed_request",
+    "max_iterations",
+    "max_queued_trainings",
+    "number",
+    "number_list",
+    "own_choices",
+    "placeholder_html",
+    "player_html",
+    "presence_figure",
+    "preserved_note",
+    "scheduler",
+    "shipped_eval",
+    "steered_label",
+    "sweep_clip",
+    "sweep_figure",
+    "training_disabled",
+    "user_errors",
+    "visitor",
+    "zip_adapter",
+]

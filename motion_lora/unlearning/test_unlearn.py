@@ -1,0 +1,226 @@
+"""Evaluate an unlearning adapter: base vs unlearned on forget and retain prompt sets.
+
+    python -m motion_lora.test_unlearn --name motionbank_base_LoRA_kick --dataset_name t2m --ckpt latest.tar \\
+        --target_concept kick
+
+The forget set holds training phrasings, held-out phrasings, composites and the hand-written natural prompts
+that name the concept (`motion_lora/evaluation/prompts/natural.tsv`; all of them unless --natural_forget caps it); the
+retain set holds training phrasings and natural prompts of every other concept (--natural_per_concept each;
+"all" for every one), never the prompts the adapter was trained to preserve.
+
+Rank and alpha come from the checkpoint; a --lora_rank that disagrees is an error (never a silently wrong
+scale). Writes checkpoints/t2m/{NAME}/eval/metrics.json and eval/report.md.
+
+Every --method of the train CLI is evaluated here the same way: LoRA-shaped results (lora, ga, uce, task_vector)
+as adapters, a full fine-tune (`..._FullFT_<concept>`, model/edited.safetensors) by swapping its changed tensors
+into the base for the "unlearned" generations (`WeightEditLab`); prompts, seeds and metrics are MotionLab.evaluate's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ..evaluation import kinematic_judge
+from ..model.checkpoints import DATASET_NAME, check_name, checkpoint_root, read_json
+from ..model.sampler import DEFAULT_SCHEDULER, DEFAULT_STEPS, SCHEDULERS
+from ..serving.service import USER, AdapterInfo, MotionLab
+from .unlearn import concept_key
+from .weight_edit import applied, load_edited
+
+NATURAL_RETAIN = "natural_retain"  # the retain set's kind for natural prompts (motion_lora.evaluation.protocol)
+REPORT_METRICS = ("presence", "r_precision_top1", "r_precision_top3", "fid", "mm_dist", "diversity")
+
+
+def load_checkpoint(folder: Path, ckpt: str) -> dict:
+    """Read model/<ckpt> (weights_only: tensors and plain values only) and return its payload."""
+    path = folder / "model" / check_name(ckpt, "checkpoint file")
+    if not path.is_file():
+        raise FileNotFoundError(f"no checkpoint {path}")
+    payload = torch.load(path, map_location="cpu", weights_only=True)
+    if not isinstance(payload, dict) or "weights" not in payload or "config" not in payload:
+        raise ValueError(f"{path} is not an adapter checkpoint written by motion_lora.unlearning.train")
+    return payload
+
+
+def apply_weights(lab: MotionLab, name: str, weights: dict) -> None:
+    """Load the checkpoint's LoRA matrices into the loaded adapter (they may come from another .tar)."""
+    state = {k.replace(".lora_A.", f".lora_A.{name}.").replace(".lora_B.", f".lora_B.{name}."): v for k, v in weights.items()}
+    missing = [k for k in state if k not in dict(lab.adapters.peft.named_parameters())]
+    if missing:
+        raise ValueError(f"checkpoint weights do not fit adapter {name}: e.g. {missing[0]}")
+    lab.adapters.peft.load_state_dict(state, strict=False)
+
+
+class WeightEditLab(MotionLab):
+    """A MotionLab that also evaluates weight-edit results (a full fine-tune) under their folder name: generations
+    "with" such a result run the base with its tensors swapped in (`weight_edit.applied`; restored after). Base
+    generations (no adapter) are cached, so several results evaluated in one lab share them (they are
+    deterministic: same prompts, seeds and options); `recorded` keeps every generation's features by
+    (result name or "base", prompt texts, seed) when `record` is set, for benchmarks that need them."""
+
+    def __init__(self, *args, record: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.edits: dict[str, dict] = {}
+        self.record = record
+        self.recorded: dict[tuple, np.ndarray] = {}
+        self._base_cache: dict[tuple, np.ndarray] = {}
+
+    def add_edit(self, folder: Path, meta: dict) -> str:
+        """Register the weight-edit result in `folder` (model/edited.safetensors) under the folder's name."""
+        self.edits[folder.name] = load_edited(folder / "model", self.adapters.base)
+        self.infos[folder.name] = AdapterInfo(folder.name, meta.get("concept", folder.name), folder, meta, USER)
+        return folder.name
+
+    def generate_set(self, prompts, weights, scale, opts, seed=0, batch=16):
+        edits = [n for n in weights if n in self.edits]
+        texts = tuple(p.text for p in prompts)
+        if edits:
+            if len(weights) != 1 or scale != 1.0 or weights[edits[0]] != 1.0:
+                raise ValueError(f"{edits[0]} is a weight edit: it runs alone at strength 1")
+            with self.lock, applied(self.adapters.base, self.edits[edits[0]]):
+                out = super().generate_set(prompts, {}, 1.0, opts, seed, batch)
+            label = edits[0]
+        elif not weights or scale == 0:
+            key = (texts, seed, opts, batch)
+            if key not in self._base_cache:
+                self._base_cache[key] = super().generate_set(prompts, {}, 1.0, opts, seed, batch)
+            out, label = self._base_cache[key].copy(), "base"
+        else:
+            out = super().generate_set(prompts, weights, scale, opts, seed, batch)
+            label = ",".join(sorted(weights)) if scale == 1.0 else f"{','.join(sorted(weights))}@{scale}"
+        if self.record:
+            self.recorded[(label, texts, seed)] = out
+        return out
+
+
+def result_kind(folder: Path) -> str:
+    """'edit' for a weight-edit result (model/edited.safetensors, no adapter files), else 'adapter'."""
+    model = folder / "model"
+    if (model / "edited.safetensors").is_file() and not (model / "adapter_config.json").is_file():
+        return "edit"
+    return "adapter"
+
+
+def evaluate_folder(folder: Path, *, lab: WeightEditLab | None = None, ckpt: str = "latest.tar", target_concept: str | None = None, lora_rank: int | None = None, lora_alpha: float | None = None, device: str = "cpu", progress=None, **evaluate_kwargs) -> dict:
+    """MotionLab.evaluate of any train CLI result folder (adapter or weight edit); `lab` may be shared by several
+    results of one base (its folder must then be in the lab's shipped or user root). A folder outside the
+    checkpoint root is evaluated in a lab that sees only its own root, so a shipped adapter of the same name
+    cannot stand in for it."""
+    if not (folder / "adapter.json").is_file():
+        raise FileNotFoundError(f"no adapter folder {folder} (train one with python -m motion_lora.train)")
+    kind = result_kind(folder)
+    if kind == "edit":
+        config = read_json(folder / "adapter.json")
+    else:
+        config = load_checkpoint(folder, ckpt)["config"]
+    if lora_rank is not None and lora_rank != config["rank"]:
+        raise ValueError(f"--lora_rank {lora_rank} does not match the checkpoint's rank {config['rank']}; rank and alpha are read from the checkpoint, omit the flag")
+    if lora_alpha is not None and lora_alpha != config["alpha"]:
+        raise ValueError(f"--lora_alpha {lora_alpha} does not match the checkpoint's alpha {config['alpha']}")
+    if target_concept and concept_key(target_concept) != config["concept"]:
+        raise ValueError(f"--target_concept {target_concept!r} but the adapter erases {config['concept']!r}")
+    if lab is None:
+        under_root = folder.parent == checkpoint_root() / DATASET_NAME
+        lab = WeightEditLab(base=config["base"], device=device, **({} if under_root else {"user_dir": folder.parent.parent, "shipped_adapters": False}))
+    name = folder.name
+    if kind == "edit":
+        lab.add_edit(folder, config)
+    else:
+        if name not in lab.infos:
+            lab.refresh_adapters()
+        if name not in lab.infos:
+            raise ValueError(f"adapter {name} could not be loaded: {lab.load_errors.get(name, 'not found')}")
+        if lab.infos[name].path.resolve() != folder.resolve():  # its metadata (preservation prompts) would be the other's
+            raise ValueError(f"another adapter named {name} ({lab.infos[name].path}) shadows {folder}; evaluate it from a "
+                             "checkpoint root without a same-named adapter, or rename its folder")
+        apply_weights(lab, name, load_checkpoint(folder, ckpt)["weights"])
+    result = lab.evaluate(name, progress=progress, **evaluate_kwargs)
+    result["config"] = config
+    return result
+
+
+def count_or_all(text: str) -> int | None:
+    """argparse type: a whole number >= 0, or 'all' (None)."""
+    if text.strip().lower() == "all":
+        return None
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number or 'all', got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a number >= 0 or 'all', got {value}")
+    return value
+
+
+def fmt(m: dict | None) -> str:
+    if m is None:
+        return "–"
+    return f"{m['mean']:.3f}" if m["ci95"] != m["ci95"] else f"{m['mean']:.3f} ± {m['ci95']:.3f}"  # no interval from one repeat
+
+
+def report(result: dict) -> str:
+    lines = [f"# Unlearning report: {result['adapter']}", "", f"Concept: **{result['concept']}**. Proxy metrics in our evaluator's space (not comparable to published HumanML3D numbers); mean ± 95% interval over {result['forget']['base']['repeats']} repeats with different seeds.", ""]
+    for set_name in ("forget", "retain"):
+        base, unl = result[set_name]["base"], result[set_name]["unlearned"]
+        lines += [f"## {set_name.capitalize()} set ({base['n_prompts']} prompts)", "", "| metric | base | unlearned |", "|---|---|---|"]
+        for key in REPORT_METRICS:
+            lines.append(f"| {key} | {fmt(base['metrics'].get(key))} | {fmt(unl['metrics'].get(key))} |")
+        lines += ["", "| presence by " + ("prompt kind" if set_name == "forget" else "concept") + " | base | unlearned |", "|---|---|---|"]
+        key = "presence_by_kind" if set_name == "forget" else "presence_by_concept"
+        for k in base[key]:
+            lines.append(f"| {k} | {fmt(base[key][k])} | {fmt(unl[key][k])} |")
+        natural = base.get("presence_by_kind_and_concept", {}).get(NATURAL_RETAIN)
+        if set_name == "retain" and natural:
+            unl_natural = unl["presence_by_kind_and_concept"][NATURAL_RETAIN]
+            lines += ["", "| natural prompts: presence by concept | base | unlearned |", "|---|---|---|"]
+            lines += [f"| {k} | {fmt(natural[k])} | {fmt(unl_natural.get(k))} |" for k in natural]
+        kinematic = {"base": base.get("kinematic"), "unlearned": unl.get("kinematic")}
+        lines += kinematic_judge.report_lines(kinematic, title=f"{set_name.capitalize()} set: kinematic judge beside the evaluator")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m motion_lora.test_unlearn", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--name", required=True, help="adapter folder name, e.g. motionbank_base_LoRA_kick")
+    p.add_argument("--dataset_name", default=DATASET_NAME, choices=[DATASET_NAME])
+    p.add_argument("--ckpt", default="latest.tar")
+    p.add_argument("--target_concept", default=None, help="defaults to the adapter's concept")
+    p.add_argument("--lora_rank", type=int, default=None, help="optional check against the checkpoint's rank")
+    p.add_argument("--lora_alpha", type=float, default=None, help="optional check against the checkpoint's alpha")
+    p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--per_kind", type=int, default=16, help="forget prompts per kind (train / held-out / composite)")
+    p.add_argument("--per_concept", type=int, default=4, help="retain prompts per other concept")
+    p.add_argument("--natural_forget", type=count_or_all, default=None, help="natural forget prompts (default: all that name the concept; 0 = none)")
+    p.add_argument("--natural_per_concept", type=count_or_all, default=4, help="natural retain prompts per other concept ('all' = every one; 0 = none)")
+    p.add_argument("--steps", type=int, default=DEFAULT_STEPS)
+    p.add_argument("--scheduler", default=DEFAULT_SCHEDULER, choices=SCHEDULERS, help="the sampler of every generation (the shipped reports used ddim, 20 steps)")
+    p.add_argument("--device", default="cpu")
+    args = p.parse_args(argv)
+    try:
+        folder = checkpoint_root() / args.dataset_name / check_name(args.name, "adapter")
+        result = evaluate_folder(folder, ckpt=args.ckpt, target_concept=args.target_concept, lora_rank=args.lora_rank, lora_alpha=args.lora_alpha, device=args.device,
+                                 per_kind=args.per_kind, per_concept=args.per_concept, natural_forget=args.natural_forget, natural_per_concept=args.natural_per_concept, repeats=args.repeats, steps=args.steps, scheduler=args.scheduler,
+                                 progress=lambda f, msg: print(f"[{f:4.0%}] {msg}", flush=True))
+    except (ValueError, FileNotFoundError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    out = folder / "eval"
+    out.mkdir(exist_ok=True)
+    tmp = out / f".metrics.json.{os.getpid()}"
+    tmp.write_text(json.dumps(result, indent=1) + "\n")
+    os.replace(tmp, out / "metrics.json")
+    (out / "report.md").write_text(report(result) + "\n")
+    print(report(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
