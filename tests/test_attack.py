@@ -1,4 +1,4 @@
-"""The adversarial prompt attack (motion_lora/attack.py) on tiny random models: seconds, no checkpoints.
+"""The adversarial prompt attack (motion_lora/unlearning/attack.py) on tiny random models: seconds, no checkpoints.
 
 The tiny denoiser's zero-initialised output heads are given small random weights, so its output depends on the
 text; the tiny evaluator is random too. The text encoder is a stand-in with fixed random word vectors (the
