@@ -196,7 +196,7 @@ def build_demo(lab: MotionLab) -> gr.Blocks:
 
     @ui.user_errors
     def train(concept, preset, rank, alpha, lr, iterations, eta, retain, preserve, extra, batch_size, seconds, rollout_steps, replace_adapter,
-              anchor="", request: gr.Request = None, profile: gr.OAuthProfile | None = None):
+              anchor="", adversarial_tokens=0, request: gr.Request = None, profile: gr.OAuthProfile | None = None):
         if training_off:
             raise ValueError("training is disabled on this server (MOTION_LORA_DISABLE_TRAINING=1)")
         owner = who(request, profile, require_login)
@@ -210,6 +210,7 @@ def build_demo(lab: MotionLab) -> gr.Blocks:
             retain_prompts=ui.lines(retain, "retain prompts"), preserve_weight=ui.number(preserve, "preservation weight", 0, 100),
             frames=seconds_to_frames(ui.number(seconds, "clip length (s)", 1, 9.8)), rollout_steps=ui.number(rollout_steps, "rollout steps", 2, 100, whole=True),
             anchor=" ".join(anchor.split()) if isinstance(anchor, str) else "",
+            adversarial_tokens=ui.number(adversarial_tokens, "adversarial tokens", 0, 16, whole=True),
         ).validated()
         target = replace_adapter.strip() if isinstance(replace_adapter, str) and replace_adapter.strip() else None
         if target:
@@ -435,6 +436,8 @@ def build_demo(lab: MotionLab) -> gr.Blocks:
                                 tr_batch = gr.Slider(1, 16, value=TRAIN_DEFAULTS.batch_size, step=1, label="Batch size")
                                 tr_seconds = gr.Slider(1, 9.8, value=TRAIN_DEFAULTS.frames / FPS, step=0.2, label="Clip length (s)")
                                 tr_rollout = gr.Slider(2, 50, value=TRAIN_DEFAULTS.rollout_steps, step=1, label="Rollout steps")
+                            tr_adversarial = gr.Slider(0, 16, value=TRAIN_DEFAULTS.adversarial_tokens, step=1, label="Adversarial tokens",
+                                                       info="adversarial unlearning: soft tokens attacked during training so prompt attacks bring the concept back less; 0 = off, 4 = the README's; about 2.5x the time")
                         tr_replace = gr.Dropdown([("a new adapter", "")], value="", label="Save as", allow_custom_value=True,
                                                  info="a new adapter (kick, else kick-2, …: shipped and others' adapters are never replaced), or retrain one of yours")
                         with gr.Row():
@@ -485,7 +488,7 @@ def build_demo(lab: MotionLab) -> gr.Blocks:
         with gr.Row():
             refresh_btn = gr.Button("↻ Reload adapters", size="sm", variant="secondary", scale=0, min_width=160)
 
-        train_inputs = [tr_concept, tr_preset, tr_rank, tr_alpha, tr_lr, tr_iter, tr_eta, tr_retain, tr_preserve, tr_extra, tr_batch, tr_seconds, tr_rollout, tr_replace, tr_anchor]
+        train_inputs = [tr_concept, tr_preset, tr_rank, tr_alpha, tr_lr, tr_iter, tr_eta, tr_retain, tr_preserve, tr_extra, tr_batch, tr_seconds, tr_rollout, tr_replace, tr_anchor, tr_adversarial]
         pickers_out = [adapters, sw_adapter, ev_adapter, tr_replace, tr_mine]
         # Trainings wait inside the handler in arrival order (ui.TRAINING, one per visitor), so the limit is how many may wait at once.
         train_event = tr_start.click(ui.gpu(train), train_inputs, [tr_status, tr_plot, tr_file, *pickers_out, tr_json],

@@ -280,6 +280,7 @@ def main(argv: list[str] | None = None) -> int:
                      "edited_parameters": meta.get("edited_parameters"), "unlearned": cols["unlearned"], "base": cols["base"]})
         print(f"evaluated {method} in {time.perf_counter() - started:.0f} s: {cols['unlearned']}", flush=True)
     embeddings = forget_embeddings(lab, ["base", *names.values()], args)
+    embeddings_file(args).parent.mkdir(parents=True, exist_ok=True)  # benchmarks/results/ is not in a clean clone
     np.savez(embeddings_file(args), **{f"{label}|{r}": e for label, per_seed in embeddings.items() for r, e in enumerate(per_seed)})
     ref, ref_note = None, ""
     if has_reference(args.reference):
@@ -311,7 +312,8 @@ def write_results(payload: dict, args) -> None:
     """The JSON and the markdown table (settings, then the table) of one benchmark run."""
     md = table(payload["methods"], payload["base_columns"], payload.get("attacks"), payload["reference_fid"], payload["neighbour"])
     text = payload["settings_text"] + (payload.get("reference_note") or "")
-    args.json.parent.mkdir(parents=True, exist_ok=True)
+    for path in (args.json, args.md):
+        path.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(payload, indent=1) + "\n")
     args.md.write_text(f"# Unlearning methods on one protocol\n\n{text}\n\n{md}\n")
     print(text + "\n\n" + md)

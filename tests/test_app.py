@@ -462,6 +462,16 @@ def test_training_with_an_anchor_records_it(trained, client, server):
     client.predict(final["name"], api_name="/delete_adapter")
 
 
+def test_training_with_adversarial_tokens_records_them(trained, client, server):
+    """The Unlearn tab's "adversarial tokens" reaches the ESD loop (AdvUnlearn): adapter.json names the count."""
+    outputs = list(client.submit(*TRAIN_ARGS, "", "", 2, api_name="/train"))
+    final = outputs[-1][-1]
+    assert final["status"] == "done", outputs[-1][0]
+    meta = json.loads((server["user"] / "t2m" / final["name"] / "adapter.json").read_text())
+    assert meta["adversarial_tokens"] == 2 and meta["anchor"] == ""
+    client.predict(final["name"], api_name="/delete_adapter")
+
+
 @pytest.mark.parametrize(
     "api, args, message",
     [
@@ -473,6 +483,7 @@ def test_training_with_an_anchor_records_it(trained, client, server):
         ("/evaluate", ["nope", 2, 1, 1, 2], "unknown adapter"),
         ("/evaluate", ["kick", 0, 1, 1, 2], "less than minimum value 1"),
         ("/train", ["../x"] + TRAIN_ARGS[1:], "letters"),
+        ("/train", TRAIN_ARGS + ["", "", 17], "greater than maximum value 16"),
         ("/train", [""] + TRAIN_ARGS[1:], "empty"),
         ("/train", ["x" * 10_000] + TRAIN_ARGS[1:], "too long"),
         ("/train", ["kick", "attn", 4, 4.0, 3e-4, 5000, 1.0, "", 0.0, "", 2, 2.0, 3], "greater than maximum value 500"),

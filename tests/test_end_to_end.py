@@ -199,3 +199,28 @@ def test_shipped_fid_reference_leaves_out_bandai_clips(tiny_root, quick_bank, tm
     shutil.copytree(tiny_root / "evaluator", evaluator)
     written = load_file(write_reference(evaluator, MotionDataset(data, "test", captions="first", random_crop=False), TextEncoder()))
     assert len(written["motion_emb"]) == len(ids) - len(marked)
+
+
+def test_result_folder_outside_the_checkpoint_root_is_evaluated_and_attacked(checkpoints, tmp_path, capsys):
+    """train --out_root R, then test_unlearn --out_root R and attack --adapter PATH read that folder, even when the
+    checkpoint root holds a same-named adapter."""
+    from motion_lora.unlearning import attack as attack_cli
+
+    small = ["--lora_rank", "4", "--lora_alpha", "4", "--iterations", "3", "--batch_size", "2"]
+    if not (checkpoints / "t2m" / "tiny_base_LoRA_kick").exists():
+        assert train_cli.main(["--name", "tiny_base"] + small) == 0
+    assert train_cli.main(["--name", "tiny_base", "--seed", "1", "--out_root", str(tmp_path / "elsewhere")] + small) == 0
+    folder = tmp_path / "elsewhere" / "t2m" / "tiny_base_LoRA_kick"
+    small_eval = ["--repeats", "1", "--per_kind", "2", "--per_concept", "1", "--natural_per_concept", "1", "--steps", "2"]
+    assert test_unlearn_cli.main(["--name", "tiny_base_LoRA_kick", "--out_root", str(tmp_path / "elsewhere")] + small_eval) == 0
+    assert json.loads((folder / "eval" / "metrics.json").read_text())["adapter"] == "tiny_base_LoRA_kick"
+    budget = ["--mode", "soft", "--prompts", "1", "--tokens", "2", "--steps", "2", "--x0-steps", "2", "--eval-seeds", "1",
+              "--sample-steps", "2", "--frames", "24", "--no-base", "--quiet"]
+    out = tmp_path / "attack.json"
+    assert attack_cli.main(["--adapter", str(folder), "--out", str(out)] + budget) == 0
+    [report] = json.loads(out.read_text())["reports"]
+    assert report["label"] == "tiny_base_LoRA_kick"
+    assert report["fingerprint"] == attack_cli.file_sha256(folder / "model" / "adapter_model.safetensors")
+    assert report["fingerprint"] != attack_cli.file_sha256(checkpoints / "t2m" / "tiny_base_LoRA_kick" / "model" / "adapter_model.safetensors")
+    assert attack_cli.main(["--adapter", str(tmp_path / "nowhere" / "x_LoRA_kick")] + budget) == 2
+    assert "no result folder" in capsys.readouterr().err

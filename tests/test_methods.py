@@ -362,7 +362,7 @@ def test_methods_benchmark_runs_every_method_on_one_protocol(tiny_root, quick_ba
     spec = importlib.util.spec_from_file_location("methods_benchmark", "benchmarks/methods.py")
     bench = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(bench)
-    out, js, md = tmp_path / "runs", tmp_path / "m.json", tmp_path / "m.md"
+    out, js, md = tmp_path / "runs", tmp_path / "results" / "m.json", tmp_path / "results" / "m.md"  # results/: not made yet, as in a clean clone
     rc = bench.main(["--base", "tiny_base", "--data", str(quick_bank[0]), "--reference", str(checkpoints / "t2m" / "tiny_base"), "--out_root", str(out),
                      "--iterations", "2", "--repeats", "1", "--per_kind", "2", "--per_concept", "1", "--natural_per_concept", "1", "--steps", "2",
                      "--attack", "soft", "--attack_prompts", "1", "--attack_steps", "1", "--json", str(js), "--md", str(md), "--neighbour", "punch"])

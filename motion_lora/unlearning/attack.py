@@ -735,7 +735,8 @@ def build_parser() -> argparse.ArgumentParser:
                     "attack success rate (evaluator top-1 = the concept, kinematic judge beside it) for the adapter and the base.",
         epilog=f"Default budget: {d.budget()}. On the 2-core CPU the defaults take a few minutes per model.")
     g = p.add_mutually_exclusive_group(required=True)
-    g.add_argument("--adapter", help="adapter to attack: folder name, short name or concept alias (e.g. kick)")
+    g.add_argument("--adapter", help="adapter to attack: folder name, short name or concept alias (e.g. kick), or the path "
+                                      "of a result folder trained elsewhere (e.g. runs/adv/t2m/motionbank_base_LoRA_kick)")
     g.add_argument("--base", action="store_true", help="attack the base model alone (needs --concept)")
     p.add_argument("--concept", help="concept to bring back (default: the adapter's)")
     p.add_argument("--no-base", dest="with_base", action="store_false", help="with --adapter: do not attack the base beside it")
@@ -770,6 +771,27 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def result_folder_lab(adapter: str) -> tuple[str, dict]:
+    """(adapter name, MotionLab keyword arguments) for --adapter: a name or alias as it is, or a result folder
+    outside the checkpoint root, seen through a lab whose only adapters are its own root's (a shipped adapter of
+    the same name would otherwise shadow it) on the base it was trained from."""
+    from ..model.checkpoints import DATASET_NAME, checkpoint_root, read_json
+    from .test_unlearn import result_kind
+
+    folder = Path(adapter).expanduser()
+    if not (os.sep in adapter or folder.is_dir()):
+        return adapter, {}
+    if not (folder / "adapter.json").is_file():
+        raise FileNotFoundError(f"no result folder {folder} (it holds no adapter.json; train one with python -m motion_lora.train)")
+    if result_kind(folder) == "edit":
+        raise ValueError(f"{folder} is a weight edit (full fine-tuning or UCE), not an adapter; benchmarks/methods.py attacks those")
+    base = read_json(folder / "adapter.json").get("base")
+    kwargs = {"base": base} if base else {}
+    if folder.resolve().parent != (checkpoint_root() / DATASET_NAME).resolve():
+        kwargs |= {"user_dir": folder.resolve().parent.parent, "shipped_adapters": False}
+    return folder.name, kwargs
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     names = ("mode", "prompts", "tokens", "steps", "lr", "grad_path", "objective", "x0_steps", "ddim_steps", "opt_seeds", "search_seeds", "top_k",
@@ -786,11 +808,14 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from ..serving.service import MotionLab
 
-    lab = MotionLab(**({"base": args.base_name} if args.base_name else {}))
     log = (lambda _m: None) if args.quiet else (lambda m: print(m, file=sys.stderr, flush=True))
     try:
-        targets = [AttackTarget.from_lab(lab, None if args.base else args.adapter, args.scale)]
-    except ValueError as err:
+        adapter, lab_kwargs = (None, {}) if args.base else result_folder_lab(args.adapter)
+        if args.base_name:
+            lab_kwargs["base"] = args.base_name
+        lab = MotionLab(**lab_kwargs)
+        targets = [AttackTarget.from_lab(lab, adapter, args.scale)]
+    except (ValueError, FileNotFoundError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     concept = args.concept or targets[0].concept

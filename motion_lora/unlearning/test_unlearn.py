@@ -9,7 +9,8 @@ retain set holds training phrasings and natural prompts of every other concept (
 "all" for every one), never the prompts the adapter was trained to preserve.
 
 Rank and alpha come from the checkpoint; a --lora_rank that disagrees is an error (never a silently wrong
-scale). Writes checkpoints/t2m/{NAME}/eval/metrics.json and eval/report.md.
+scale). Writes checkpoints/t2m/{NAME}/eval/metrics.json and eval/report.md (under --out_root for a result trained
+into another root).
 
 Every --method of the train CLI is evaluated here the same way: LoRA-shaped results (lora, ga, uce, task_vector)
 as adapters, a full fine-tune (`..._FullFT_<concept>`, model/edited.safetensors) by swapping its changed tensors
@@ -203,9 +204,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--steps", type=int, default=DEFAULT_STEPS)
     p.add_argument("--scheduler", default=DEFAULT_SCHEDULER, choices=SCHEDULERS, help="the sampler of every generation (the shipped reports used ddim, 20 steps)")
     p.add_argument("--device", default="cpu")
+    p.add_argument("--out_root", type=Path, default=None, help="checkpoint root the result was trained into (the train CLI's --out_root; default: checkpoints/)")
     args = p.parse_args(argv)
     try:
-        folder = checkpoint_root() / args.dataset_name / check_name(args.name, "adapter")
+        folder = (args.out_root or checkpoint_root()) / args.dataset_name / check_name(args.name, "adapter")
         result = evaluate_folder(folder, ckpt=args.ckpt, target_concept=args.target_concept, lora_rank=args.lora_rank, lora_alpha=args.lora_alpha, device=args.device,
                                  per_kind=args.per_kind, per_concept=args.per_concept, natural_forget=args.natural_forget, natural_per_concept=args.natural_per_concept, repeats=args.repeats, steps=args.steps, scheduler=args.scheduler,
                                  progress=lambda f, msg: print(f"[{f:4.0%}] {msg}", flush=True))
