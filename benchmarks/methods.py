@@ -58,6 +58,8 @@ from motion_lora.unlearning.weight_edit import applied
 
 RESULTS = Path(__file__).resolve().parent / "results"
 METHOD_LR = {"full": 1e-5, "ga": 1e-4, "task_vector": 1e-4}  # lora: the train CLI's default (2e-4)
+# full fine-tuning stays the ESD paper's recipe (plain ESD); lora is ours with every default, adversarial tokens included
+METHOD_ADVERSARIAL_TOKENS = {"full": 0}
 EVAL_FRAMES, EVAL_GUIDANCE = 120, 2.5  # MotionLab.evaluate's
 
 
@@ -78,7 +80,9 @@ def train_method(method: str, args, out_root: Path) -> tuple[Path, float]:
     folder = out_root / "t2m" / adapter_folder_name(args.base, args.concept, method)
     if args.reuse and (folder / "adapter.json").is_file():
         return folder, float(json.loads((folder / "adapter.json").read_text())["seconds"])
-    config = UnlearnConfig(concept=args.concept, method=method, lr=METHOD_LR.get(method, UnlearnConfig().lr), iterations=args.iterations, seed=args.seed)
+    defaults = UnlearnConfig()
+    config = UnlearnConfig(concept=args.concept, method=method, lr=METHOD_LR.get(method, defaults.lr), iterations=args.iterations, seed=args.seed,
+                           adversarial_tokens=METHOD_ADVERSARIAL_TOKENS.get(method, defaults.adversarial_tokens))
     options = MethodOptions(data=args.data, forget_weight=args.forget_weight, negation_scale=args.negation_scale)
     started = time.perf_counter()
     out = unlearn_to_folder(base_name=args.base, config=config, out_root=out_root, options=options)
@@ -294,7 +298,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = (f"Concept **{args.concept}**, base `{args.base}`; evaluator presence (share of prompts whose motion the proxy evaluator "
                 f"labels as the asked concept), mean of {args.repeats} seeds, {DEFAULT_SCHEDULER} {args.steps} steps, guidance {EVAL_GUIDANCE}, {EVAL_FRAMES} frames; "
                 f"retain set: {args.per_concept} grammar + {args.natural_per_concept} natural prompts per other concept (minus each result's preservation prompts); "
-                f"{args.iterations} iterations for the trained methods; full fine-tuning at lr {METHOD_LR['full']}."
+                f"{args.iterations} iterations for the trained methods; full fine-tuning at lr {METHOD_LR['full']} without adversarial tokens; LoRA-ESD with {UnlearnConfig().adversarial_tokens} adversarial tokens."
                 + (" Attack (attack success by the evaluator · by the kinematic judge): "
                    + "; ".join(f"{objective} objective: {next(iter(per_method.values()))['budget']}" for objective, per_method in attacks.items())
                    + "." if attacks else ""))

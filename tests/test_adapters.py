@@ -179,6 +179,8 @@ def test_load_missing_or_corrupt_adapter_is_a_clear_error(tmp_path):
 
 
 def unlearner(adapters, **overrides):
+    """A tiny ESD run; plain ESD (no adversarial tokens) unless a test asks for them."""
+    overrides = {"adversarial_tokens": 0} | overrides
     cfg = UnlearnConfig(concept="kick", iterations=6, batch_size=2, rollout_steps=4, frames=48, pool_refresh=3, lora=LoraSpec(rank=4, alpha=4.0), lr=1e-2, **overrides)
     return Unlearner(adapters, FakeEncoder(), cfg, "kick")
 

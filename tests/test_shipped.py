@@ -13,6 +13,7 @@ from motion_lora.model.checkpoints import REPO_ROOT
 from motion_lora.model.denoiser import MotionDenoiser
 from motion_lora.model.generator import MotionGenerator, SampleOptions
 from motion_lora.unlearning.adapters import BASE, AdapterSet, base_state_hash
+from motion_lora.unlearning.unlearn import UnlearnConfig
 
 ROOT = REPO_ROOT / "checkpoints"
 BASE_DIR = ROOT / "t2m" / "motionbank_base"
@@ -49,6 +50,16 @@ def test_shipped_adapters_record_rank_alpha_and_the_base_they_were_trained_on(sh
         meta = json.loads((ROOT / "t2m" / f"motionbank_base_LoRA_{concept}" / "adapter.json").read_text())
         assert (shipped.specs[concept].rank, shipped.specs[concept].alpha) == (meta["rank"], meta["alpha"])
         assert meta["base_hash"] == base_state_hash(MotionDenoiser.load(BASE_DIR))
+
+
+def test_the_shipped_kick_adapter_is_the_default_recipe():
+    """The kick adapter the README's figures describe was trained with the library's defaults: what a user gets
+    from `python -m motion_lora.train --target_concept kick`."""
+    meta = json.loads((ROOT / "t2m" / "motionbank_base_LoRA_kick" / "adapter.json").read_text())
+    defaults = UnlearnConfig()
+    for key in ("lr", "iterations", "negative_guidance", "preserve_weight", "rollout_steps", "adversarial_tokens", "adversarial_steps", "adversarial_lr", "anchor", "method"):
+        assert meta[key] == getattr(defaults, key), key
+    assert (meta["rank"], meta["alpha"], meta["targets"]) == (defaults.lora.rank, defaults.lora.alpha, defaults.lora.preset)
 
 
 def test_invariants_on_the_shipped_kick_adapter(shipped):

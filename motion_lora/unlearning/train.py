@@ -291,7 +291,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=DEFAULTS.seed)
     p.add_argument("--scheduler", default=DEFAULTS.scheduler, choices=list(SCHEDULERS), help="sampler of the teacher rollouts that provide the noisy motions ESD trains on")
     p.add_argument("--rollout_steps", type=int, default=DEFAULTS.rollout_steps, help="steps of those teacher rollouts")
-    p.add_argument("--adversarial_tokens", type=int, default=DEFAULTS.adversarial_tokens, help="adversarial unlearning (AdvUnlearn): soft tokens attacked per concept prompt during training (0 = off)")
+    p.add_argument("--adversarial_tokens", type=int, default=DEFAULTS.adversarial_tokens, help="adversarial unlearning (AdvUnlearn): soft tokens attacked per concept prompt during training (default 4; 0 = plain ESD)")
     p.add_argument("--adversarial_steps", type=int, default=DEFAULTS.adversarial_steps, help="inner attack steps per iteration")
     p.add_argument("--adversarial_lr", type=float, default=DEFAULTS.adversarial_lr, help="inner attack learning rate")
     p.add_argument("--device", default="cpu")

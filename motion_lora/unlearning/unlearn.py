@@ -66,9 +66,11 @@ class UnlearnConfig:
     # Adversarial unlearning (AdvUnlearn, Zhang et al. 2024): soft tokens appended to the concept prompts are
     # optimised to bring the concept back (the erased model's v pulled to the teacher's v_c, P4D's objective) for
     # `adversarial_steps` Adam steps per iteration, warm-started over a rollout pool; the ESD target is then also
-    # trained on the attacked prompts. 0 tokens = off.
-    adversarial_tokens: int = 0
-    adversarial_steps: int = 2
+    # trained on the attacked prompts. 0 tokens = off. On by default, at one inner step: on the shipped base it
+    # cut P4D's soft-prompt attack on the kick adapter from 25% to 9% and left natural kicks 0.008 (plain: 0.025)
+    # with less collateral, at 54 s of training instead of 39 s (two inner steps: ~2.5x the time).
+    adversarial_tokens: int = 4
+    adversarial_steps: int = 1
     adversarial_lr: float = 0.05
     pool_refresh: int = 20  # iterations between fresh rollouts
     frames: int = 120
