@@ -19,7 +19,7 @@ NAN, INF = float("nan"), float("inf")
 
 GEN = ["a person kicks", ["kick"], 1.0, 0, 2.0, 2, 2.5, 0, "", "ddim", True]  # prompt, adapters, strength, seed, seconds, steps, guidance, start step, weights, scheduler, plant feet
 SWEEP = ["a person kicks", "kick", "0, 1", 0, 2.0, 2, "ddim"]  # prompt, adapter, scales, seed, seconds, steps, scheduler
-TRAIN = ["kick", "attn", 2, 2.0, 3e-4, 3, 1.0, "", 0.0, "", 1, 2.0, 2, "", ""]  # concept ... rollout steps, save as ("" = a new adapter), replace with ("" = unconditional)
+TRAIN = ["kick", "attn", 2, 2.0, 3e-4, 3, 1.0, "", 0.0, "", 1, 2.0, 2, "", "", 0]  # concept ... rollout steps, save as ("" = a new adapter), replace with ("" = unconditional), adversarial tokens
 EVAL = ["kick", 1, 1, 1, 2]  # adapter, per kind, per concept, repeats, steps
 
 
@@ -118,6 +118,8 @@ CASES = [
     ("train", edit(TRAIN, _9="\n".join(f"kick {i}" for i in range(1000))), "extra prompts: at most"),
     ("train", edit(TRAIN, _10=0), "minimum"),
     ("train", edit(TRAIN, _11=100.0), "maximum"),
+    ("train", edit(TRAIN, _15=99), "maximum"),
+    ("train", edit(TRAIN, _15=1.5), "whole number"),
     ("train", TRAIN[:5], "needed"),
     # ---- evaluate
     ("evaluate", edit(EVAL, _0="../../etc"), "invalid adapter name"),
