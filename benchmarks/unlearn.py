@@ -32,10 +32,12 @@ from motion_lora.serving.service import MotionLab  # noqa: E402
 from motion_lora.unlearning.adapters import AdapterSet, LoraSpec  # noqa: E402
 from motion_lora.unlearning.unlearn import UnlearnConfig, Unlearner  # noqa: E402
 
-VARIANTS = {  # plain ESD for the LoRA / full comparison; preservation (lambda 1, nearest retain prompts) is the default
-    "lora": dict(method="lora", preserve_weight=0.0),
-    "full": dict(method="full", preserve_weight=0.0),
-    "lora+preserve": dict(method="lora", preserve_weight=1.0),
+# plain ESD for the LoRA / full comparison; preservation (lambda 1, nearest retain prompts) is the default's. No
+# adversarial tokens in any variant, so each pair differs in the one thing it compares.
+VARIANTS = {
+    "lora": dict(method="lora", preserve_weight=0.0, adversarial_tokens=0),
+    "full": dict(method="full", preserve_weight=0.0, adversarial_tokens=0),
+    "lora+preserve": dict(method="lora", preserve_weight=1.0, adversarial_tokens=0),
 }
 
 
