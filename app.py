@@ -437,7 +437,7 @@ def build_demo(lab: MotionLab) -> gr.Blocks:
                                 tr_seconds = gr.Slider(1, 9.8, value=TRAIN_DEFAULTS.frames / FPS, step=0.2, label="Clip length (s)")
                                 tr_rollout = gr.Slider(2, 50, value=TRAIN_DEFAULTS.rollout_steps, step=1, label="Rollout steps")
                             tr_adversarial = gr.Slider(0, 16, value=TRAIN_DEFAULTS.adversarial_tokens, step=1, label="Adversarial tokens",
-                                                       info="adversarial unlearning: soft tokens attacked during training so prompt attacks bring the concept back less; 0 = off, 4 = the README's; about 2.5x the time")
+                                                       info="adversarial unlearning: soft tokens attacked during training so prompt attacks bring the concept back less; 0 = plain ESD, which trains in about 0.7x the default's time")
                         tr_replace = gr.Dropdown([("a new adapter", "")], value="", label="Save as", allow_custom_value=True,
                                                  info="a new adapter (kick, else kick-2, …: shipped and others' adapters are never replaced), or retrain one of yours")
                         with gr.Row():

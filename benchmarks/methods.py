@@ -1,6 +1,6 @@
 """Unlearning methods side by side on one protocol: same base, same prompts, same evaluator.
 
-    python benchmarks/methods.py --concept kick --data data/motionbank [--reference runs/base_nokick]
+    python benchmarks/methods.py --concept kick --data data/motionbank [--reference runs/base_nokick_r2]
         [--methods lora,full,ga,uce,task_vector] [--out_root runs/methods] [--reuse] [--attack soft|both|none]
 
 Each method is trained with the train CLI's own code (`train.unlearn_to_folder`, `--method`), into
@@ -19,7 +19,7 @@ seeds for every method, base generations shared. Columns:
   objective (`--attack_objectives`), when that module is importable;
 * forget-set FID to the retrained reference (HMU's "closest to retrained"): the Fréchet distance between each
   method's forget-set motions and those of a base retrained without the concept (`--reference`, e.g.
-  runs/base_nokick from `python -m motion_lora.pretrain --exclude_concepts kick`) for the same prompts and seeds;
+  runs/base_nokick_r2 from `python -m motion_lora.pretrain --exclude_concepts kick`) for the same prompts and seeds;
   left out when the reference is absent.
 
 Writes `--json` and `--md` (a markdown table plus the settings). Method settings: the train CLI's defaults (300
@@ -228,7 +228,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--base", default=DEFAULT_BASE)
     p.add_argument("--methods", default=",".join(METHODS), help=f"comma-separated, from {', '.join(METHODS)}")
     p.add_argument("--data", default="data/motionbank", help="dataset folder for ga and task_vector")
-    p.add_argument("--reference", type=Path, default=Path("runs/base_nokick"), help="base retrained without the concept (skipped when absent)")
+    p.add_argument("--reference", type=Path, default=Path("runs/base_nokick_r2"), help="base retrained without the concept (skipped when absent)")
     p.add_argument("--out_root", type=Path, default=Path("runs/methods"), help="where the results are trained (<out_root>/t2m/...)")
     p.add_argument("--reuse", action="store_true", help="evaluate result folders that already exist instead of retraining")
     p.add_argument("--only_reference", action="store_true", help="only add the forget-FID-to-retrained column to the stored run in --json")
