@@ -775,8 +775,8 @@ def result_folder_lab(adapter: str) -> tuple[str, dict]:
     """(adapter name, MotionLab keyword arguments) for --adapter: a name or alias as it is, or a result folder
     outside the checkpoint root, seen through a lab whose only adapters are its own root's (a shipped adapter of
     the same name would otherwise shadow it) on the base it was trained from."""
-    from ..model.checkpoints import DATASET_NAME, checkpoint_root, read_json
-    from .test_unlearn import result_kind
+    from ..model.checkpoints import read_json
+    from .test_unlearn import own_root, result_kind
 
     folder = Path(adapter).expanduser()
     if not (os.sep in adapter or folder.is_dir()):
@@ -786,10 +786,7 @@ def result_folder_lab(adapter: str) -> tuple[str, dict]:
     if result_kind(folder) == "edit":
         raise ValueError(f"{folder} is a weight edit (full fine-tuning or UCE), not an adapter; benchmarks/methods.py attacks those")
     base = read_json(folder / "adapter.json").get("base")
-    kwargs = {"base": base} if base else {}
-    if folder.resolve().parent != (checkpoint_root() / DATASET_NAME).resolve():
-        kwargs |= {"user_dir": folder.resolve().parent.parent, "shipped_adapters": False}
-    return folder.name, kwargs
+    return folder.name, ({"base": base} if base else {}) | own_root(folder)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -109,6 +109,14 @@ def result_kind(folder: Path) -> str:
     return "adapter"
 
 
+def own_root(folder: Path) -> dict:
+    """MotionLab keyword arguments that show a result folder outside the checkpoint root through its own root
+    only, so that a shipped adapter of the same name cannot stand in for it ({} for a folder in the root)."""
+    if folder.resolve().parent == (checkpoint_root() / DATASET_NAME).resolve():
+        return {}
+    return {"user_dir": folder.resolve().parent.parent, "shipped_adapters": False}
+
+
 def evaluate_folder(folder: Path, *, lab: WeightEditLab | None = None, ckpt: str = "latest.tar", target_concept: str | None = None, lora_rank: int | None = None, lora_alpha: float | None = None, device: str = "cpu", progress=None, **evaluate_kwargs) -> dict:
     """MotionLab.evaluate of any train CLI result folder (adapter or weight edit); `lab` may be shared by several
     results of one base (its folder must then be in the lab's shipped or user root). A folder outside the
@@ -128,8 +136,7 @@ def evaluate_folder(folder: Path, *, lab: WeightEditLab | None = None, ckpt: str
     if target_concept and concept_key(target_concept) != config["concept"]:
         raise ValueError(f"--target_concept {target_concept!r} but the adapter erases {config['concept']!r}")
     if lab is None:
-        under_root = folder.parent == checkpoint_root() / DATASET_NAME
-        lab = WeightEditLab(base=config["base"], device=device, **({} if under_root else {"user_dir": folder.parent.parent, "shipped_adapters": False}))
+        lab = WeightEditLab(base=config["base"], device=device, **own_root(folder))
     name = folder.name
     if kind == "edit":
         lab.add_edit(folder, config)
