@@ -50,8 +50,10 @@ def rows(r: dict) -> list[tuple[str, str, str]]:
         out.append((f"side-by-side generation, fp32, mixed batch: default {default['scheduler']} {default['steps']} steps / today's {today['scheduler']} {today['steps']} steps",
                     f"{default['mixed_s']:.3f} / {today['mixed_s']:.3f} s ({g['today_over_default_fp32']:.2f}x faster)", "<= 0.15 s"))
         out.append(("  two separate passes / mixed batch (fp32, default)", f"{default['two_passes_s'] / default['mixed_s']:.2f}x", "> 1"))
-        bf16 = by[("default", "bf16")]
-        out.append(("  bf16 autocast speed-up at the default (removed from the library); max output difference", f"{default['mixed_s'] / bf16['mixed_s']:.2f}x; {g['bf16_max_abs_error']['default']:.3f}", ">= 1.3x or removed"))
+        if bf16 := by.get(("default", "bf16")):
+            out.append(("  bf16 autocast speed-up at the default (removed from the library); max output difference", f"{default['mixed_s'] / bf16['mixed_s']:.2f}x; {g['bf16_max_abs_error']['default']:.3f}", ">= 1.3x or removed"))
+        else:
+            out.append(("  bf16 autocast", f"not used: bf16 matmul at {g['bf16_matmul_speedup']:.2f}x fp32 on this CPU", ""))
         out.append(("  GFLOP per side-by-side (default); share of fp32 matmul peak", f"{default['gflop']:.1f}; {default['share_of_peak']:.1%}", ""))
     if u := r.get("unlearn"):  # a full run has the variants; `unlearn.py --rollouts_only` only the rollouts
         if v := {x["variant"]: x for x in u.get("variants", [])}:

@@ -3,13 +3,15 @@
     python benchmarks/generate.py [--runs 10] [--adapter kick] [--breakdown]
 
 Prints, in one run, the median over --runs of one side-by-side generation at today's setting (20 DDIM steps)
-and at the new default (sampler.DEFAULT_SCHEDULER / DEFAULT_STEPS), in fp32 and with bf16 autocast, as one
+and at the new default (sampler.DEFAULT_SCHEDULER / DEFAULT_STEPS), in fp32 and, where this CPU has native bf16
+(a ~50 ms probe, motion_lora.model.precision; an emulating CPU would take minutes), with bf16 autocast, as one
 mixed batch (one forward per step) and as two separate passes, with the ratio today / default, the FLOPs each
 needs and the share of this CPU's measured matmul peak. bf16 is also compared with fp32 on the outputs
 (max |difference| of the normalised features, same noise). The library samples in fp32 only: bf16 autocast
 was removed after this benchmark measured it (too little gain on a CPU without AMX for its output drift), so
 here it wraps the whole call to keep that measurement repeatable. --breakdown adds the per-change measurements:
-torch threads, the schedulers' own arithmetic, the denoiser forward alone, and the foot planting.
+torch threads, the schedulers' own arithmetic, the denoiser forward alone, and the foot planting. Progress lines
+go to stderr; the matmul peak is timed for about 0.5 s per precision.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from motion_lora.model.generator import SampleOptions  # noqa: E402
+from motion_lora.model.precision import MIN_SPEEDUP, bf16_speedup, matmul_seconds  # noqa: E402
 from motion_lora.model.sampler import DEFAULT_SCHEDULER, DEFAULT_STEPS, SCHEDULERS, Sampler  # noqa: E402
 from motion_lora.serving.service import MotionLab  # noqa: E402
 from motion_lora.unlearning.adapters import BASE  # noqa: E402
@@ -38,14 +41,13 @@ PROMPT = "a person kicks with the right leg"
 TODAY = ("ddim", 20)  # the setting before diffusers schedulers
 
 
-def matmul_peak(dtype: torch.dtype, n: int = 2048, reps: int = 10) -> float:
-    """Measured GFLOP/s of an n x n matmul on this CPU with torch's threads."""
-    a, b = torch.randn(n, n, dtype=dtype), torch.randn(n, n, dtype=dtype)
-    a @ b
-    start = time.perf_counter()
-    for _ in range(reps):
-        a @ b
-    return 2 * n**3 * reps / (time.perf_counter() - start) / 1e9
+def matmul_peak(dtype: torch.dtype, n: int = 1024, budget_s: float = 0.5) -> float:
+    """Measured GFLOP/s of an n x n matmul on this CPU with torch's threads (bounded: about budget_s)."""
+    return 2 * n**3 / matmul_seconds(dtype, n=n, budget_s=budget_s) / 1e9
+
+
+def progress(message: str) -> None:
+    print(f"[generate.py] {message}", file=sys.stderr, flush=True)
 
 
 def median_seconds(fn, runs: int) -> float:
@@ -115,34 +117,42 @@ def main() -> int:
 
         return run
 
+    # bf16 is timed only where it is native: an emulating CPU would spend minutes on it (24x slower than fp32)
+    speedup_probe = bf16_speedup()
+    bf16 = speedup_probe >= MIN_SPEEDUP
+    precisions = ("fp32", "bf16") if bf16 else ("fp32",)
+    progress(f"bf16 matmul probe: {speedup_probe:.2f}x fp32; bf16 {'timed' if bf16 else 'not used'}")
     flops = {s: flops_of(mixed(s, False)) for s in settings}
-    peaks = {"fp32": matmul_peak(torch.float32), "bf16": matmul_peak(torch.bfloat16)}
+    peaks = {p: matmul_peak(torch.float32 if p == "fp32" else torch.bfloat16) for p in precisions}
+    progress(f"matmul peak measured; timing {len(settings) * len(precisions) * 2} variants x {args.runs} runs")
     fns = {}
     for s in settings:
-        for precision in ("fp32", "bf16"):
+        for precision in precisions:
             fns[(s, precision, "mixed")] = mixed(s, precision == "bf16")
             fns[(s, precision, "two passes")] = separate(s, precision == "bf16")
     t = interleaved_medians(fns, args.runs)
-    bf16_error = {s: (mixed(s, True)() - mixed(s, False)()).abs().max().item() for s in settings}
+    bf16_error = {s: (mixed(s, True)() - mixed(s, False)()).abs().max().item() for s in settings} if bf16 else {}
 
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}, {torch.get_num_threads()} threads, load average {os.getloadavg()[0]:.2f}")
     print(f"side-by-side generation: 2 motions x CFG, {FRAMES} frames, adapter {name}; median of {args.runs} interleaved runs")
-    print(f"matmul peak fp32 {peaks['fp32']:.0f} GFLOP/s, bf16 {peaks['bf16']:.0f} GFLOP/s")
+    print(f"matmul peak fp32 {peaks['fp32']:.0f} GFLOP/s" + (f", bf16 {peaks['bf16']:.0f} GFLOP/s" if bf16 else ""))
+    print(f"bf16: {'used' if bf16 else 'not used'} (a bf16 matmul runs at {speedup_probe:.2f}x the fp32 speed on this CPU)")
     print("| setting | precision | mixed batch (s) | two passes (s) | two passes / mixed | GFLOP | achieved GFLOP/s | share of peak |")
     print("|---|---|---|---|---|---|---|---|")
     rows = []
     for s, (scheduler, steps) in settings.items():
-        for precision in ("fp32", "bf16"):
+        for precision in precisions:
             t_mixed, t_sep = t[(s, precision, "mixed")], t[(s, precision, "two passes")]
             achieved = flops[s] / t_mixed / 1e9
             rows.append({"setting": s, "scheduler": scheduler, "steps": steps, "precision": precision, "mixed_s": t_mixed, "two_passes_s": t_sep, "gflop": flops[s] / 1e9, "gflops_per_s": achieved, "share_of_peak": achieved / peaks[precision]})
             print(f"| {s}: {scheduler} {steps} steps | {precision} | {t_mixed:.3f} | {t_sep:.3f} | {t_sep / t_mixed:.2f}x | {flops[s] / 1e9:.1f} | {achieved:.0f} | {achieved / peaks[precision]:.1%} |")
     today, default = t[("today", "fp32", "mixed")], t[("default", "fp32", "mixed")]
     print(f"\nfp32 mixed batch: today {today:.3f} s -> default {default:.3f} s: {today / default:.2f}x faster")
-    for s in settings:
+    for s in settings if bf16 else ():
         speedup = t[(s, "fp32", "mixed")] / t[(s, "bf16", "mixed")]
         print(f"bf16 autocast at {s}: {speedup:.2f}x the fp32 speed (bar: 1.3x), max |bf16 - fp32| of the normalised output {bf16_error[s]:.3f}")
-    out = {"rows": rows, "today_over_default_fp32": today / default, "bf16_max_abs_error": bf16_error, "peaks": peaks}
+    out = {"rows": rows, "today_over_default_fp32": today / default, "bf16_used": bf16, "bf16_matmul_speedup": speedup_probe,
+           "bf16_max_abs_error": bf16_error, "peaks": peaks}
     if args.breakdown:
         out["breakdown"] = breakdown(lab, name, settings, args.runs)
     if args.json:

@@ -14,6 +14,7 @@ still (a root-only footskate cleanup in the spirit of Kovar et al. 2002; the pos
 from __future__ import annotations
 
 import numpy as np
+import scipy.linalg
 import torch
 import torch.nn.functional as F
 
@@ -80,12 +81,13 @@ def plant_feet(features: torch.Tensor, valid: torch.Tensor | None = None, *, smo
     moves = offsets[..., 1:, :, :] - offsets[..., :-1, :, :]  # (B, N, 4, 2)
     step_ok = torch.ones_like(predicted[..., 0]) if valid is None else (valid[..., 1:] & valid[..., :-1]).to(features.dtype)  # (B, N)
     down = features[..., :-1, CONTACTS].clamp(0, 1) * step_ok[..., None]  # (B, N, 4)
-    n = predicted.shape[-2]
-    diff = torch.diff(torch.eye(n, dtype=features.dtype, device=features.device), dim=0)  # (N-1, N)
-    curvature = smoothness * torch.einsum("kn,bk,km->bnm", diff, step_ok[..., 1:] * step_ok[..., :-1], diff)  # (B, N, N)
-    system = torch.diag_embed(down.sum(-1) + keep) + curvature  # positive definite
-    rhs = -(moves * down[..., None]).sum(-2) + keep * predicted + curvature @ predicted  # (B, N, 2)
-    change = torch.linalg.solve(system, rhs) - predicted  # (B, N, 2) world
+    # The system is a diagonal plus a weighted second-difference term: symmetric, positive definite and
+    # tridiagonal, so a banded Cholesky solves it in O(N) (a dense LU is O(N^3), and torch's batched float64 LU
+    # fails with "Pivots given to lu_solve" once torch.set_num_threads(n >= 2) was called on MKL builds).
+    bend = smoothness * step_ok[..., 1:] * step_ok[..., :-1]  # (B, N-1) weight of each acceleration term
+    curve_diag = F.pad(bend, (1, 0)) + F.pad(bend, (0, 1))  # (B, N): diagonal of smoothness * D^T W D
+    rhs = -(moves * down[..., None]).sum(-2) + keep * predicted + _tridiagonal_times(curve_diag, -bend, predicted)  # (B, N, 2)
+    change = solve_tridiagonal(down.sum(-1) + keep + curve_diag, -bend, rhs) - predicted  # (B, N, 2) world
     out = features.clone()
     cx, cz = _turn(change[..., :1], change[..., 1:], cos[..., 1:], sin[..., 1:], sign=-1)  # into the frame moved to
     out[..., :-1, ROOT_XZ_VEL] = features[..., :-1, ROOT_XZ_VEL] + torch.cat([cx, cz], dim=-1)
@@ -96,6 +98,29 @@ def plant_feet(features: torch.Tensor, valid: torch.Tensor | None = None, *, smo
     vel[..., 2] += jz
     out[..., :-1, BLOCKS["joint_vel"]] = vel.flatten(-2)
     return out
+
+
+def _tridiagonal_times(diag: torch.Tensor, off: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """A symmetric tridiagonal matrix (diagonal (B, N), off-diagonal (B, N-1)) times x (B, N, K)."""
+    out = diag[..., None] * x
+    out[..., :-1, :] += off[..., None] * x[..., 1:, :]
+    out[..., 1:, :] += off[..., None] * x[..., :-1, :]
+    return out
+
+
+def solve_tridiagonal(diag: torch.Tensor, off: torch.Tensor, rhs: torch.Tensor) -> torch.Tensor:
+    """Solve A x = rhs for symmetric positive definite tridiagonal A, given by its diagonal (B, N) and
+    off-diagonal (B, N-1); rhs (B, N, K) -> x (B, N, K) in rhs's dtype and device.
+
+    scipy's banded Cholesky (LAPACK pbsv), one system per row: O(N) each, and independent of torch's threads."""
+    if rhs.shape[-2] == 0:
+        return rhs.clone()
+    band = np.zeros((diag.shape[0], 2, diag.shape[-1]))  # LAPACK's upper band storage: row 0 the superdiagonal
+    band[:, 0, 1:] = off.detach().cpu().double().numpy()
+    band[:, 1] = diag.detach().cpu().double().numpy()
+    b = rhs.detach().cpu().double().numpy()
+    x = np.stack([scipy.linalg.solveh_banded(band[i], b[i], check_finite=False) for i in range(len(b))])
+    return torch.from_numpy(x).to(device=rhs.device, dtype=rhs.dtype)
 
 
 def plant_clip(features: np.ndarray) -> np.ndarray:

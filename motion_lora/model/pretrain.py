@@ -33,6 +33,7 @@ from ..data.dataset import MotionDataset, collate
 from .denoiser import DenoiserConfig, MotionDenoiser, frame_mask
 from .diffusion import Schedule
 from .foot_contact import foot_slide
+from .precision import use_bf16
 from .text_encoder import TextEncoder
 
 STATE_FILE = "train_state.pt"
@@ -52,7 +53,7 @@ class TrainConfig:
     loss_weight: str = "truncated"  # or "min_snr" (Hang et al. 2023), which starves the high-noise steps
     ckpt_every: int = 1000
     seed: int = 0
-    bf16: bool = False  # autocast matmuls to bfloat16 (fast on CPUs with AMX, and on GPUs)
+    bf16: bool = False  # autocast matmuls to bfloat16 where measured faster (precision.use_bf16), else fp32
     exclude_concepts: str = ""  # comma-separated, e.g. "kick": train the retrained-without-the-concept reference
     # Weight of a velocity term (MDM's L_vel, Tevet et al. 2023): the frame-to-frame change of the error must be
     # small too. Without it the errors of neighbouring 4-frame patches are independent, and motion jumps at
@@ -81,16 +82,32 @@ def drop_captions(text, keep: torch.Tensor):
     return text.tokens, mask, pooled
 
 
-def training_loss(model, schedule: Schedule, batch: dict, text, cfg: TrainConfig, generator: torch.Generator,
-                  norm: tuple[torch.Tensor, torch.Tensor] | None = None) -> torch.Tensor:
-    """v-prediction loss on one batch; text is the encoded captions (TextBatch); norm the data's (mean, std)
-    (263,), needed by the foot-contact term."""
-    x0, lengths = batch["motion"], batch["length"]
-    B, T, _ = x0.shape
-    device = x0.device
+@dataclass(frozen=True)
+class Draws:
+    """The random part of one training step: timesteps (B,), noise (B, T, 263), which captions stay (B,)."""
+    t: torch.Tensor
+    noise: torch.Tensor
+    keep: torch.Tensor
+
+
+def draw(schedule: Schedule, x0: torch.Tensor, cfg: TrainConfig, generator: torch.Generator) -> Draws:
+    """One step's randomness for a batch x0 (B, T, 263), in a fixed order (resumed runs draw the same)."""
+    B, device = x0.shape[0], x0.device
     t = torch.randint(0, schedule.num_steps, (B,), generator=generator).to(device)
     noise = torch.randn(x0.shape, generator=generator).to(device)
     keep = (torch.rand(B, generator=generator) >= cfg.cond_drop).to(device)
+    return Draws(t, noise, keep)
+
+
+def training_loss(model, schedule: Schedule, batch: dict, text, cfg: TrainConfig, generator: torch.Generator,
+                  norm: tuple[torch.Tensor, torch.Tensor] | None = None, draws: Draws | None = None) -> torch.Tensor:
+    """v-prediction loss on one batch; text is the encoded captions (TextBatch); norm the data's (mean, std)
+    (263,), needed by the foot-contact term; draws fixes the step's randomness (else drawn from generator)."""
+    x0, lengths = batch["motion"], batch["length"]
+    B, T, _ = x0.shape
+    device = x0.device
+    d = draws or draw(schedule, x0, cfg, generator)
+    t, noise, keep = d.t, d.noise, d.keep
     tokens, mask, pooled = drop_captions(text, keep)
     x_t = schedule.add_noise(x0, noise, t)
     with torch.autocast(device.type, dtype=torch.bfloat16, enabled=cfg.bf16):
@@ -166,6 +183,14 @@ def infinite(loader):
         yield from loader
 
 
+@torch.no_grad()
+def update_ema(ema: nn.Module, model: nn.Module, step: int, rate: float) -> None:
+    """Move the EMA weights towards the model's; the decay warms up so the random init fades fast."""
+    decay = min(rate, (1 + step) / (10 + step))
+    for e, p in zip(ema.parameters(), model.parameters()):
+        e.lerp_(p, 1 - decay)
+
+
 def save_atomic(obj, path: Path) -> None:
     tmp = path.with_name(path.name + ".tmp")
     torch.save(obj, tmp)
@@ -204,6 +229,7 @@ def pretrain(data: Path, out: Path, model_cfg: DenoiserConfig, cfg: TrainConfig,
 
     accelerator = Accelerator(cpu=device == "cpu", mixed_precision="no")
     dev = accelerator.device
+    cfg = dataclasses.replace(cfg, bf16=use_bf16(cfg.bf16, dev, log))
     torch.manual_seed(cfg.seed)
     out.mkdir(parents=True, exist_ok=True)
     for name in ("Mean.npy", "Std.npy"):
@@ -256,10 +282,7 @@ def pretrain(data: Path, out: Path, model_cfg: DenoiserConfig, cfg: TrainConfig,
         accelerator.clip_grad_norm_(model.parameters(), cfg.grad_clip)
         opt.step()
         step += 1
-        with torch.no_grad():
-            decay = min(cfg.ema, (1 + step) / (10 + step))  # warm-up, so the random init fades fast
-            for e, p in zip(ema.parameters(), accelerator.unwrap_model(model).parameters()):
-                e.lerp_(p, 1 - decay)
+        update_ema(ema, accelerator.unwrap_model(model), step, cfg.ema)
         bar.update(1)
         bar.set_postfix(loss=f"{loss.item():.4f}")
         if step % 50 == 0 or step == cfg.steps:

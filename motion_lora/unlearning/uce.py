@@ -75,7 +75,9 @@ def closed_form(W0: torch.Tensor, edit: torch.Tensor, target: torch.Tensor, pres
     eye = torch.eye(W0.shape[1], dtype=torch.float64, device=W0.device)
     mat1 = lam * W0 + erase_scale * (W0 @ target.T) @ edit + (W0 @ (preserve.T * preserve_w)) @ preserve
     mat2 = lam * eye + erase_scale * edit.T @ edit + (preserve.T * preserve_w) @ preserve
-    return torch.linalg.solve(mat2, mat1.T).T  # mat1 @ mat2^-1 (mat2 is symmetric)
+    # mat1 @ mat2^-1 by Cholesky: mat2 is symmetric positive definite (lam > 0), and torch's LU solve is the
+    # path that MKL builds break after torch.set_num_threads(n >= 2) (batched there; kept off it everywhere)
+    return torch.cholesky_solve(mat1.T, torch.linalg.cholesky(mat2)).T
 
 
 def preservation_prompts(concept: str, given: tuple[str, ...] = ()) -> list[str]:

@@ -1,0 +1,51 @@
+"""bf16 only where it pays: the probe is bounded, and asking for bf16 on a CPU that emulates it trains in fp32
+with one clear line."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+import torch
+
+from motion_lora.model import precision
+
+
+def test_probe_is_bounded_and_positive():
+    started = time.perf_counter()
+    speedup = precision.bf16_speedup()
+    assert speedup > 0
+    assert time.perf_counter() - started < 2.0  # ~50 ms of timing plus allocation; never minutes
+
+
+@pytest.mark.parametrize("speedup, expected", [(0.04, False), (1.0, False), (3.0, True)])
+def test_bf16_follows_the_measured_speedup(monkeypatch, speedup, expected):
+    monkeypatch.setattr(precision, "bf16_speedup", lambda device="cpu": speedup)
+    lines = []
+    assert precision.use_bf16(True, "cpu", log=lines.append) is expected
+    assert len(lines) == (0 if expected else 1)
+    if not expected:
+        assert "fp32" in lines[0] and f"{speedup:.2f}x" in lines[0]
+
+
+def test_not_requested_never_probes(monkeypatch):
+    def boom(device="cpu"):
+        raise AssertionError("probed without being asked")
+
+    monkeypatch.setattr(precision, "bf16_speedup", boom)
+    assert precision.use_bf16(False) is False
+
+
+def test_pretrain_falls_back_to_fp32_where_bf16_is_slow(quick_bank, tmp_path, monkeypatch):
+    from motion_lora.model import pretrain as pt
+    from motion_lora.model.denoiser import DenoiserConfig
+
+    monkeypatch.setattr(precision, "bf16_speedup", lambda device="cpu": 0.04)
+    lines = []
+    data, _ = quick_bank
+    out = pt.pretrain(data, tmp_path / "run", DenoiserConfig(d_model=32, n_layers=1, n_heads=2), pt.TrainConfig(steps=2, batch_size=4, bf16=True, ckpt_every=2),
+                      device="cpu", log=lines.append)
+    info = json.loads((out / "train_info.json").read_text())
+    assert info["train_config"]["bf16"] is False
+    assert any("using fp32" in line for line in lines)
