@@ -1,9 +1,10 @@
-"""Kinematics of real vs procedural kicks, punches, walks and runs (the calibration table of the README).
+"""Kinematics of real vs procedural kicks, punches, walks and runs (the calibration table of docs/data.md).
 
     python benchmarks/calibration.py [--bandai PATH] [--seeds 20] [--takes 3] [--out benchmarks/results/calibration.json]
 
 Real: the DeepMimic clips in the pybullet wheel (kick, spinkick, punch, walk, run; the cyclic walk and run looped
-to 6 s) and, when the Bandai Namco dataset is found (`--bandai`, default ../shared/data/... or /tmp/bandai/dataset),
+to 6 s) and, when the Bandai Namco dataset is found (`--bandai`, default shared/data/... in the folder that holds the
+repository, or /tmp/bandai/dataset),
 its kick, punch, walk and run takes (up to `--takes` per style and part). Every real clip is retargeted to the
 reference skeleton first, as feature extraction does, so lengths compare. Procedural: `--seeds` clips per concept
 (walks forward only; the real walks are forward walks). Measures are `motion_lora.data.gait_stats`; kicks and

@@ -29,7 +29,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from motion_lora.data import augment, deepmimic  # noqa: E402
 from motion_lora.evaluation import kinematic_judge as kj  # noqa: E402
 
-DEFAULT_BANDAI = ("/tmp/bandai/dataset", "../shared/data/bandai-namco-research-motiondataset.tar.xz")
+# The unpacked dataset, or its archive in the shared/data folder beside the repository.
+BESIDE_REPO = Path(__file__).resolve().parents[2]
+DEFAULT_BANDAI = ("/tmp/bandai/dataset", str(BESIDE_REPO / "shared" / "data" / "bandai-namco-research-motiondataset.tar.xz"))
 LOOP_FRAMES = 80  # cyclic mocap clips are a single cycle (0.8-1.3 s); the build loops them, so do we
 
 

@@ -1,7 +1,7 @@
 """The Bandai Namco Research Motion dataset as MotionBank motions.
 
 The dataset (CC BY-NC 4.0) is never committed: tests that need it stream a few takes out of
-../shared/data/bandai-namco-research-motiondataset.tar.xz (relative to the repository root) and skip
+shared/data/bandai-namco-research-motiondataset.tar.xz in the folder that holds the repository, and skip
 cleanly without it. The takes they use are all near the start of the archive (part 1 and the first
 part-2 waves), so reaching them decodes only a few seconds of the xz stream.
 """

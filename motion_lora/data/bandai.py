@@ -1,7 +1,7 @@
 """The Bandai Namco Research Motion dataset (Kobayashi et al. 2023, CC BY-NC 4.0) as MotionBank `Motion`s.
 
     from motion_lora.data.bandai import describe_bandai, load_bandai
-    motions = load_bandai("../shared/data/bandai-namco-research-motiondataset.tar.xz")   # or the unpacked folder
+    motions = load_bandai("PATH/TO/bandai-namco-research-motiondataset.tar.xz")   # or the unpacked folder
 
 The data is never committed (licence): it is read at build time from the unpacked folder (holding
 `Bandai-Namco-Research-Motiondataset-1/2`, each with `data/*.bvh`, `data/*.json`, `cfg/*_label.txt`) or

@@ -12,7 +12,7 @@
 Everything is computed in the body frame given by the hips/shoulders "across" vector (as HumanML3D does), so
 the facts do not depend on the clip's heading, and a mirrored clip (x negated, left/right joints swapped)
 gives the same facts with left and right exchanged. Side words are the literal "left"/"right".
-Conventions (DESIGN.md §2): y up, metres, 20 fps, the person's left is +X when facing +Z; a turn to the left
+Conventions (docs/format.md): y up, metres, 20 fps, the person's left is +X when facing +Z; a turn to the left
 is a positive rotation about +y.
 """
 

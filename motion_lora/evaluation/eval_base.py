@@ -1,4 +1,4 @@
-"""Evaluate the base model and the evaluator on MotionBank's test split (proxy metrics, DESIGN.md §5).
+"""Evaluate the base model and the evaluator on MotionBank's test split (proxy metrics, docs/models.md).
 
     python -m motion_lora.eval_base --data data/motionbank --ckpt motionbank_base --repeats 2
 
@@ -31,6 +31,7 @@ from . import kinematic_judge, metrics, physics
 from .evaluator import embed_dataset, evaluation_metrics
 from .prompts import natural_prompts
 from .protocol import Judge
+from .text_ceiling import ceiling_hits, training_captions
 
 BATCH = 16
 NATURAL_DEFAULT_FRAMES = 120  # 6 s, for a concept without test clips
@@ -115,6 +116,35 @@ def generate(gen: MotionGenerator, items: list[dict], seed: int, steps: int, sch
     return out
 
 
+def text_ceiling(gen: MotionGenerator, data: Path, natural: list[dict]) -> list[tuple[dict, bool]]:
+    """(item, hit) per single-concept natural prompt: is the nearest training caption, by the model's own text
+    encoder, of the prompt's concept (text_ceiling.py)."""
+    singles = [it for it in natural if len(it["concepts"]) == 1]
+    captions, caption_concepts = training_captions(data)
+    hits = ceiling_hits(lambda texts: gen.text_encoder.encode(texts).pooled.cpu().numpy(), [it["caption"] for it in singles],
+                        [it["concept"] for it in singles], captions, caption_concepts)
+    return list(zip(singles, hits.tolist()))
+
+
+def loss_map(natural: list[dict], ceiling: list[tuple[dict, bool]], result: dict) -> dict:
+    """Where natural prompts are lost, per concept and per style: the text ceiling, the evaluator's accuracy and
+    the kinematic judge's (concepts it has rules for), with the prompt counts."""
+    judged = result.get("kinematic_judge", {}).get("natural", {}).get("per_concept", {})
+    by_concept, by_style = defaultdict(list), defaultdict(list)
+    for item, hit in ceiling:
+        by_concept[CONCEPTS[item["concept"]]].append(hit)
+        by_style[item["style"]].append(hit)
+    accuracy = {k: v["mean"] for k, v in result["generated_per_concept_accuracy_natural"].items()}
+    presence = {k: v["mean"] for k, v in result["generated_natural_presence_by_style"].items()}
+    concepts = {c: {"n": len(h), "ceiling": float(np.mean(h)), "evaluator": accuracy.get(c), "judge": judged.get(c, {}).get("judge")}
+                for c, h in by_concept.items()}
+    styles = {s: {"n": sum(it["style"] == s for it in natural), "ceiling": float(np.mean(by_style[s])) if by_style.get(s) else None, "evaluator": presence.get(s)}
+              for s in sorted({it["style"] for it in natural})}
+    overall = {"ceiling": float(np.mean([h for _, h in ceiling])), "evaluator": result["generated"]["concept_accuracy_natural"]["mean"],
+               "judge": result.get("kinematic_judge", {}).get("natural", {}).get("judged_average")}
+    return {"overall": overall, "per_concept": concepts, "per_style": styles}
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m motion_lora.eval_base", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data", type=Path, default=Path("data/motionbank"))
@@ -150,6 +180,7 @@ def main(argv: list[str] | None = None) -> int:
     concepts = np.array([it["concept"] for it in items])
     kinds = np.array([it["kind"] for it in items])
     natural, natural_left_out = natural_items(items, judge.model.config.num_concepts, args.natural_frames) if args.natural else ([], [])
+    ceiling = text_ceiling(gen, args.data, natural) if natural else []
     runs = defaultdict(list)
     per_concept = defaultdict(list)
     per_concept_natural, per_style_natural = defaultdict(list), defaultdict(list)
@@ -217,6 +248,8 @@ def main(argv: list[str] | None = None) -> int:
     real_joints = [np.load(args.data / "new_joints" / f"{i}.npy") for i in sorted({it["id"] for it in items})]
     mocap_ids = {i for i in (args.data / "test.txt").read_text().split() if (read_label(args.data, i) or {}).get("real")}
     result["kinematic_judge"] = {kind: kinematic_judge.summarise_runs(v) for kind, v in judge_runs.items()}
+    if natural:
+        result["loss_map"] = loss_map(natural, ceiling, result)
     result["physics"] = {"generated": physics.sanity(gen_joints_first), "real_test": physics.sanity(real_joints)}
     # The bar that matters: generated motion against real motion capture, like for like. Jitter and skating
     # depend on what is done (a backflip accelerates more than a wave), so the generated side is the motions
@@ -267,6 +300,7 @@ def report(r: dict) -> str:
     lines += [f"| FID real test vs real val | {r['fid_real_test_vs_real_val']:.3f} |", "", "| concept | accuracy |", "|---|---|"]
     lines += [f"| {k} | {f(v)} |" for k, v in r["generated_per_concept_accuracy"].items()]
     lines += report_natural(r)
+    lines += report_loss_map(r.get("loss_map"))
     lines += kinematic_judge.report_lines({f"{k} phrasings" if k != "natural" else "natural prompts": v for k, v in r.get("kinematic_judge", {}).items()})
     ph = r["physics"]
     mocap, gen_mocap, raw_mocap = ph.get("mocap_test"), ph.get("generated_mocap_prompts"), ph.get("generated_mocap_prompts_raw")
@@ -308,6 +342,24 @@ def report_natural(r: dict) -> list[str]:
     lines += [f"| {k} | {f(v)} |" for k, v in r["generated_per_concept_accuracy_natural"].items()]
     lines += ["", "| natural style | presence |", "|---|---|"]
     lines += [f"| {k} | {f(v)} |" for k, v in r["generated_natural_presence_by_style"].items()]
+    return lines
+
+
+def report_loss_map(m: dict | None) -> list[str]:
+    """The loss map as two tables, the concepts that lose most in the generator first."""
+    if not m:
+        return []
+    cell = lambda v: "–" if v is None else f"{v:.2f}"  # noqa: E731
+    o = m["overall"]
+    lines = ["", "## Where natural prompts are lost (single-concept prompts)", "",
+             f"text ceiling (nearest training caption by the model's own text encoder) {cell(o['ceiling'])}; "
+             f"evaluator {cell(o['evaluator'])}; kinematic judge {cell(o['judge'])}", "",
+             "| concept | prompts | text ceiling | evaluator | lost in the generator | kinematic judge |", "|---|---|---|---|---|---|"]
+    gap = lambda v: (v["ceiling"] - v["evaluator"]) if v["evaluator"] is not None else -1.0  # noqa: E731
+    for c, v in sorted(m["per_concept"].items(), key=lambda kv: -gap(kv[1])):
+        lines.append(f"| {c} | {v['n']} | {cell(v['ceiling'])} | {cell(v['evaluator'])} | {cell(gap(v)) if v['evaluator'] is not None else '–'} | {cell(v['judge'])} |")
+    lines += ["", "| prompt style | prompts | text ceiling | evaluator |", "|---|---|---|---|"]
+    lines += [f"| {s} | {v['n']} | {cell(v['ceiling'])} | {cell(v['evaluator'])} |" for s, v in m["per_style"].items()]
     return lines
 
 

@@ -1,4 +1,4 @@
-"""Forget/retain evaluation of generated motion in our proxy evaluator's space (DESIGN.md §5).
+"""Forget/retain evaluation of generated motion in our proxy evaluator's space (docs/models.md).
 
 Prompt sets are drawn from the caption grammar, so evaluation needs no dataset at run time:
 * forget set: the target concept in training phrasings, held-out phrasings, composites that contain it, and

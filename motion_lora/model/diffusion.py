@@ -4,7 +4,7 @@ With alpha_t = sqrt(abar_t) and sigma_t = sqrt(1 - abar_t):
     x_t = alpha_t x0 + sigma_t eps,    v = alpha_t eps - sigma_t x0,
     x0  = alpha_t x_t - sigma_t v,     eps = sigma_t x_t + alpha_t v.
 (Salimans & Ho 2022.) At a fixed x_t, eps is affine in v, which is why ESD's negative-guidance target
-carries over to v-space unchanged (DESIGN.md §4).
+carries over to v-space unchanged (docs/unlearning.md).
 """
 
 from __future__ import annotations

@@ -46,7 +46,7 @@ REST_DIRECTIONS = np.array(
     dtype=np.float64,
 )
 
-# Bone lengths (metres) of the reference subject, indexed by child joint; see DESIGN.md §2.
+# Bone lengths (metres) of the reference subject, indexed by child joint; see docs/format.md.
 BONE_LENGTHS = np.array(
     [
         0.0, 0.1031, 0.1099, 0.1316, 0.3936, 0.3902, 0.1432, 0.4324, 0.4256, 0.0574, 0.1434,

@@ -96,7 +96,7 @@ Denoise = Callable[..., torch.Tensor]
 
 @dataclass(frozen=True, kw_only=True)
 class AttackConfig:
-    """The attack budget. Defaults are the CPU budget the README figures were measured with."""
+    """The attack budget. Defaults are the CPU budget the figures in docs/unlearning.md were measured with."""
 
     mode: str = "both"  # "soft", "discrete" or "both"
     # soft prompt

@@ -4,7 +4,7 @@
 
 on MotionBank clips: the forget clips show or name the concept, the retain clips are every other clip
 (`motion_lora.unlearning.concept_data`). Only LoRA matrices are trained (the fork also left base weights trainable, a defect
-we do not repeat: DESIGN.md §4), the teacher-free loss needs no rollouts, and the gradient norm is clipped at 1.
+we do not repeat: docs/unlearning.md), the teacher-free loss needs no rollouts, and the gradient norm is clipped at 1.
 The ascent term has no floor: pushed long enough, the forget loss grows without bound and takes the rest of the
 model with it, which is why the retain term and a short schedule matter (`--forget_weight`, `--iterations`).
 """
