@@ -58,3 +58,18 @@ def test_padding_content_does_not_leak():
     dirty = {**batch, "motion": batch["motion"].clone()}
     dirty["motion"][0, 40:] = 50.0
     assert torch.allclose(loss_and_grads(model, batch, text, draws)[0], loss_and_grads(model, dirty, text, draws)[0], rtol=1e-5)
+
+
+def test_balanced_sampling_gives_rare_concepts_their_share():
+    import numpy as np
+
+    from motion_lora.model.pretrain import LengthBuckets, balance_weights
+
+    groups = [0] * 90 + [1] * 10
+    assert balance_weights(groups, 0.0) is None
+    sampler = LengthBuckets([40 + i % 50 for i in range(100)], 10, seed=0, weights=balance_weights(groups, 1.0))
+    drawn = np.array([i for _ in range(20) for batch in sampler for i in batch])
+    assert len(drawn) == 20 * 100
+    assert 0.4 < (drawn >= 90).mean() < 0.6  # the 10 rare clips now fill about half of every epoch
+    plain = LengthBuckets([40] * 100, 10, seed=0)
+    assert sorted(i for batch in plain for i in batch) == list(range(100))  # without weights: each clip once

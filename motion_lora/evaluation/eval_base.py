@@ -25,7 +25,7 @@ from ..data.clip import CONCEPT_INDEX, CONCEPTS
 from ..data.dataset import MotionDataset, read_label
 from ..model.checkpoints import resolve_base, resolve_evaluator
 from ..model.foot_contact import plant_clip
-from ..model.generator import MotionGenerator, SampleOptions
+from ..model.generator import DEFAULT_GUIDANCE, MotionGenerator, SampleOptions
 from ..model.sampler import DEFAULT_SCHEDULER, DEFAULT_STEPS, SCHEDULERS
 from . import kinematic_judge, metrics, physics
 from .evaluator import embed_dataset, evaluation_metrics
@@ -102,14 +102,15 @@ def natural_hits(items: list[dict], probs: np.ndarray) -> list[list[tuple[int, b
     return out
 
 
-def generate(gen: MotionGenerator, items: list[dict], seed: int, steps: int, scheduler: str = DEFAULT_SCHEDULER, plant_feet: bool = True) -> list[np.ndarray]:
+def generate(gen: MotionGenerator, items: list[dict], seed: int, steps: int, scheduler: str = DEFAULT_SCHEDULER, plant_feet: bool = True,
+             guidance: float = DEFAULT_GUIDANCE) -> list[np.ndarray]:
     """Unnormalised features of each prompt at its length, sampled in length-sorted batches."""
     order = sorted(range(len(items)), key=lambda i: items[i]["length"])
     out: list[np.ndarray | None] = [None] * len(items)
     for start in range(0, len(order), BATCH):
         idx = order[start : start + BATCH]
         lengths = [items[i]["length"] for i in idx]
-        opts = SampleOptions(frames=max(lengths), steps=steps, scheduler=scheduler, plant_feet=plant_feet)
+        opts = SampleOptions(frames=max(lengths), steps=steps, scheduler=scheduler, plant_feet=plant_feet, guidance=guidance)
         feats = gen.sample([items[i]["caption"] for i in idx], [seed + i for i in idx], opts, lengths=lengths).cpu().numpy()
         for row, i in enumerate(idx):
             out[i] = feats[row, : lengths[row]] * gen.std + gen.mean
@@ -153,6 +154,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--repeats", type=int, default=2)
     p.add_argument("--steps", type=int, default=DEFAULT_STEPS)
     p.add_argument("--scheduler", default=DEFAULT_SCHEDULER, choices=list(SCHEDULERS), help="the sampler (motion_lora.model.sampler)")
+    p.add_argument("--guidance", type=float, default=DEFAULT_GUIDANCE, help="classifier-free guidance scale of the sampling")
     p.add_argument("--out", type=Path, default=None)
     p.add_argument("--natural", action=argparse.BooleanOptionalAction, default=True, help="evaluate the hand-written natural prompts too (default: yes)")
     p.add_argument("--natural_frames", type=int, default=None, help="one length for every natural prompt (default: its concept's median test-clip length)")
@@ -187,7 +189,7 @@ def main(argv: list[str] | None = None) -> int:
     gen_joints_first, raw_joints_first = [], []
     judge_runs = defaultdict(list)  # kind -> kinematic_judge.compare_run per repeat
     for r in range(args.repeats):
-        raw = generate(gen, items, seed=10000 * r, steps=args.steps, scheduler=args.scheduler, plant_feet=False)
+        raw = generate(gen, items, seed=10000 * r, steps=args.steps, scheduler=args.scheduler, plant_feet=False, guidance=args.guidance)
         feats = [plant_clip(f) for f in raw]  # what the generator gives by default; the raw output is kept for physics
         embs, hits = [], []
         for start in range(0, len(items), 64):
@@ -217,7 +219,7 @@ def main(argv: list[str] | None = None) -> int:
         for c in sorted(set(concepts[single].tolist())):
             per_concept[CONCEPTS[c]].append(hits[single & (concepts == c)].mean())
         if natural:
-            feats_n = generate(gen, natural, seed=10000 * r + NATURAL_SEED_OFFSET, steps=args.steps, scheduler=args.scheduler)
+            feats_n = generate(gen, natural, seed=10000 * r + NATURAL_SEED_OFFSET, steps=args.steps, scheduler=args.scheduler, guidance=args.guidance)
             hits_n = natural_hits(natural, concept_probs(judge, feats_n))
             one = [i for i, h in enumerate(hits_n) if len(h) == 1]
             judge_runs["natural"].append(kinematic_judge.judge_features([feats_n[i] for i in one], [CONCEPTS[natural[i]["concept"]] for i in one], np.array([hits_n[i][0][1] for i in one])))
@@ -268,7 +270,7 @@ def main(argv: list[str] | None = None) -> int:
     result["prompts"]["natural_left_out_concepts"] = natural_left_out
     result["prompts"]["natural_frames"] = args.natural_frames or "median test-clip length per concept"
     result["repeats"], result["steps"], result["seconds"] = args.repeats, args.steps, round(time.perf_counter() - started, 1)
-    result["scheduler"] = args.scheduler
+    result["scheduler"], result["guidance"] = args.scheduler, args.guidance
     out = args.out or resolve_base(args.ckpt) / "eval"
     out.mkdir(parents=True, exist_ok=True)
     (out / "metrics.json").write_text(json.dumps(result, indent=1, default=float) + "\n")

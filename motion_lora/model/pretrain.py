@@ -62,6 +62,8 @@ class TrainConfig:
     # Weight (per m^2) of the foot-contact term (MDM's L_foot): the x0 estimate's feet must not slide on the frames
     # where the clip's contact labels say they are down (motion_lora.model.foot_contact).
     foot_weight: float = 0.0
+    # Sampling of rare concepts: clips are drawn with weight count(concept)^-balance (0: the data's own mix).
+    balance: float = 0.0
     # Train only the parameters whose names match this regular expression (e.g. "patch_spill" to fit a new
     # overlapping head on a frozen trained model, which then cannot forget what it does); "" trains everything.
     train_only: str = ""
@@ -154,22 +156,35 @@ def min_snr_weight(schedule: Schedule, t: torch.Tensor, gamma: float) -> torch.T
 
 class LengthBuckets(torch.utils.data.Sampler):
     """Batches of clips with similar lengths, in random order: padding to the batch's longest clip then
-    wastes little compute (MotionBank clips average ~100 of the 196 frames)."""
+    wastes little compute (MotionBank clips average ~100 of the 196 frames). With `weights` (one per clip),
+    each epoch draws its clips with those probabilities (with replacement) instead of each clip once."""
 
-    def __init__(self, lengths: list[int], batch_size: int, seed: int):
+    def __init__(self, lengths: list[int], batch_size: int, seed: int, weights: np.ndarray | None = None):
         self.lengths, self.batch_size, self.epoch, self.seed = np.asarray(lengths), batch_size, 0, seed
+        self.weights = None if weights is None else np.asarray(weights, dtype=float) / np.sum(weights)
 
     def __iter__(self):
         rng = np.random.default_rng(self.seed + self.epoch)
         self.epoch += 1
-        noisy = self.lengths + rng.uniform(0, 8, len(self.lengths))  # vary bucket membership between epochs
-        order = np.argsort(noisy, kind="stable")
-        batches = [order[i : i + self.batch_size].tolist() for i in range(0, len(order), self.batch_size)]
+        n = len(self.lengths)
+        chosen = np.arange(n) if self.weights is None else rng.choice(n, size=n, p=self.weights)
+        noisy = self.lengths[chosen] + rng.uniform(0, 8, n)  # vary bucket membership between epochs
+        order = chosen[np.argsort(noisy, kind="stable")]
+        batches = [order[i : i + self.batch_size].tolist() for i in range(0, n, self.batch_size)]
         for i in rng.permutation(len(batches)):
             yield batches[i]
 
     def __len__(self) -> int:
         return math.ceil(len(self.lengths) / self.batch_size)
+
+
+def balance_weights(groups: list[int], power: float) -> np.ndarray | None:
+    """Per-clip sampling weights count(group)^-power: 0 keeps the data's own mix (None), 1 gives every group
+    (concept) the same share, 0.5 lies between (rare concepts seen more often)."""
+    if not power:
+        return None
+    _, inverse, counts = np.unique(groups, return_inverse=True, return_counts=True)
+    return counts[inverse].astype(float) ** -power
 
 
 def crop_to_longest(batch: dict) -> dict:
@@ -240,7 +255,8 @@ def pretrain(data: Path, out: Path, model_cfg: DenoiserConfig, cfg: TrainConfig,
     if excluded:
         log(f"excluding {', '.join(excluded)}: {len(dataset.entries)} training items remain")
     lengths = [(min(len(e.features), dataset.max_frames) // 4) * 4 for e in dataset.entries]
-    loader = DataLoader(dataset, batch_sampler=LengthBuckets(lengths, cfg.batch_size, cfg.seed), collate_fn=collate)
+    weights = balance_weights([e.concept for e in dataset.entries], cfg.balance)  # a composite counts as its main concept
+    loader = DataLoader(dataset, batch_sampler=LengthBuckets(lengths, cfg.batch_size, cfg.seed, weights), collate_fn=collate)
     model = MotionDenoiser.load(init) if init is not None else MotionDenoiser(model_cfg)
     if init is not None and init_overlap is not None and init_overlap != model.cfg.overlap:
         model = model.with_overlap(init_overlap)
