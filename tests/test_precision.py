@@ -3,11 +3,9 @@ with one clear line."""
 
 from __future__ import annotations
 
-import json
 import time
 
 import pytest
-import torch
 
 from motion_lora.model import precision
 
@@ -35,17 +33,3 @@ def test_not_requested_never_probes(monkeypatch):
 
     monkeypatch.setattr(precision, "bf16_speedup", boom)
     assert precision.use_bf16(False) is False
-
-
-def test_pretrain_falls_back_to_fp32_where_bf16_is_slow(quick_bank, tmp_path, monkeypatch):
-    from motion_lora.model import pretrain as pt
-    from motion_lora.model.denoiser import DenoiserConfig
-
-    monkeypatch.setattr(precision, "bf16_speedup", lambda device="cpu": 0.04)
-    lines = []
-    data, _ = quick_bank
-    out = pt.pretrain(data, tmp_path / "run", DenoiserConfig(d_model=32, n_layers=1, n_heads=2), pt.TrainConfig(steps=2, batch_size=4, bf16=True, ckpt_every=2),
-                      device="cpu", log=lines.append)
-    info = json.loads((out / "train_info.json").read_text())
-    assert info["train_config"]["bf16"] is False
-    assert any("using fp32" in line for line in lines)

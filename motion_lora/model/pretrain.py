@@ -62,6 +62,9 @@ class TrainConfig:
     # Weight (per m^2) of the foot-contact term (MDM's L_foot): the x0 estimate's feet must not slide on the frames
     # where the clip's contact labels say they are down (motion_lora.model.foot_contact).
     foot_weight: float = 0.0
+    # Stop after this much wall time of this run (checkpointed, so a later run resumes; 0: no limit). For fixed
+    # time budgets: equal-time ablations, a GPU lease.
+    max_minutes: float = 0.0
     # Sampling of rare concepts: clips are drawn with weight count(concept)^-balance (0: the data's own mix).
     balance: float = 0.0
     # Train only the parameters whose names match this regular expression (e.g. "patch_spill" to fit a new
@@ -287,7 +290,8 @@ def pretrain(data: Path, out: Path, model_cfg: DenoiserConfig, cfg: TrainConfig,
     started = time.perf_counter()
     bar = tqdm(total=cfg.steps, initial=step, desc="pretrain", disable=not accelerator.is_main_process, mininterval=5)
     model.train()
-    while step < cfg.steps:
+    out_of_time = False
+    while step < cfg.steps and not out_of_time:
         batch = crop_to_longest(next(batches))
         text = text_encoder.encode(batch["caption"])
         for group in opt.param_groups:
@@ -301,14 +305,17 @@ def pretrain(data: Path, out: Path, model_cfg: DenoiserConfig, cfg: TrainConfig,
         update_ema(ema, accelerator.unwrap_model(model), step, cfg.ema)
         bar.update(1)
         bar.set_postfix(loss=f"{loss.item():.4f}")
-        if step % 50 == 0 or step == cfg.steps:
+        out_of_time = bool(cfg.max_minutes) and time.perf_counter() - started > 60 * cfg.max_minutes
+        if step % 50 == 0 or step == cfg.steps or out_of_time:
             log_file.write(json.dumps({"step": step, "loss": loss.item(), "lr": lr_at(step, cfg), "elapsed": time.perf_counter() - started}) + "\n")
             log_file.flush()
-        if accelerator.is_main_process and (step % cfg.ckpt_every == 0 or step == cfg.steps):
+        if accelerator.is_main_process and (step % cfg.ckpt_every == 0 or step == cfg.steps or out_of_time):
             raw = accelerator.unwrap_model(model)
             save_atomic({"model": raw.state_dict(), "ema": ema.state_dict(), "optimizer": opt.state_dict(), "step": step, "model_config": dataclasses.asdict(model_cfg)}, state_path)
             export(ema, out)
     bar.close()
+    if out_of_time:
+        log(f"stopped at step {step} after --max_minutes {cfg.max_minutes:g}; run the same command again to resume")
     info = {
         "data": str(data),
         "steps": step,

@@ -1,9 +1,14 @@
-"""Compute only on real frames: a batch cropped to its longest clip gives the same loss and gradients as the same
-batch padded to 196 frames (same samples, same noise on the real frames), with every loss term on."""
+"""Pretraining: a batch cropped to its longest clip gives the same loss and gradients as the same batch padded to
+196 frames (same samples, same noise on the real frames, every loss term on); rare concepts get their share;
+bf16 falls back to fp32 where it is slow; a time budget stops a run that a later run resumes."""
 
 from __future__ import annotations
 
+import json
+
 import torch
+
+from motion_lora.model import precision
 
 from motion_lora.model.denoiser import DenoiserConfig, MotionDenoiser
 from motion_lora.model.diffusion import Schedule
@@ -73,3 +78,33 @@ def test_balanced_sampling_gives_rare_concepts_their_share():
     assert 0.4 < (drawn >= 90).mean() < 0.6  # the 10 rare clips now fill about half of every epoch
     plain = LengthBuckets([40] * 100, 10, seed=0)
     assert sorted(i for batch in plain for i in batch) == list(range(100))  # without weights: each clip once
+
+
+def test_pretrain_falls_back_to_fp32_where_bf16_is_slow(quick_bank, tmp_path, monkeypatch):
+    from motion_lora.model import pretrain as pt
+    from motion_lora.model.denoiser import DenoiserConfig
+
+    monkeypatch.setattr(precision, "bf16_speedup", lambda device="cpu": 0.04)
+    lines = []
+    data, _ = quick_bank
+    out = pt.pretrain(data, tmp_path / "run", DenoiserConfig(d_model=32, n_layers=1, n_heads=2), pt.TrainConfig(steps=2, batch_size=4, bf16=True, ckpt_every=2),
+                      device="cpu", log=lines.append)
+    info = json.loads((out / "train_info.json").read_text())
+    assert info["train_config"]["bf16"] is False
+    assert any("using fp32" in line for line in lines)
+
+
+def test_pretrain_stops_on_its_time_budget_and_resumes(quick_bank, tmp_path):
+    from motion_lora.model import pretrain as pt
+    from motion_lora.model.denoiser import DenoiserConfig
+
+    data, _ = quick_bank
+    model_cfg = DenoiserConfig(d_model=32, n_layers=1, n_heads=2)
+    lines = []
+    cfg = pt.TrainConfig(steps=10_000, batch_size=4, ckpt_every=10_000, max_minutes=0.001)  # 60 ms
+    out = pt.pretrain(data, tmp_path / "run", model_cfg, cfg, device="cpu", log=lines.append)
+    stopped = json.loads((out / "train_info.json").read_text())["steps"]
+    assert 0 < stopped < 10_000 and any("resume" in line for line in lines)
+    assert torch.load(out / pt.STATE_FILE, weights_only=True)["step"] == stopped  # checkpointed where it stopped
+    pt.pretrain(data, out, model_cfg, cfg, device="cpu", log=lines.append)
+    assert json.loads((out / "train_info.json").read_text())["steps"] > stopped  # the second run adds up
