@@ -108,3 +108,17 @@ def test_pretrain_stops_on_its_time_budget_and_resumes(quick_bank, tmp_path):
     assert torch.load(out / pt.STATE_FILE, weights_only=True)["step"] == stopped  # checkpointed where it stopped
     pt.pretrain(data, out, model_cfg, cfg, device="cpu", log=lines.append)
     assert json.loads((out / "train_info.json").read_text())["steps"] > stopped  # the second run adds up
+
+
+def test_root_weight_scales_only_the_root_block():
+    from motion_lora.model.pretrain import feature_weights
+
+    w = feature_weights(10.0)
+    assert w.shape == (263,) and w[:4].tolist() == [10.0] * 4 and bool((w[4:] == 1).all())
+    torch.manual_seed(0)
+    model = MotionDenoiser(DenoiserConfig(d_model=32, n_layers=1, n_heads=2, dropout=0.0))
+    batch, text = tiny_batch([40, 80])
+    draws = draw(Schedule(), batch["motion"], CFG, torch.Generator().manual_seed(3))
+    plain = training_loss(model, Schedule(), batch, text, TrainConfig(), torch.Generator(), draws=draws)
+    heavy = training_loss(model, Schedule(), batch, text, TrainConfig(root_weight=10.0), torch.Generator(), draws=draws)
+    assert heavy > plain

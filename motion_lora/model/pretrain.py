@@ -30,6 +30,7 @@ from torch.utils.data import DataLoader
 from tqdm import tqdm
 
 from ..data.dataset import MotionDataset, collate
+from ..motion.features import BLOCKS, FEATURE_DIM
 from .denoiser import DenoiserConfig, MotionDenoiser, frame_mask
 from .diffusion import Schedule
 from .foot_contact import foot_slide
@@ -62,6 +63,9 @@ class TrainConfig:
     # Weight (per m^2) of the foot-contact term (MDM's L_foot): the x0 estimate's feet must not slide on the frames
     # where the clip's contact labels say they are down (motion_lora.model.foot_contact).
     foot_weight: float = 0.0
+    # Weight of the root block (yaw and xz velocity, height: 4 of the 263 dims) in the per-frame loss. At 1 the
+    # root is 1.5% of the loss although the whole trajectory, and every jump's flight, hangs on it.
+    root_weight: float = 1.0
     # Stop after this much wall time of this run (checkpointed, so a later run resumes; 0: no limit). For fixed
     # time budgets: equal-time ablations, a GPU lease.
     max_minutes: float = 0.0
@@ -119,7 +123,7 @@ def training_loss(model, schedule: Schedule, batch: dict, text, cfg: TrainConfig
         v = model(x_t, t, tokens, mask, pooled, lengths)
     residual = v.float() - schedule.v_target(x0, noise, t)  # (B, T, 263) = (x0 - x0_estimate) / sigma
     valid = frame_mask(lengths, T)  # (B, T)
-    per_clip = ((residual**2).mean(-1) * valid).sum(1) / lengths.clamp(min=1)
+    per_clip = ((feature_weights(cfg.root_weight, device) * residual**2).mean(-1) * valid).sum(1) / lengths.clamp(min=1)
     if cfg.vel_weight:
         # the same difference of the x0 estimate's error, at the same timestep weight as the v-loss
         pairs = valid[:, 1:] * valid[:, :-1]
@@ -138,6 +142,13 @@ def training_loss(model, schedule: Schedule, batch: dict, text, cfg: TrainConfig
         per_clip = per_clip + cfg.foot_weight * foot_slide(estimate * std + mean, x0 * std + mean, valid) * abar / (1 - abar)
     weight = min_snr_weight(schedule, t, cfg.min_snr) if cfg.loss_weight == "min_snr" else truncated_weight(schedule, t, cfg.min_snr)
     return (weight * per_clip).mean()
+
+
+def feature_weights(root_weight: float, device: torch.device | str = "cpu") -> torch.Tensor:
+    """(263,) per-feature loss weights: root_weight on the root block (dims 0:4), 1 elsewhere."""
+    w = torch.ones(FEATURE_DIM, device=device)
+    w[: BLOCKS["root_y"].stop] = root_weight
+    return w
 
 
 def truncated_weight(schedule: Schedule, t: torch.Tensor, gamma: float) -> torch.Tensor:
