@@ -12,13 +12,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from motion_lora.evaluation.protocol import forget_set, retain_set  # noqa: E402
-from motion_lora.model.sampler import DEFAULT_STEPS  # noqa: E402
-from motion_lora.serving.service import MotionLab  # noqa: E402
+from motion_lora.evaluation.protocol import forget_set, retain_set
+from motion_lora.model.sampler import DEFAULT_STEPS
+from motion_lora.serving.service import MotionLab
 
 SCALES = (-0.5, 0.0, 0.25, 0.5, 0.75, 1.0, 1.5)
 

@@ -24,15 +24,13 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from motion_lora.data.clip import CONCEPT_INDEX, CONCEPTS  # noqa: E402
-from motion_lora.evaluation import physics  # noqa: E402
-from motion_lora.evaluation.protocol import EvalPrompt, forget_set  # noqa: E402
-from motion_lora.model.generator import SampleOptions  # noqa: E402
-from motion_lora.motion.features import recover_joints  # noqa: E402
-from motion_lora.serving.service import MotionLab  # noqa: E402
-from motion_lora.unlearning.unlearn import UnlearnConfig  # noqa: E402
+from motion_lora.data.clip import CONCEPT_INDEX, CONCEPTS
+from motion_lora.evaluation import physics
+from motion_lora.evaluation.protocol import EvalPrompt, forget_set
+from motion_lora.model.generator import SampleOptions
+from motion_lora.motion.features import recover_joints
+from motion_lora.serving.service import MotionLab
+from motion_lora.unlearning.unlearn import UnlearnConfig
 
 FRAMES = 120
 

@@ -15,8 +15,6 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
 from served_app import CHROMIUM, CHROMIUM_ARGS, AppDidNotStart, served_app
 
 CANVAS_HASH = """() => Array.from(document.querySelectorAll('#compare-player canvas.mp-canvas')).map((c) => {

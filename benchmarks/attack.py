@@ -14,13 +14,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from motion_lora.serving.service import MotionLab  # noqa: E402
+from motion_lora.serving.service import MotionLab  # noqa: E402 (after the offline switch)
 from motion_lora.unlearning.attack import AttackConfig, run_attack  # noqa: E402
 
 

@@ -17,18 +17,16 @@ from __future__ import annotations
 import argparse
 import json
 import re
-import sys
 import time
 from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from motion_lora.data import augment, deepmimic, gait_stats, procedural
+from motion_lora.motion.skeleton import retarget
 
-from motion_lora.data import augment, deepmimic, gait_stats, procedural  # noqa: E402
-from motion_lora.motion.skeleton import retarget  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 CONCEPTS = ("kick", "punch", "walk", "run")
 DEEPMIMIC = {"kick": ("kick", "spinkick"), "punch": ("punch",), "walk": ("walk",), "run": ("run",)}

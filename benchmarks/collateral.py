@@ -22,13 +22,11 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from motion_lora.data.captions import concept_paraphrases  # noqa: E402
-from motion_lora.data.clip import CONCEPTS  # noqa: E402
-from motion_lora.evaluation.protocol import forget_set, natural_forget, natural_retain, retain_set  # noqa: E402
-from motion_lora.serving.service import MotionLab  # noqa: E402
-from motion_lora.unlearning.unlearn import UnlearnConfig, concept_prompts, nearest_retain_prompts  # noqa: E402
+from motion_lora.data.captions import concept_paraphrases
+from motion_lora.data.clip import CONCEPTS
+from motion_lora.evaluation.protocol import forget_set, natural_forget, natural_retain, retain_set
+from motion_lora.serving.service import MotionLab
+from motion_lora.unlearning.unlearn import UnlearnConfig, concept_prompts, nearest_retain_prompts
 
 
 def variants(concept: str, lab: MotionLab) -> dict[str, dict]:

@@ -28,13 +28,11 @@ from pathlib import Path
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from motion_lora.model.generator import SampleOptions  # noqa: E402
-from motion_lora.model.precision import MIN_SPEEDUP, bf16_speedup, matmul_seconds  # noqa: E402
-from motion_lora.model.sampler import DEFAULT_SCHEDULER, DEFAULT_STEPS, SCHEDULERS, Sampler  # noqa: E402
-from motion_lora.serving.service import MotionLab  # noqa: E402
-from motion_lora.unlearning.adapters import BASE  # noqa: E402
+from motion_lora.model.generator import SampleOptions
+from motion_lora.model.precision import MIN_SPEEDUP, bf16_speedup, matmul_seconds
+from motion_lora.model.sampler import DEFAULT_SCHEDULER, DEFAULT_STEPS, SCHEDULERS, Sampler
+from motion_lora.serving.service import MotionLab
+from motion_lora.unlearning.adapters import BASE
 
 FRAMES = 196
 PROMPT = "a person kicks with the right leg"

@@ -24,10 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from motion_lora.data import augment, deepmimic  # noqa: E402
-from motion_lora.evaluation import kinematic_judge as kj  # noqa: E402
+from motion_lora.data import augment, deepmimic
+from motion_lora.evaluation import kinematic_judge as kj
 
 # The unpacked dataset, or its archive in the shared/data folder beside the repository.
 BESIDE_REPO = Path(__file__).resolve().parents[2]

@@ -42,8 +42,6 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
 from motion_lora.data.clip import CONCEPTS
 from motion_lora.evaluation import metrics
 from motion_lora.evaluation.protocol import prompt_sets

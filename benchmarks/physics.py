@@ -17,18 +17,16 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from motion_lora.data.clip import CONCEPT_INDEX  # noqa: E402
-from motion_lora.data.dataset import read_label  # noqa: E402
-from motion_lora.evaluation import physics  # noqa: E402
-from motion_lora.evaluation.eval_base import concept_probs, generate, test_prompts  # noqa: E402
-from motion_lora.evaluation.protocol import Judge  # noqa: E402
-from motion_lora.model.checkpoints import resolve_base, resolve_evaluator  # noqa: E402
-from motion_lora.model.foot_contact import plant_clip  # noqa: E402
-from motion_lora.model.generator import MotionGenerator, SampleOptions  # noqa: E402
-from motion_lora.motion.features import recover_joints  # noqa: E402
-from motion_lora.motion.skeleton import FPS  # noqa: E402
+from motion_lora.data.clip import CONCEPT_INDEX
+from motion_lora.data.dataset import read_label
+from motion_lora.evaluation import physics
+from motion_lora.evaluation.eval_base import concept_probs, generate, test_prompts
+from motion_lora.evaluation.protocol import Judge
+from motion_lora.model.checkpoints import resolve_base, resolve_evaluator
+from motion_lora.model.foot_contact import plant_clip
+from motion_lora.model.generator import MotionGenerator, SampleOptions
+from motion_lora.motion.features import recover_joints
+from motion_lora.motion.skeleton import FPS
 
 JUMP_PROMPTS = ("a person jumps up and down", "someone hops forward twice", "a man jumps as high as he can", "the person leaps over an obstacle")
 

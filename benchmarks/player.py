@@ -14,10 +14,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from motion_lora.data.procedural import sample_motion  # noqa: E402
-from motion_lora.serving.export import standalone_html  # noqa: E402
+from motion_lora.data.procedural import sample_motion
+from motion_lora.serving.export import standalone_html
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"]

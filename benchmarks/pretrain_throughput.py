@@ -24,14 +24,12 @@ from pathlib import Path
 import torch
 from torch.utils.data import DataLoader
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from motion_lora.data.dataset import MotionDataset, collate  # noqa: E402
-from motion_lora.model.denoiser import DenoiserConfig, MotionDenoiser  # noqa: E402
-from motion_lora.model.diffusion import Schedule  # noqa: E402
-from motion_lora.model.precision import bf16_speedup, use_bf16  # noqa: E402
-from motion_lora.model.pretrain import LengthBuckets, TrainConfig, crop_to_longest, infinite, training_loss, update_ema  # noqa: E402
-from motion_lora.model.text_encoder import TextEncoder  # noqa: E402
+from motion_lora.data.dataset import MotionDataset, collate
+from motion_lora.model.denoiser import DenoiserConfig, MotionDenoiser
+from motion_lora.model.diffusion import Schedule
+from motion_lora.model.precision import bf16_speedup, use_bf16
+from motion_lora.model.pretrain import LengthBuckets, TrainConfig, crop_to_longest, infinite, training_loss, update_ema
+from motion_lora.model.text_encoder import TextEncoder
 
 SHIPPED_MODEL = DenoiserConfig(overlap=2)  # d 256, 4 layers, 4 heads: checkpoints/t2m/motionbank_base
 SHIPPED_RECIPE = TrainConfig(batch_size=64, bf16=True, vel_weight=1.0, foot_weight=100.0)

@@ -31,15 +31,13 @@ from pathlib import Path
 import numpy as np
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from motion_lora.data.clip import CONCEPT_INDEX  # noqa: E402
-from motion_lora.evaluation import physics  # noqa: E402
-from motion_lora.evaluation.protocol import EvalPrompt, Judge, natural_retain, present, retain_set  # noqa: E402
-from motion_lora.model.checkpoints import resolve_base, resolve_evaluator  # noqa: E402
-from motion_lora.model.generator import MotionGenerator, SampleOptions  # noqa: E402
-from motion_lora.model.sampler import SCHEDULERS  # noqa: E402
-from motion_lora.motion.features import denormalize, recover_joints  # noqa: E402
+from motion_lora.data.clip import CONCEPT_INDEX
+from motion_lora.evaluation import physics
+from motion_lora.evaluation.protocol import EvalPrompt, Judge, natural_retain, present, retain_set
+from motion_lora.model.checkpoints import resolve_base, resolve_evaluator
+from motion_lora.model.generator import MotionGenerator, SampleOptions
+from motion_lora.model.sampler import SCHEDULERS
+from motion_lora.motion.features import denormalize, recover_joints
 
 REFERENCE = ("ddim", 20)  # today's setting: every other one is compared with it
 FRAMES, GUIDANCE, BATCH = 120, 2.5, 16

@@ -21,8 +21,6 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
 from served_app import CHROMIUM, CHROMIUM_ARGS, AppDidNotStart, served_app
 
 STRENGTHS = (0.5, 0.0, 1.5, -0.5, 1.2, 0.3, 1.8, -0.8)

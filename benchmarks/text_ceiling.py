@@ -24,12 +24,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from motion_lora.data.clip import CONCEPT_INDEX  # noqa: E402
-from motion_lora.evaluation.prompts import natural_prompts  # noqa: E402
-from motion_lora.evaluation.text_ceiling import embed, nearest_concepts, training_captions  # noqa: E402
-from motion_lora.model.text_encoder import model_dir  # noqa: E402
+from motion_lora.data.clip import CONCEPT_INDEX
+from motion_lora.evaluation.prompts import natural_prompts
+from motion_lora.evaluation.text_ceiling import embed, nearest_concepts, training_captions
+from motion_lora.model.text_encoder import model_dir
 
 SWITCH_POINTS = 5.0
 

@@ -23,14 +23,12 @@ import numpy as np
 import psutil
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from motion_lora.evaluation.protocol import forget_set, present, retain_set  # noqa: E402
-from motion_lora.model.denoiser import MotionDenoiser  # noqa: E402
-from motion_lora.model.generator import SampleOptions  # noqa: E402
-from motion_lora.serving.service import MotionLab  # noqa: E402
-from motion_lora.unlearning.adapters import AdapterSet, LoraSpec  # noqa: E402
-from motion_lora.unlearning.unlearn import UnlearnConfig, Unlearner  # noqa: E402
+from motion_lora.evaluation.protocol import forget_set, present, retain_set
+from motion_lora.model.denoiser import MotionDenoiser
+from motion_lora.model.generator import SampleOptions
+from motion_lora.serving.service import MotionLab
+from motion_lora.unlearning.adapters import AdapterSet, LoraSpec
+from motion_lora.unlearning.unlearn import UnlearnConfig, Unlearner
 
 # plain ESD for the LoRA / full comparison; preservation (lambda 1, nearest retain prompts) is the default's. No
 # adversarial tokens in any variant, so each pair differs in the one thing it compares.

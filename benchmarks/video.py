@@ -16,11 +16,9 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from motion_lora.data.procedural import sample_motion  # noqa: E402
-from motion_lora.motion.skeleton import FPS  # noqa: E402
-from motion_lora.serving.video import render_video  # noqa: E402
+from motion_lora.data.procedural import sample_motion
+from motion_lora.motion.skeleton import FPS
+from motion_lora.serving.video import render_video
 
 SECONDS = 5.0
 
