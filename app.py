@@ -7,7 +7,8 @@ Public API (gradio_client): generate, compare_video, sweep, sweep_video, train, 
 
 Deployment switches (environment): MOTION_LORA_USER_DIR (visitors' adapters), MOTION_LORA_MAX_USER_ADAPTERS /
 MOTION_LORA_MAX_USER_MB (cap, oldest evicted first), MOTION_LORA_REQUIRE_LOGIN=1 (Hugging Face login to train or
-delete), MOTION_LORA_MAX_ITERATIONS, MOTION_LORA_MAX_QUEUED_TRAININGS, MOTION_LORA_DISABLE_TRAINING=1 (see README).
+delete), MOTION_LORA_MAX_ITERATIONS, MOTION_LORA_MAX_QUEUED_TRAININGS, MOTION_LORA_DISABLE_TRAINING=1
+(all of them: docs/app.md).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from motion_lora.model.sampler import DEFAULT_SCHEDULER, DEFAULT_STEPS, SCHEDULE
 from motion_lora.motion.skeleton import FPS
 from motion_lora.serving import ui
 from motion_lora.serving.service import SWEEP_SCALES, MotionLab, default_lab, iterate_training, seconds_to_frames
+from motion_lora.serving.ui.pickers import picker_info
 from motion_lora.unlearning.adapters import PRESETS, LoraSpec
 from motion_lora.unlearning.unlearn import TrainEvent, UnlearnConfig
 
@@ -42,9 +44,10 @@ EXAMPLES = [
 ]
 
 INTRO = """# Motion LoRA — erase a concept from a text-to-motion model
-A small text-to-motion diffusion model **trained on MotionBank** (DeepMimic mocap + procedural motions, HumanML3D
-skeleton) and LoRA adapters trained to *unlearn* a concept such as *kick*. The frozen base model is never changed:
-the same noise is denoised with and without the adapter, so you see exactly what the adapter removes.
+A small text-to-motion diffusion model **trained on MotionBank** (real motion capture — Bandai Namco and DeepMimic,
+55% of its frames — plus calibrated procedural motions; HumanML3D skeleton) and LoRA adapters trained to *unlearn* a
+concept such as *kick*. The frozen base model is never changed: the same noise is denoised with and without the
+adapter, so you see exactly what the adapter removes.
 Concept scores come from our own small evaluator — **proxy metrics**, not the published HumanML3D evaluator.
 Runs on CPU; drag a skeleton view to orbit it, scroll to zoom."""
 
@@ -70,9 +73,11 @@ per-timestep weight.
 
 ## Data and models
 - **MotionBank**, built offline for this project in the HumanML3D layout (22 joints, 20 fps, 263-d features):
-  the 15 DeepMimic motion-capture clips shipped with `pybullet` (Peng et al., SIGGRAPH 2018; Bullet Physics,
-  zlib licence), procedural motions (walks, runs, jumps, kicks, punches, waves, …) and a caption grammar with
-  held-out phrasings for testing paraphrase robustness.
+  motion capture from the Bandai Namco Research Motion dataset (Kobayashi et al. 2023, CC BY-NC 4.0) and the 15
+  DeepMimic clips shipped with `pybullet` (Peng et al., SIGGRAPH 2018; Bullet Physics, zlib licence), together 55%
+  of its frames; procedural motions calibrated on those real clips (walks, runs, jumps, kicks, punches, waves, …);
+  captions written like annotators', with held-out phrasings for testing paraphrase robustness.
+  **The shipped weights are for non-commercial use** (CC BY-NC 4.0 training data).
 - Text encoder: all-MiniLM-L6-v2 (sentence-transformers, Apache-2.0), frozen.
 - Denoiser: a small transformer (v-prediction, sampled with diffusers schedulers (UniPC by default) and classifier-free guidance) trained here.
 - HumanML3D format: Guo et al., CVPR 2022. LoRA: Hu et al. 2021, via Hugging Face PEFT.
@@ -98,10 +103,11 @@ CSS = """
 
 
 def launch_options() -> dict:
-    """What main() passes to launch(): the player script and styles in head, the app CSS and theme."""
+    """What main() passes to launch(): the player script and styles in head, the app CSS and theme, the sessions kept."""
     # show_error: malformed API calls that fail inside Gradio (wrong types, missing inputs) get their message
     return {"head": ui.head_html(), "css": CSS, "theme": gr.themes.Soft(primary_hue="blue", neutral_hue="slate"), "show_error": True,
-            "app_kwargs": {"exception_handlers": {RequestValidationError: ui.malformed_request}}}
+            "app_kwargs": {"exception_handlers": {RequestValidationError: ui.malformed_request}},
+            "state_session_capacity": ui.max_sessions()}  # each session's state stays in memory until pushed out
 
 
 def build_demo(lab: MotionLab) -> gr.Blocks:
@@ -186,9 +192,13 @@ def build_demo(lab: MotionLab) -> gr.Blocks:
         """The last side-by-side or sweep of this session as a labelled MP4."""
         return str(ui.clip_video(clip, outputs.new("video")))
 
+    def infos() -> tuple[str, str]:
+        """The help lines of the Compare picker and of the single pickers: each names the broken adapters it skips."""
+        return picker_info(lab, "several adapters are combined"), picker_info(lab)
+
     def pickers(owner: str | None):
-        c = concepts(owner)
-        return gr.Dropdown(choices=c), gr.Dropdown(choices=c), gr.Dropdown(choices=c)
+        c, (many, one) = concepts(owner), infos()
+        return gr.Dropdown(choices=c, info=many), gr.Dropdown(choices=c, info=one), gr.Dropdown(choices=c, info=one)
 
     def own_pickers(owner: str | None):
         mine = ui.own_choices(lab, owner)
@@ -324,8 +334,9 @@ def build_demo(lab: MotionLab) -> gr.Blocks:
         lab.refresh_adapters()
         owner = viewer(request, profile)
         c, first = concepts(owner), (default_pick() or [None])[0]
-        return (gr.Dropdown(choices=c, value=picked or default_pick()), gr.Dropdown(choices=c, value=single_sweep or first),
-                gr.Dropdown(choices=c, value=single_eval or first), *own_pickers(owner))
+        many, one = infos()
+        return (gr.Dropdown(choices=c, value=picked or default_pick(), info=many), gr.Dropdown(choices=c, value=single_sweep or first, info=one),
+                gr.Dropdown(choices=c, value=single_eval or first, info=one), *own_pickers(owner))
 
     # ------------------------------------------------------------------ layout
 
@@ -342,7 +353,7 @@ def build_demo(lab: MotionLab) -> gr.Blocks:
                     with gr.Column(scale=2, min_width=320):
                         prompt = gr.Textbox(label="Prompt", value=EXAMPLES[0], max_lines=3, max_length=MAX_PROMPT_CHARS, placeholder="describe a motion, e.g. a person kicks")
                         gr.Examples(EXAMPLES, inputs=[prompt], cache_examples=False, label="Example prompts")
-                        adapters = gr.Dropdown(concepts(), value=default_pick(), multiselect=True, allow_custom_value=True, label="Adapters (concepts to erase)", info="several adapters are combined")
+                        adapters = gr.Dropdown(concepts(), value=default_pick(), multiselect=True, allow_custom_value=True, label="Adapters (concepts to erase)", info=infos()[0])
                         strength = gr.Slider(-1, 2, value=1.0, step=0.1, label="Strength", info="0 = base model · 1 = trained strength · negative = amplify the concept")
                         with gr.Row(elem_id="seed-row"):
                             seed = gr.Number(0, label="Seed", minimum=0, maximum=2**31 - 1, scale=4)
@@ -363,7 +374,7 @@ def build_demo(lab: MotionLab) -> gr.Blocks:
                             base_label = gr.Label(label="base — evaluator's top concepts", num_top_classes=3, show_heading=False, elem_classes="concept-labels")
                             steered_label = gr.Label(label="steered — evaluator's top concepts", num_top_classes=3, show_heading=False, elem_classes="concept-labels")
                         files = gr.File(label="Downloads: joints (.npz, (2, T, 22, 3)), BVH (steered, base), animated HTML", file_count="multiple", interactive=False)
-                        with gr.Row(equal_height=True):
+                        with gr.Row(equal_height=False):  # the button keeps its own height beside the file field
                             video_btn = gr.Button("Download as video (MP4)", size="sm", scale=0, min_width=220)
                             video_file = gr.File(label="side-by-side video, labelled (MP4, 20 fps)", interactive=False, height=70, scale=1)
                         clip_state = gr.State(None)  # this session's last comparison, for the video
@@ -387,7 +398,7 @@ def build_demo(lab: MotionLab) -> gr.Blocks:
                 with gr.Row(equal_height=False):
                     with gr.Column(scale=2, min_width=320):
                         sw_prompt = gr.Textbox(label="Prompt", value=EXAMPLES[0], max_lines=3, max_length=MAX_PROMPT_CHARS)
-                        sw_adapter = gr.Dropdown(concepts(), value=(default_pick() or [None])[0], allow_custom_value=True, label="Adapter")
+                        sw_adapter = gr.Dropdown(concepts(), value=(default_pick() or [None])[0], allow_custom_value=True, label="Adapter", info=infos()[1])
                         sw_scales = gr.Textbox(label="Strengths", value="-0.5, 0, 0.5, 1, 1.5", info="comma-separated, 1 to 9 values between -5 and 5")
                         with gr.Row():
                             sw_seed = gr.Number(0, label="Seed", minimum=0, maximum=2**31 - 1)
@@ -401,7 +412,7 @@ def build_demo(lab: MotionLab) -> gr.Blocks:
                     with gr.Column(scale=3, min_width=420):
                         sw_player = gr.HTML(label="player", value=ui.placeholder_html("One skeleton per strength, same noise, same camera."), js_on_load=None, min_height=320)
                         sw_plot = gr.Plot(label="Concept presence and retain drift vs strength")
-                        with gr.Row(equal_height=True):
+                        with gr.Row(equal_height=False):
                             sw_video_btn = gr.Button("Download as video (MP4)", size="sm", scale=0, min_width=220)
                             sw_video_file = gr.File(label="sweep grid video, labelled (MP4, 20 fps)", interactive=False, height=70, scale=1)
                         sw_state = gr.State(None)  # this session's last sweep, for the video
@@ -461,7 +472,7 @@ def build_demo(lab: MotionLab) -> gr.Blocks:
             with gr.Tab("Evaluate", id="evaluate"):
                 with gr.Row(equal_height=False):
                     with gr.Column(scale=1, min_width=300):
-                        ev_adapter = gr.Dropdown(concepts(), value=(default_pick() or [None])[0], allow_custom_value=True, label="Adapter")
+                        ev_adapter = gr.Dropdown(concepts(), value=(default_pick() or [None])[0], allow_custom_value=True, label="Adapter", info=infos()[1])
                         with gr.Accordion("Quick evaluation settings", open=False):
                             ev_kind = gr.Slider(1, 32, value=11, step=1, label="Forget prompts per kind", info="3 kinds: training phrasing, held-out phrasing, composite")
                             ev_concept = gr.Slider(1, 8, value=1, step=1, label="Retain prompts per other concept")

@@ -73,6 +73,31 @@ def test_cache_is_bounded(encoder):
     assert len(encoder._cache) == 8
 
 
+def test_cache_is_bounded_by_bytes(encoder):
+    """A server sees ever new prompts: with a byte cap the cache holds what fits it, however many the count cap allows."""
+    encoder.clear_cache()
+    encoder.cache_limit = 40_000  # about three short prompts' token states (~12 KB each)
+    try:
+        prompts = [f"a person jumps {i} times" for i in range(6)]
+        for p in prompts:
+            encoder.encode([p])
+        held = list(encoder._cache.values())
+        assert encoder.cache_bytes == sum(t.numel() * t.element_size() for item in held for t in item) <= 40_000
+        assert 1 <= len(held) < len(prompts) <= encoder.cache_size
+        misses = encoder.misses
+        encoder.encode([prompts[-1]])  # the newest one is kept (least recently used go first)
+        assert encoder.misses == misses
+    finally:
+        encoder.cache_limit = None
+        encoder.clear_cache()
+    assert encoder.cache_bytes == 0
+
+
+def test_cache_size_must_be_a_size():
+    with pytest.raises(ValueError, match="text cache size"):
+        TextEncoder(cache_mb=-1)
+
+
 def test_batched_matches_single(encoder):
     encoder.clear_cache()
     together = encoder.encode(["a person runs", "a person crawls on the floor slowly"]).pooled

@@ -6,7 +6,8 @@ BERT tokenizer and model from it with `local_files_only=True`, so no network is 
 
 Outputs per prompt: token states (for cross-attention in the denoiser) and the sentence vector exactly as
 sentence-transformers computes it for this model: mean over real tokens, then L2 normalisation.
-Results are cached per prompt (LRU), because training loops see the same captions many times.
+Results are cached per prompt (LRU), because training loops see the same captions many times; the cache is capped
+by prompts and, optionally, by bytes (a server sees ever new prompts, each 2 to 50 KB of token states).
 """
 
 from __future__ import annotations
@@ -60,6 +61,10 @@ def _check_texts(texts: Sequence[str]) -> list[str]:
     return texts
 
 
+def _nbytes(item: tuple[torch.Tensor, torch.Tensor]) -> int:
+    return sum(t.numel() * t.element_size() for t in item)
+
+
 def mean_pool(states: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     """Sentence-transformers pooling: (B, L, D), (B, L) bool -> (B, D) L2-normalised mean over the mask."""
     m = mask.unsqueeze(-1).to(states.dtype)
@@ -72,7 +77,7 @@ class TextEncoder:
 
     dim: int = DIM
 
-    def __init__(self, device: str | torch.device = "cpu", max_length: int = 32, cache_size: int = 4096):
+    def __init__(self, device: str | torch.device = "cpu", max_length: int = 32, cache_size: int = 4096, cache_mb: float | None = None):
         # The hub flags are read once when transformers is imported; set them before, in case we are first.
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -82,6 +87,10 @@ class TextEncoder:
         self.device = torch.device(device)
         self.max_length = int(max_length)
         self.cache_size = int(cache_size)
+        if cache_mb is not None and (isinstance(cache_mb, bool) or not isinstance(cache_mb, (int, float)) or not cache_mb >= 0):
+            raise ValueError(f"the text cache size must be a number of MB >= 0 (or None: no byte cap), got {cache_mb!r}")
+        self.cache_limit = None if cache_mb is None else int(cache_mb * 2**20)  # bytes; None = only cache_size caps
+        self.cache_bytes = 0
         self.tokenizer = AutoTokenizer.from_pretrained(str(path), local_files_only=True)
         self.model = AutoModel.from_pretrained(str(path), local_files_only=True).to(self.device).eval()
         self.model.requires_grad_(False)
@@ -131,8 +140,9 @@ class TextEncoder:
             items.append(item)
         for t, item in fresh.items():
             self._cache[t] = item
-        while len(self._cache) > self.cache_size:
-            self._cache.popitem(last=False)
+            self.cache_bytes += _nbytes(item)
+        while self._cache and (len(self._cache) > self.cache_size or (self.cache_limit is not None and self.cache_bytes > self.cache_limit)):
+            self.cache_bytes -= _nbytes(self._cache.popitem(last=False)[1])  # least recently used first
         return items
 
     __call__ = encode
@@ -140,3 +150,4 @@ class TextEncoder:
     def clear_cache(self) -> None:
         with self._lock:
             self._cache.clear()
+            self.cache_bytes = 0

@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import logging
 import math
 import os
 import shutil
@@ -46,10 +47,12 @@ from ..model.checkpoints import (
 from ..model.denoiser import MotionDenoiser
 from ..model.generator import MotionGenerator, SampleOptions, check_prompts
 from ..model.sampler import DEFAULT_SCHEDULER, DEFAULT_STEPS
+from ..model.text_encoder import TextEncoder
 from ..motion.skeleton import FPS
 from ..unlearning.adapters import AdapterSet
 from ..unlearning.train import adapter_folder_name, remove_stale_staging, unlearn_to_folder
 from ..unlearning.unlearn import TrainEvent, UnlearnConfig
+from . import memory
 from .batching import Batcher, Job, Row, RowScaledLora, steering
 
 MAX_ADAPTERS_COMBINED = 4
@@ -62,7 +65,9 @@ DEFAULT_MAX_USER_MB = 200.0
 DEFAULT_MAX_BATCH_ROWS = 32  # motions denoised in one merged batch (a side-by-side is 2, 1 when its base is cached)
 DEFAULT_TRAINING_NICE = 10  # how much an in-app training lowers its thread's CPU priority (MOTION_LORA_TRAINING_NICE; 0 = not)
 DEFAULT_CACHE_MB = 64.0  # generated motions kept, by size (base ones for the live slider; 0.26 MB per full-length motion)
+DEFAULT_TEXT_CACHE_MB = 16.0  # encoded prompts kept (~700 of visitors' prompts; a training's prompts fit many times)
 SHIPPED, USER = "shipped", "user"
+logger = logging.getLogger(__name__)
 
 
 class NotAllowed(ValueError):
@@ -72,6 +77,42 @@ class NotAllowed(ValueError):
 def owner_key(owner: str) -> str:
     """What the ownership record stores: a hash, so the files never hold a visitor's session id or name."""
     return hashlib.sha256(f"motion-lora-owner:{owner}".encode()).hexdigest()[:32]
+
+
+def meta_problem(meta) -> str | None:
+    """What makes a parsed adapter.json unusable to the lab, or None. It must be an object naming its concept (the
+    pickers, aliases and evaluation need it); evaluation and the training summary also read the retain prompts and
+    the preservation weight, so those must have their types where present."""
+    if not isinstance(meta, dict):
+        return "is not a JSON object"
+    retain, weight = meta.get("retain_prompts"), meta.get("preserve_weight")
+    if not isinstance(meta.get("concept"), str) or not meta["concept"].strip():
+        return "names no concept"
+    if retain is not None and not (isinstance(retain, list) and all(isinstance(p, str) for p in retain)):
+        return "has retain_prompts that are not a list of prompts"
+    if weight is not None and (isinstance(weight, bool) or not isinstance(weight, (int, float))):
+        return "has a preserve_weight that is not a number"
+    return None
+
+
+def read_adapter_meta(path: Path) -> dict:
+    """An adapter.json the lab can use; otherwise a ValueError naming the file and what is wrong with it."""
+    meta = read_json(path)
+    problem = meta_problem(meta)
+    if problem:
+        raise ValueError(f"{path} {problem}; restore it or retrain")
+    return meta
+
+
+def write_owner_record(folder: Path, owner: str) -> None:
+    """The ownership record of a user adapter: who made it (hashed) and when."""
+    (folder / OWNER_FILE).write_text(json.dumps({"owner": owner_key(owner), "created": time.time(), "via": "MotionLab.unlearn"}) + "\n")
+
+
+def broken_reason(err: Exception, folder: Path) -> str:
+    """Why an adapter folder did not load, as shown to visitors: the error's message with the folder's own path
+    left out (its files named relative to it), so the server's directory layout is not shown."""
+    return (str(err) or type(err).__name__).replace(f"{folder}{os.sep}", "").replace(str(folder), folder.name)
 
 
 @dataclass(frozen=True)
@@ -160,10 +201,13 @@ def check_seed(seed) -> int:
 class MotionLab:
     def __init__(self, base: str = DEFAULT_BASE, device: str = "cpu", user_dir: str | Path | None = None, evaluator: str | None = "evaluator",
                  max_user_adapters: int = DEFAULT_MAX_USER_ADAPTERS, max_user_mb: float = DEFAULT_MAX_USER_MB,
-                 max_batch_rows: int = DEFAULT_MAX_BATCH_ROWS, cache_mb: float = DEFAULT_CACHE_MB, shipped_adapters: bool = True):
+                 max_batch_rows: int = DEFAULT_MAX_BATCH_ROWS, cache_mb: float = DEFAULT_CACHE_MB, shipped_adapters: bool = True,
+                 text_cache_mb: float = DEFAULT_TEXT_CACHE_MB, release_s: float = memory.DEFAULT_RELEASE_S):
         self.base_name = Path(base).name
         self.device = device
-        self.generator = MotionGenerator(resolve_base(base), device=device)
+        # visitors' prompts are ever new: the encoder's cache is capped by bytes as well as by count
+        self.generator = MotionGenerator(resolve_base(base), device=device, text_encoder=TextEncoder(device=device, cache_mb=text_cache_mb))
+        self.releaser = memory.Releaser(release_s)  # hands malloc's free memory back after batches (memory.py: why)
         self.adapters = AdapterSet(self.generator.model)
         self.lock = threading.RLock()  # the model and its adapter state
         self.rows = RowScaledLora(self.adapters)  # per-row adapter factors for merged batches
@@ -214,6 +258,8 @@ class MotionLab:
                     self._load_adapter(folder)
             for gone in [n for n in self.infos if n not in present_names]:
                 self._unload(gone)
+            for gone in [n for n in self.load_errors if n not in present_names]:
+                del self.load_errors[gone]  # a broken folder that was removed is tried afresh if it comes back
             return self.list_adapters()
 
     def _ownership(self, folder: Path) -> tuple[str, str | None, float | None]:
@@ -224,24 +270,26 @@ class MotionLab:
             try:
                 data = read_json(record)
                 return USER, str(data.get("owner")), float(data.get("created"))
-            except (ValueError, TypeError):
-                pass  # a damaged record: still a user adapter, with no owner who could claim it
+            except (ValueError, TypeError, AttributeError):
+                pass  # a damaged record (not JSON, not an object, no time): still a user adapter, with no owner who could claim it
         if folder.parent != self.shipped_root:
             return USER, None, folder.stat().st_mtime
         return SHIPPED, None, None
 
     def _load_adapter(self, folder: Path) -> None:
-        """Load one adapter folder; a broken one is remembered in load_errors and skipped, never fatal."""
+        """Load one adapter folder; a broken one is remembered in load_errors (with the reason, logged once) and
+        skipped, never fatal."""
         try:
-            meta = read_json(folder / "adapter.json")
+            meta = read_adapter_meta(folder / "adapter.json")
             origin, owner, created = self._ownership(folder)
             self._adapter_epoch += 1
             self.adapters.load(folder.name, folder / "model")
-            self.infos[folder.name] = AdapterInfo(folder.name, meta.get("concept", folder.name), folder, meta, origin, owner, created)
+            self.infos[folder.name] = AdapterInfo(folder.name, meta["concept"], folder, meta, origin, owner, created)
         except Exception as err:  # corrupt json or weights, truncated files, wrong shapes: the rest keeps serving
             if folder.name in self.adapters.specs:
                 self.adapters.delete(folder.name)
-            self.load_errors[folder.name] = f"{type(err).__name__}: {err}"
+            self.load_errors[folder.name] = broken_reason(err, folder)
+            logger.warning("skipped the broken adapter %s: %s", folder, self.load_errors[folder.name])
 
     def _unload(self, name: str) -> None:
         self._adapter_epoch += 1
@@ -253,6 +301,10 @@ class MotionLab:
     def list_adapters(self) -> list[AdapterInfo]:
         """Shipped adapters first (by name), then user adapters, oldest first."""
         return sorted(self.infos.values(), key=lambda i: (i.origin != SHIPPED, i.created or 0.0, i.name))
+
+    def broken_adapters(self) -> list[tuple[Path, str]]:
+        """(folder, reason) of every adapter folder on disk that did not load (as of the last refresh), by name."""
+        return [(f, self.load_errors[f.name]) for f in self._candidates() if f.name in self.load_errors]
 
     def adapter_name(self, name: str) -> str:
         """A folder name ('motionbank_base_LoRA_kick-2'), a short name ('kick-2') or a concept alias ('kick':
@@ -442,6 +494,8 @@ class MotionLab:
             job.finish([Motion(feats[k + i, :n].clone(), joints[k + i, :n].copy(), concepts[k + i], self._adapter_epoch)
                         for i, n in enumerate(lengths[k : k + len(job.rows)])])
             k += len(job.rows)
+        del feats, joints  # the batch's tensors are freed before the release below can return their pages
+        self.releaser.tick()
 
     def generate_rows(self, rows: list[Row], opts: SampleOptions) -> list[Motion]:
         """Each row's motion, from one merged batch (with whatever else is queued). Rows come from the cache when
@@ -586,12 +640,10 @@ class MotionLab:
             out = unlearn_to_folder(
                 base_name=str(self.generator.checkpoint), config=config, out_root=self.user_root.parent, device=self.device,
                 stop=stop, on_event=on_event, adapters=trainee, text_encoder=self.generator.text_encoder, folder_name=name,
-            )
+                before_publish=lambda staging: write_owner_record(staging, owner),
+            )  # the ownership record is published with the adapter: a full disk cannot leave one without the other
             if out is None:
                 return None
-            record = out / OWNER_FILE
-            record.with_suffix(".tmp").write_text(json.dumps({"owner": owner_key(owner), "created": time.time(), "via": "MotionLab.unlearn"}) + "\n")
-            os.replace(record.with_suffix(".tmp"), record)
             with self.lock:
                 self._unload(name)  # retraining replaces the loaded copy
                 self._load_adapter(out)
@@ -678,15 +730,30 @@ def lower_priority(nice: int) -> bool:
         return False
 
 
+def apply_thread_setting() -> int | None:
+    """MOTION_LORA_THREADS=n: torch uses n CPU threads (the app calls this first). Unset leaves torch's own
+    choice (one per core, or OMP_NUM_THREADS); returns the number applied."""
+    threads = env_number("MOTION_LORA_THREADS", 0, whole=True)
+    if not threads:
+        return None
+    torch.set_num_threads(int(threads))
+    return int(threads)
+
+
 def default_lab(**kwargs) -> MotionLab:
-    """The lab the app uses: base MOTION_LORA_BASE (default motionbank_base); user adapters in
+    """The lab the app uses (after apply_thread_setting): base MOTION_LORA_BASE (default motionbank_base); user adapters in
     checkpoints.user_adapter_root() (MOTION_LORA_USER_DIR, else /data on Spaces, else the user's cache), capped by
-    MOTION_LORA_MAX_USER_ADAPTERS and MOTION_LORA_MAX_USER_MB; the motion cache holds MOTION_LORA_CACHE_MB."""
+    MOTION_LORA_MAX_USER_ADAPTERS and MOTION_LORA_MAX_USER_MB; the motion cache holds MOTION_LORA_CACHE_MB. A serving
+    process: malloc keeps at most memory.DEFAULT_ARENAS heaps (set before the server's threads start) and gets its
+    free memory handed back at most every MOTION_LORA_RELEASE_S seconds (0 = never; memory.py: why)."""
+    apply_thread_setting()
+    memory.limit_arenas()
     return MotionLab(base=os.environ.get("MOTION_LORA_BASE", DEFAULT_BASE), user_dir=user_adapter_root(),
                      max_user_adapters=env_number("MOTION_LORA_MAX_USER_ADAPTERS", DEFAULT_MAX_USER_ADAPTERS, whole=True),
                      max_user_mb=env_number("MOTION_LORA_MAX_USER_MB", DEFAULT_MAX_USER_MB),
                      max_batch_rows=int(env_number("MOTION_LORA_MAX_BATCH_ROWS", DEFAULT_MAX_BATCH_ROWS, whole=True)),
-                     cache_mb=env_number("MOTION_LORA_CACHE_MB", DEFAULT_CACHE_MB, allow_zero=True), **kwargs)
+                     cache_mb=env_number("MOTION_LORA_CACHE_MB", DEFAULT_CACHE_MB, allow_zero=True),
+                     release_s=env_number("MOTION_LORA_RELEASE_S", memory.DEFAULT_RELEASE_S, allow_zero=True), **kwargs)
 
 
 def iterate_training(lab: MotionLab, config: UnlearnConfig, stop: threading.Event, **unlearn_kwargs) -> Iterator[TrainEvent | AdapterInfo | None]:
@@ -703,6 +770,7 @@ def iterate_training(lab: MotionLab, config: UnlearnConfig, stop: threading.Even
         except BaseException as err:  # surfaced to the consumer
             q.put(err)
         finally:
+            lab.releaser.tick(force=True)  # the training's model copy, optimiser state and rollouts were just freed
             q.put(done)
 
     thread = threading.Thread(target=work, daemon=True)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 import math
 import os
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ import torch
 from peft import LoraConfig, PeftModel, get_peft_model
 from peft.tuners.lora import LoraLayer
 
+from ..model.checkpoints import read_json, read_weights
 from ..model.denoiser import MotionDenoiser
 
 BASE = "__base__"  # PEFT's name for "no adapter" rows in a mixed batch
@@ -124,9 +124,12 @@ class AdapterSet:
         config_path = directory / "adapter_config.json"
         if not config_path.is_file() or not (directory / "adapter_model.safetensors").is_file():
             raise FileNotFoundError(f"{directory} is not a LoRA adapter folder (adapter_config.json + adapter_model.safetensors)")
-        cfg = json.loads(config_path.read_text())
+        cfg = read_json(config_path)
+        if not isinstance(cfg, dict) or "r" not in cfg or "lora_alpha" not in cfg:
+            raise ValueError(f"{config_path} is not a LoRA adapter config (it needs r and lora_alpha)")
         spec = LoraSpec(rank=int(cfg["r"]), alpha=float(cfg["lora_alpha"]), dropout=float(cfg.get("lora_dropout", 0.0)), preset=_preset_of(cfg.get("target_modules")))
         try:
+            read_weights(directory / "adapter_model.safetensors")  # a truncated file is named as such (PEFT's error does not say which file)
             if self.peft is None:
                 self.peft = PeftModel.from_pretrained(self.base, str(directory), adapter_name=name, is_trainable=False)
             else:
@@ -146,11 +149,14 @@ class AdapterSet:
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
         tmp = directory / ".saving"
-        self.peft.save_pretrained(str(tmp), selected_adapters=[name])
-        src = tmp / name if (tmp / name).is_dir() else tmp  # PEFT puts non-default adapters in a sub-folder
-        for file in ("adapter_config.json", "adapter_model.safetensors"):
-            os.replace(src / file, directory / file)
-        _rmtree(tmp)
+        try:
+            self.peft.save_pretrained(str(tmp), selected_adapters=[name])
+            src = tmp / name if (tmp / name).is_dir() else tmp  # PEFT puts non-default adapters in a sub-folder
+            for file in ("adapter_config.json", "adapter_model.safetensors"):
+                os.replace(src / file, directory / file)
+        finally:  # also after a failed write (full disk): no half-written copy stays behind
+            if tmp.exists():
+                _rmtree(tmp)
 
     def delete(self, name: str) -> None:
         self._require(name)

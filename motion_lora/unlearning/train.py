@@ -22,7 +22,9 @@ Output, written atomically (a cancelled or killed run leaves no half-written ada
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
+import errno
 import json
 import math
 import os
@@ -76,15 +78,38 @@ def check_writable(folder: Path) -> None:
 
 
 def publish(staging: Path, final: Path) -> None:
-    """Replace `final` by `staging` with renames only, so readers see either the old or the new adapter."""
+    """Replace `final` by `staging` with renames only, so readers see either the old or the new adapter; when
+    the second rename fails, the old adapter is put back before the error goes on."""
     old = final.with_name(f".{final.name}.old")
     if old.exists():
         shutil.rmtree(old)
     if final.exists():
         os.replace(final, old)
-    os.replace(staging, final)
-    if old.exists():
-        shutil.rmtree(old)
+    try:
+        os.replace(staging, final)
+    except OSError:
+        if old.exists() and not final.exists():
+            os.replace(old, final)
+        raise
+    shutil.rmtree(old, ignore_errors=True)  # published already: a leftover .old is cleaned by remove_stale_staging
+
+
+# OSErrors that only a write raises: wherever they come from during a training, it is the adapter's save that failed
+STORAGE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS})
+
+
+class SaveError(OSError):
+    """Writing an adapter folder failed (full disk, quota, read-only): nothing was published. An OSError, so callers
+    that report storage errors report it; its message is the one to show."""
+
+
+def save_failure(err: OSError, name: str, kept: bool) -> SaveError:
+    """`err` as a message a person can act on: what failed, why, and what is on disk now."""
+    why = err.strerror or str(err)
+    if err.errno in (errno.ENOSPC, errno.EDQUOT):
+        why += " (free some space, or delete adapters you no longer need)"
+    state = "the previous version is kept" if kept else "nothing was saved"
+    return SaveError(f"could not save the adapter {name}: {why}; {state}")
 
 
 def process_alive(pid: int) -> bool:
@@ -179,11 +204,14 @@ def unlearn_to_folder(
     text_encoder: TextEncoder | None = None,
     folder_name: str | None = None,
     options: MethodOptions | None = None,
+    before_publish: Callable[[Path], None] | None = None,
 ) -> Path | None:
     """Train and publish an adapter folder; returns its path, or None when stopped before the end.
 
     Pass `adapters`/`text_encoder` to train inside an already loaded model (the app does); the new adapter
-    then stays loaded under the folder's name.
+    then stays loaded under the folder's name. `before_publish` is called with the staging folder once the adapter
+    is written there: what it adds (the app's ownership record) is published together with the adapter.
+    A failed write (full disk, ...) is a SaveError; an adapter of the same name is then left as it was.
     """
     config = config.validated()
     root = (out_root or checkpoint_root()) / DATASET_NAME
@@ -197,9 +225,10 @@ def unlearn_to_folder(
     staging = root / f".{name}.partial-{os.getpid()}-{threading.get_ident()}"
     if staging.exists():
         shutil.rmtree(staging)
-    (staging / "logs").mkdir(parents=True)
-    log = (staging / "logs" / "train_lora.log").open("w")
+    log, saving = None, False
     try:
+        (staging / "logs").mkdir(parents=True)
+        log = (staging / "logs" / "train_lora.log").open("w")
         unlearner = make_trainer(adapters, text_encoder, config, name, options=options, base_dir=base_dir, stop=stop)
         log.write(f"base {base_name} ({base_dir}), concept {config.concept!r}, method {config.method}\n")
         log.write(f"config {json.dumps(dataclasses.asdict(config))}\nprompts {json.dumps(unlearner.prompts)}\nretain {json.dumps(unlearner.retain)}\n")
@@ -251,16 +280,22 @@ def unlearn_to_folder(
         }
         meta.update(method_meta(unlearner, config, options))
         log.write(f"done in {seconds:.1f} s; base hash unchanged: {hash_before}\n")
+        saving = True
         log.close()
         write_adapter(staging, unlearner, meta, save_full)
-        final = root / name
-        publish(staging, final)
-        return final
-    except BaseException:
-        log.close()
+        if before_publish:
+            before_publish(staging)
+        publish(staging, root / name)
+        return root / name
+    except BaseException as err:
+        if log is not None:
+            with contextlib.suppress(OSError):  # a full disk fails the flush too; the staging folder must still go
+                log.close()
         shutil.rmtree(staging, ignore_errors=True)
         if config.method in LORA_RESULTS and name in adapters.specs:
             adapters.delete(name)
+        if isinstance(err, OSError) and (saving or err.errno in STORAGE_ERRNOS):
+            raise save_failure(err, name, kept=(root / name).exists()) from err
         raise
 
 
@@ -340,7 +375,7 @@ def main(argv: list[str] | None = None) -> int:
             bar.total = 1
         out = unlearn_to_folder(base_name=args.name, config=config, out_root=args.out_root, device=args.device, save_full=args.save_full, on_event=show, options=options)
         bar.close()
-    except (ValueError, FileNotFoundError) as err:
+    except (ValueError, FileNotFoundError, SaveError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     print(f"wrote {out}")

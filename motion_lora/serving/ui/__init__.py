@@ -19,7 +19,7 @@ from .errors import gpu, malformed_request, user_errors
 from .pickers import adapter_choices, made_when, own_choices, visitor
 from .player import head_html, placeholder_html, player_html
 from .plots import loss_figure, presence_figure, sweep_figure
-from .settings import login_required, max_iterations, max_queued_trainings, training_disabled
+from .settings import login_required, max_iterations, max_queued_trainings, max_sessions, training_disabled
 from .tables import (
     TABLE_HEADERS,
     TABLE_LABEL,
@@ -60,6 +60,7 @@ __all__ = [
     "malformed_request",
     "max_iterations",
     "max_queued_trainings",
+    "max_sessions",
     "number",
     "number_list",
     "own_choices",

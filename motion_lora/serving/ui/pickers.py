@@ -36,6 +36,21 @@ def adapter_choices(lab: MotionLab, owner: str | None) -> list[tuple[str, str]]:
     return [(adapter_label(i, owner), i.short) for i in lab.list_adapters()]
 
 
+def broken_note(lab: MotionLab, limit: int = 160) -> str:
+    """'' when every adapter folder loaded, else 'not loaded (broken files): kick-3 (reason); …': what the pickers
+    tell visitors about the folders they skip. Each reason is cut to `limit` characters (the server log has it whole)."""
+    def short(reason: str) -> str:
+        return reason if len(reason) <= limit else reason[: limit - 1] + "…"
+
+    skipped = [f"{folder.name.removeprefix(lab.prefix)} ({short(reason)})" for folder, reason in lab.broken_adapters()]
+    return "not loaded (broken files): " + "; ".join(skipped) if skipped else ""
+
+
+def picker_info(lab: MotionLab, info: str = "") -> str:
+    """A picker's help line: its own `info`, then the broken_note when there is one."""
+    return " · ".join(part for part in (info, broken_note(lab)) if part)
+
+
 def own_choices(lab: MotionLab, owner: str | None) -> list[tuple[str, str]]:
     """The adapters this visitor made (the only ones they may retrain or delete)."""
     return [(adapter_label(i, owner), i.short) for i in lab.list_adapters() if i.made_by(owner) == "this session"]
