@@ -171,6 +171,7 @@ def summarise(args, rec: Record, seconds: float, warmup: float) -> dict:
         "rss_at_warmup_mb": at_warmup, "rss_end_mb": at_end, "growth_after_warmup_mb": growth,
         "rss_max_after_warmup_mb": max((m for t, m in rec.memory if t >= warmup), default=None),
         "rss_per_minute_mb": per_minute(rec.memory), "trainings": sorted(rec.trainings),
+        "rss_samples": [(round(t, 1), round(m, 1)) for t, m in rec.memory],  # (seconds, MB): the whole curve, for plots
         "passed": growth is not None and growth <= args.max_growth_mb and not rec.errors and bool(lat),
     }
 

@@ -142,3 +142,18 @@ def running_app(tiny_root, tmp, user, **env):
     finally:
         demo.close()
         mp.undo()
+
+
+@pytest.fixture
+def lab(private_root, tmp_path):
+    """A lab on the tiny base with a private checkpoint root and its own visitors' folder (a test file may
+    define its own `lab`, which wins)."""
+    from motion_lora.serving.service import MotionLab
+
+    return MotionLab(base="tiny_base", user_dir=tmp_path / "user")
+
+
+def compare_works(lab, adapter: str = "kick") -> None:
+    """One small side-by-side with `adapter` runs and gives joints."""
+    c = lab.compare("a person kicks", [adapter], frames=20, steps=2)
+    assert c.steered_joints.shape == (20, 22, 3)

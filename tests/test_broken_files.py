@@ -18,7 +18,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from conftest import running_app
+from conftest import compare_works, running_app
 
 from motion_lora.unlearning.adapters import LoraSpec
 from motion_lora.unlearning.unlearn import UnlearnConfig
@@ -57,18 +57,6 @@ def fill_disk_at(mp: pytest.MonkeyPatch, writer: str) -> None:
         raise OSError(errno.ENOSPC, "No space left on device")
 
     mp.setattr(module, attr, half_then_full)
-
-
-@pytest.fixture
-def lab(private_root, tmp_path):
-    from motion_lora.serving.service import MotionLab
-
-    return MotionLab(base="tiny_base", user_dir=tmp_path / "user")
-
-
-def compare_works(lab, adapter: str = "kick") -> None:
-    c = lab.compare("a person kicks", [adapter], frames=20, steps=2)
-    assert c.steered_joints.shape == (20, 22, 3)
 
 
 # ---------------------------------------------------------------------------------------------- full disk

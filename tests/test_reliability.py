@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import copy_without_adapters, free_port, running_app
+from conftest import compare_works, copy_without_adapters, free_port, running_app
 
 from motion_lora.unlearning.adapters import LoraSpec
 from motion_lora.unlearning.unlearn import UnlearnConfig
@@ -41,18 +41,6 @@ def leftovers(root: Path) -> list[str]:
 
 def tree_digest(folder: Path) -> dict[str, bytes]:
     return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
-
-
-@pytest.fixture
-def lab(private_root, tmp_path):
-    from motion_lora.serving.service import MotionLab
-
-    return MotionLab(base="tiny_base", user_dir=tmp_path / "user")
-
-
-def compare_works(lab, adapter: str = "kick") -> None:
-    c = lab.compare("a person kicks", [adapter], frames=20, steps=2)
-    assert c.steered_joints.shape == (20, 22, 3)
 
 
 # ---------------------------------------------------------------------------------------------- cancellation
