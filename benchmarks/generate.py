@@ -85,6 +85,7 @@ def main() -> int:
     p.add_argument("--adapter", default="kick")
     p.add_argument("--breakdown", action="store_true", help="also measure threads, scheduler arithmetic and the forward alone")
     p.add_argument("--json", type=Path, default=None, help="also write the figures here")
+    p.add_argument("--fp32_only", action="store_true", help="skip the bf16 rows, as on a CPU without native bf16")
     args = p.parse_args()
     lab = MotionLab(evaluator=None)
     name = lab.adapter_name(args.adapter)
@@ -117,7 +118,7 @@ def main() -> int:
 
     # bf16 is timed only where it is native: an emulating CPU would spend minutes on it (24x slower than fp32)
     speedup_probe = bf16_speedup()
-    bf16 = speedup_probe >= MIN_SPEEDUP
+    bf16 = speedup_probe >= MIN_SPEEDUP and not args.fp32_only
     precisions = ("fp32", "bf16") if bf16 else ("fp32",)
     progress(f"bf16 matmul probe: {speedup_probe:.2f}x fp32; bf16 {'timed' if bf16 else 'not used'}")
     flops = {s: flops_of(mixed(s, False)) for s in settings}
@@ -134,7 +135,8 @@ def main() -> int:
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}, {torch.get_num_threads()} threads, load average {os.getloadavg()[0]:.2f}")
     print(f"side-by-side generation: 2 motions x CFG, {FRAMES} frames, adapter {name}; median of {args.runs} interleaved runs")
     print(f"matmul peak fp32 {peaks['fp32']:.0f} GFLOP/s" + (f", bf16 {peaks['bf16']:.0f} GFLOP/s" if bf16 else ""))
-    print(f"bf16: {'used' if bf16 else 'not used'} (a bf16 matmul runs at {speedup_probe:.2f}x the fp32 speed on this CPU)")
+    print(f"bf16: {'used' if bf16 else 'not used'} (a bf16 matmul runs at {speedup_probe:.2f}x the fp32 speed on this CPU"
+          f"{'; --fp32_only' if args.fp32_only else ''})")
     print("| setting | precision | mixed batch (s) | two passes (s) | two passes / mixed | GFLOP | achieved GFLOP/s | share of peak |")
     print("|---|---|---|---|---|---|---|---|")
     rows = []
