@@ -55,6 +55,7 @@ class Record:
     errors: list[str] = field(default_factory=list)
     memory: list[tuple[float, float]] = field(default_factory=list)  # (seconds into the run, RSS MB)
     trainings: list[str] = field(default_factory=list)
+    started: float = field(default_factory=time.time)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def error(self, what: str, err: BaseException) -> None:
@@ -99,6 +100,7 @@ def train(url: str, k: int, start_at: float, rec: Record) -> None:
     from gradio_client import Client
 
     time.sleep(max(0.0, start_at - time.time()))
+    began = time.time()
     client = Client(url, verbose=False, download_files=False)
     try:
         final = client.submit(TRAIN_CONCEPTS[k % len(TRAIN_CONCEPTS)], *TRAIN[1:], api_name="/train").result(timeout=1200)
@@ -108,8 +110,8 @@ def train(url: str, k: int, start_at: float, rec: Record) -> None:
         status = "failed"
     if status != "done":
         rec.error(f"training {k + 1}", RuntimeError(f"ended with status {status!r}"))
-    with rec.lock:
-        rec.trainings.append(f"training {k + 1}: {status}")
+    with rec.lock:  # when it ran, to read the RSS curve against
+        rec.trainings.append(f"training {k + 1}: {status} ({began - rec.started:.0f}-{time.time() - rec.started:.0f} s)")
 
 
 def sample_memory(proc: psutil.Process, started: float, stop: threading.Event, rec: Record) -> None:
@@ -146,6 +148,7 @@ def run(args) -> dict:
         app = start_app(port, Path(tmp))
         try:
             started, stop = time.time(), threading.Event()
+            rec.started = started
             threading.Thread(target=sample_memory, args=(psutil.Process(app.pid), started, stop, rec), daemon=True).start()
             threads = [threading.Thread(target=visit, args=(url, k, started, started + seconds, args.session_requests, rec)) for k in range(args.visitors)]
             threads += [threading.Thread(target=train, args=(url, k, started + k * seconds / args.trainings, rec)) for k in range(args.trainings)]
