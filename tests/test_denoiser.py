@@ -5,7 +5,7 @@ import torch
 
 from motion_lora.model.denoiser import DenoiserConfig, MotionDenoiser, frame_mask, token_mask
 from motion_lora.model.diffusion import Schedule, masked_mse
-from motion_lora.model.sampler import DDIMSampler, ddim_timesteps, seeded_noise
+from motion_lora.model.sampler import Sampler, seeded_noise
 
 TINY = DenoiserConfig(d_model=32, n_layers=2, n_heads=2, max_frames=48, dropout=0.0)
 
@@ -105,7 +105,7 @@ def test_ddim_with_the_true_v_recovers_x0():
     s = Schedule()
     x0 = torch.randn(2, 8, 263)
     noise = torch.randn_like(x0)
-    sampler = DDIMSampler(s, steps=10)
+    sampler = Sampler("ddim", 10)
 
     def oracle(x, t, i):  # the exact v for a single known x0
         alpha, sigma = s.scales(t, x)
@@ -116,9 +116,9 @@ def test_ddim_with_the_true_v_recovers_x0():
 
 
 def test_timesteps_and_noise():
-    assert ddim_timesteps(4, 1000) == [999, 749, 499, 249]
+    assert Sampler("ddim", 4).timesteps == [999, 749, 499, 249]
     with pytest.raises(ValueError, match="steps"):
-        ddim_timesteps(0, 1000)
+        Sampler("ddim", 0)
     a = seeded_noise([1, 2], 40, 263)
     assert torch.equal(a, seeded_noise([1, 2], 40, 263))
     assert not torch.equal(a[0], a[1])

@@ -13,7 +13,6 @@ from motion_lora.model.sampler import (
     SCHEDULERS,
     Sampler,
     check_steps,
-    ddim_timesteps,
     make_scheduler,
     seeded_noise,
 )
@@ -105,8 +104,8 @@ def test_ddim_through_diffusers_equals_the_previous_sampler(steps):
 
 
 def test_ddim_timesteps_are_the_trailing_ones():
-    assert ddim_timesteps(4) == [999, 749, 499, 249]
-    assert ddim_timesteps(20) == [int(round(1000 * (20 - i) / 20)) - 1 for i in range(20)]
+    assert Sampler("ddim", 4).timesteps == [999, 749, 499, 249]
+    assert Sampler("ddim", 20).timesteps == [int(round(1000 * (20 - i) / 20)) - 1 for i in range(20)]
     for name in SCHEDULERS:
         assert Sampler(name, 15).timesteps[0] == 999  # every scheduler starts from pure noise
 

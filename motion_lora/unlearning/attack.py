@@ -73,7 +73,7 @@ import torch.nn.functional as F
 from ..data.clip import CONCEPT_INDEX, CONCEPTS
 from ..evaluation.prompts import NATURAL_FILE, natural_prompts, normalise_text
 from ..model.diffusion import Schedule
-from ..model.sampler import DDIMSampler, seeded_noise
+from ..model.sampler import Sampler, seeded_noise
 from ..model.text_encoder import TextBatch
 from ..motion.features import FEATURE_DIM, denormalize, recover_joints
 from .soft_prompt import append_soft_tokens, clamp_token_norms_, initial_soft_tokens, largest_token_norm
@@ -409,12 +409,12 @@ def _proxy_x0(denoise: Denoise, schedule: Schedule, cfg: AttackConfig, cond, gen
     lengths = torch.full((B,), cfg.frames, device=device)
     tt = lambda t: torch.full((B,), t, device=device, dtype=torch.long)  # noqa: E731
     if cfg.grad_path == "ddim":
-        sampler = DDIMSampler(schedule, cfg.ddim_steps)
+        sampler = Sampler("ddim", cfg.ddim_steps)
 
         def chain(fn, c):
             x = noise
             for i, t in enumerate(sampler.timesteps):
-                x = sampler.step(_guided(fn, x, tt(t), *c, lengths, cfg.guidance), i, x).prev_sample
+                x = sampler.step(_guided(fn, x, tt(t), *c, lengths, cfg.guidance), i, x)
             return x
 
         ref = None
@@ -422,13 +422,13 @@ def _proxy_x0(denoise: Denoise, schedule: Schedule, cfg: AttackConfig, cond, gen
             with torch.no_grad():
                 ref = chain(reference, ref_cond)
         return chain(denoise, cond), ref
-    sampler = DDIMSampler(schedule, cfg.x0_steps)
+    sampler = Sampler("ddim", cfg.x0_steps)
     stop = int(torch.randint(0, cfg.x0_steps, (1,), generator=gen))
     x = noise
     with torch.no_grad():
         roll, roll_cond = (reference, ref_cond) if reference is not None else (denoise, tuple(c.detach() for c in cond))
         for i in range(stop):
-            x = sampler.step(_guided(roll, x, tt(sampler.timesteps[i]), *roll_cond, lengths, cfg.guidance), i, x).prev_sample
+            x = sampler.step(_guided(roll, x, tt(sampler.timesteps[i]), *roll_cond, lengths, cfg.guidance), i, x)
         t = tt(sampler.timesteps[stop])
         ref = None if reference is None else schedule.predict_x0(x, _guided(reference, x, t, *ref_cond, lengths, cfg.guidance), t)
     v = _guided(denoise, x, t, tokens, mask, pooled, lengths, cfg.guidance)
@@ -446,7 +446,7 @@ def sample_states(denoise: Denoise, tokens, mask, pooled, seeds: list[int], cfg:
         noise = seeded_noise(seeds[sl], cfg.frames, FEATURE_DIM).to(device)
         lengths = torch.full((B,), cfg.frames, device=device)
         predict_v = lambda x, t, _i: _guided(denoise, x, t, tok, m, p, lengths, cfg.guidance)  # noqa: E731
-        out.append(DDIMSampler(schedule, cfg.sample_steps).sample(predict_v, noise))
+        out.append(Sampler("ddim", cfg.sample_steps).sample(predict_v, noise))
     return torch.cat(out)
 
 

@@ -275,7 +275,7 @@ class Unlearner:
             ts.append(tt)
             v = self.teacher(torch.cat([x, x]), torch.cat([tt, tt]), both, lengths)
             v = v[B:] + self.cfg.rollout_guidance * (v[:B] - v[B:])
-            sample = sampler.step(v, i, sample).prev_sample
+            sample = sampler.step(v, i, sample)
         idx = torch.arange(B).repeat(len(xs))
         return Pool(torch.cat(xs), torch.cat(ts), idx)
 
