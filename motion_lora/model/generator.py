@@ -15,6 +15,7 @@ import torch
 
 from ..checks import check_number
 from ..motion.features import FEATURE_DIM, denormalize, recover_joints
+from .autoencoder import AE_DIR, MotionAutoencoder, latent_lengths
 from .denoiser import MotionDenoiser
 from .diffusion import Schedule
 from .foot_contact import plant_feet
@@ -80,6 +81,9 @@ class MotionGenerator:
         self.std = np.load(checkpoint / "Std.npy", allow_pickle=False)
         self.text_encoder = text_encoder or TextEncoder(device=self.device)
         self.schedule = Schedule()
+        # a latent checkpoint (pretrain --latent) carries its autoencoder: sample latents, then decode
+        ae_dir = checkpoint / AE_DIR
+        self.autoencoder = MotionAutoencoder.load(ae_dir, self.device) if ae_dir.is_dir() else None
 
     def encode(self, prompts: list[str]):
         """Conditional rows for the prompts followed by as many unconditional rows."""
@@ -111,6 +115,11 @@ class MotionGenerator:
             raise ValueError(f"need one length per prompt, each between {MIN_FRAMES} and {opts.frames}")
         lengths = torch.tensor(list(lengths) * 2, device=self.device)
         noise = seeded_noise(seeds, opts.frames, FEATURE_DIM).to(self.device)
+        frame_lengths = lengths[:B]
+        if self.autoencoder is not None:
+            stride = self.autoencoder.cfg.stride
+            noise = seeded_noise(seeds, opts.frames // stride, self.autoencoder.cfg.latent_dim, MAX_FRAMES // stride).to(self.device)
+            lengths = latent_lengths(lengths, stride)
         g = opts.guidance
 
         def predict_v(x, t, i):
@@ -121,7 +130,9 @@ class MotionGenerator:
             return v_u + g * (v_c - v_u)
 
         out = Sampler(opts.scheduler, opts.steps).sample(predict_v, noise)  # a fresh scheduler per call: thread-safe
-        return self.plant(out, lengths[:B]) if opts.plant_feet else out
+        if self.autoencoder is not None:
+            out = self.autoencoder.decode(out)  # (B, frames, 263)
+        return self.plant(out, frame_lengths) if opts.plant_feet else out
 
     def plant(self, normalised: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
         """foot_contact.plant_feet on normalised features (B, T, 263) whose rows are `lengths` long; in float64."""

@@ -31,6 +31,7 @@ from tqdm import tqdm
 
 from ..data.dataset import MotionDataset, collate
 from ..motion.features import BLOCKS, FEATURE_DIM
+from .autoencoder import AE_DIR, MotionAutoencoder, latent_lengths
 from .denoiser import DenoiserConfig, MotionDenoiser, frame_mask
 from .diffusion import Schedule
 from .foot_contact import foot_slide
@@ -74,6 +75,9 @@ class TrainConfig:
     # Train only the parameters whose names match this regular expression (e.g. "patch_spill" to fit a new
     # overlapping head on a frozen trained model, which then cannot forget what it does); "" trains everything.
     train_only: str = ""
+    # A motion autoencoder folder (model/autoencoder.py): diffuse in its latent (B, T/4, 32) instead of the
+    # features; the checkpoint then carries the autoencoder and the generator decodes. "" = feature space.
+    latent: str = ""
 
 
 def lr_at(step: int, cfg: TrainConfig) -> float:
@@ -123,7 +127,8 @@ def training_loss(model, schedule: Schedule, batch: dict, text, cfg: TrainConfig
         v = model(x_t, t, tokens, mask, pooled, lengths)
     residual = v.float() - schedule.v_target(x0, noise, t)  # (B, T, 263) = (x0 - x0_estimate) / sigma
     valid = frame_mask(lengths, T)  # (B, T)
-    per_clip = ((feature_weights(cfg.root_weight, device) * residual**2).mean(-1) * valid).sum(1) / lengths.clamp(min=1)
+    weights = feature_weights(cfg.root_weight, device) if cfg.root_weight != 1 else 1.0
+    per_clip = ((weights * residual**2).mean(-1) * valid).sum(1) / lengths.clamp(min=1)
     if cfg.vel_weight:
         # the same difference of the x0 estimate's error, at the same timestep weight as the v-loss
         pairs = valid[:, 1:] * valid[:, :-1]
@@ -201,6 +206,18 @@ def balance_weights(groups: list[int], power: float) -> np.ndarray | None:
     return counts[inverse].astype(float) ** -power
 
 
+def check_latent(cfg: TrainConfig) -> None:
+    """The foot and root terms read features; in a latent there are none to read."""
+    if cfg.latent and (cfg.foot_weight or cfg.root_weight != 1):
+        raise ValueError("--foot_weight and --root_weight act on the 263 features; with --latent leave them at 0 and 1")
+
+
+@torch.no_grad()
+def to_latent(batch: dict, ae: MotionAutoencoder) -> dict:
+    """A feature batch (motion (B, T, 263), length (B,)) as its latent batch ((B, T/4, C), latent lengths)."""
+    return {**batch, "motion": ae.encode(batch["motion"]), "length": latent_lengths(batch["length"], ae.cfg.stride)}
+
+
 def crop_to_longest(batch: dict) -> dict:
     """Drop the padding frames that no clip in the batch uses."""
     longest = int(batch["length"].max())
@@ -271,6 +288,11 @@ def pretrain(data: Path, out: Path, model_cfg: DenoiserConfig, cfg: TrainConfig,
     lengths = [(min(len(e.features), dataset.max_frames) // 4) * 4 for e in dataset.entries]
     weights = balance_weights([e.concept for e in dataset.entries], cfg.balance)  # a composite counts as its main concept
     loader = DataLoader(dataset, batch_sampler=LengthBuckets(lengths, cfg.batch_size, cfg.seed, weights), collate_fn=collate)
+    check_latent(cfg)
+    ae = MotionAutoencoder.load(cfg.latent, dev) if cfg.latent else None
+    if ae is not None and init is None:  # one latent frame per token: the same transformer at the same token count
+        model_cfg = dataclasses.replace(model_cfg, feature_dim=ae.cfg.latent_dim, patch=1, overlap=0,
+                                        max_frames=model_cfg.max_frames // ae.cfg.stride)
     model = MotionDenoiser.load(init) if init is not None else MotionDenoiser(model_cfg)
     if init is not None and init_overlap is not None and init_overlap != model.cfg.overlap:
         model = model.with_overlap(init_overlap)
@@ -304,6 +326,8 @@ def pretrain(data: Path, out: Path, model_cfg: DenoiserConfig, cfg: TrainConfig,
     out_of_time = False
     while step < cfg.steps and not out_of_time:
         batch = crop_to_longest(next(batches))
+        if ae is not None:
+            batch = to_latent(batch, ae)
         text = text_encoder.encode(batch["caption"])
         for group in opt.param_groups:
             group["lr"] = lr_at(step, cfg)
@@ -324,6 +348,8 @@ def pretrain(data: Path, out: Path, model_cfg: DenoiserConfig, cfg: TrainConfig,
             raw = accelerator.unwrap_model(model)
             save_atomic({"model": raw.state_dict(), "ema": ema.state_dict(), "optimizer": opt.state_dict(), "step": step, "model_config": dataclasses.asdict(model_cfg)}, state_path)
             export(ema, out)
+            if ae is not None:
+                ae.save(out / AE_DIR)
     bar.close()
     if out_of_time:
         log(f"stopped at step {step} after --max_minutes {cfg.max_minutes:g}; run the same command again to resume")
