@@ -1,4 +1,4 @@
-"""Calibration of the kinematic judge (motion_lora/evaluation/kinematic_judge.py) on real and procedural motion.
+"""Calibration of the kinematic judge (motion_lora/evaluation/kinematic_judge/) on real and procedural motion.
 
     python benchmarks/judge_calibration.py                       # MotionBank's real clips if built, else raw mocap
     python benchmarks/judge_calibration.py --data data/motionbank --procedural 20 --details

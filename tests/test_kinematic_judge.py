@@ -7,6 +7,8 @@ import pytest
 
 from motion_lora.data.procedural import sample_motion
 from motion_lora.evaluation import kinematic_judge as kj
+from motion_lora.evaluation.kinematic_judge.signals import smooth
+from motion_lora.evaluation.kinematic_judge.thresholds import KICK_MIN_KNEE, KICK_MIN_SHIN
 from motion_lora.motion.quaternion import qfrom_axis_angle, qrot
 from motion_lora.motion.skeleton import mirror_joints
 
@@ -73,8 +75,8 @@ def test_straight_leg_kick_passes_and_march_does_not():
     assert kick["present"] and kick["side"] == 0  # the left leg kicked
     assert not march["present"]
     # what tells them apart: the raised leg's knee opens and its shin comes up, the march keeps the shin down
-    assert kick["knee_angle"] > kj.KICK_MIN_KNEE > march["knee_angle"]
-    assert kick["shin_angle"] > kj.KICK_MIN_SHIN > march["shin_angle"]
+    assert kick["knee_angle"] > KICK_MIN_KNEE > march["knee_angle"]
+    assert kick["shin_angle"] > KICK_MIN_SHIN > march["shin_angle"]
 
 
 @pytest.mark.parametrize("concept", kj.JUDGED_CONCEPTS)
@@ -179,7 +181,7 @@ def test_skating_legs_are_not_a_walk():
 
 def test_clips_shorter_than_a_smoothing_window_are_judged():
     """A generated motion can be a handful of frames long; every rule must still answer."""
-    np.testing.assert_allclose(kj._smooth(np.array([1.0, 3.0]), 0.25), [2.0, 2.0])  # 2 samples, 5-sample window
+    np.testing.assert_allclose(smooth(np.array([1.0, 3.0]), 0.25), [2.0, 2.0])  # 2 samples, 5-sample window
     short = sample_motion("stand", np.random.default_rng(0), source="t").joints[:10]  # (10, 22, 3), the minimum
     verdict = kj.judge(short)
     assert set(verdict) == set(kj.JUDGED_CONCEPTS) and not any(verdict.values())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from ..service import AdapterInfo
+from ..library import AdapterInfo
 from .plots import _finite, _r
 
 METRIC_NOTES = {
@@ -100,7 +100,7 @@ def eval_caption(result: dict, source: str) -> str:
         f"{result.get('steps', '?')} sampling steps. Proxy metrics from our own evaluator: mean with a 95% bootstrap "
         "interval over prompts and seeds, or ± one standard error over seeds for set-level metrics; "
         "not comparable with published HumanML3D numbers. The kinematic judge column is the presence found by "
-        "rule-based checks on the joints (motion_lora/evaluation/kinematic_judge.py), averaged over the concepts it can judge."
+        "rule-based checks on the joints (motion_lora/evaluation/kinematic_judge/), averaged over the concepts it can judge."
         + disagreement_text(judge_disagreements(result))
     )
 
