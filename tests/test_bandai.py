@@ -215,14 +215,14 @@ def test_forward_kinematics_matches_the_bvh_spec_and_bvhio(bandai, tmp_path):
     """Our numpy FK over bvhio's parsed poses vs an independent spec FK and bvhio's own hierarchy (frame 0..14)."""
     import bvhio
 
-    from motion_lora.data.bvh_import import _forward_kinematics, _parse
+    from motion_lora.data.bvh_import.parse import forward_kinematics, parse_bvh
 
     head, motion = bandai["wave_left"].read_text().split("MOTION")
     lines = motion.strip().splitlines()
     short = tmp_path / "short.bvh"
     short.write_text(head + "MOTION\nFrames: 15\n" + "\n".join(lines[1:17]) + "\n")  # Frame Time + 15 frames
-    names, parents, translations, rotations, _ = _parse(short)
-    ours = _forward_kinematics(parents, translations, rotations)  # (15, J, 3) centimetres
+    names, parents, translations, rotations, _ = parse_bvh(short)
+    ours = forward_kinematics(parents, translations, rotations)  # (15, J, 3) centimetres
     spec_names, spec = spec_world_positions(short.read_text())
     assert spec_names == names
     assert np.abs(ours - spec).max() < 1e-3  # 10 micrometres, in cm
