@@ -1,6 +1,6 @@
 """Evaluation metrics of the text-to-motion field (Guo et al. 2022), plus concept presence and confidence intervals.
 
-Pure numpy/scipy on embeddings from the evaluator (motion_lora/evaluation/evaluator.py); no torch here.
+Pure numpy/scipy on embeddings from the evaluator (motion_lora/evaluation/evaluator/); no torch here.
 Conventions follow the reference evaluation code so numbers are comparable in spirit:
   * R-precision ranks, for each text, the motions of its batch of 32 by Euclidean distance (text -> motion).
   * Only full batches count (the reference loader drops the last partial batch).

@@ -1,6 +1,6 @@
 """A second, transparent judge: rule-based kinematic checks for concepts with a clear physical signature.
 
-The learned evaluator (`evaluator.py`) can be satisfied by motion that only looks like a concept in its
+The learned evaluator (`evaluation/evaluator/`) can be satisfied by motion that only looks like a concept in its
 embedding space (a "walk" whose feet never plant). These rules measure the physics directly from joints
 (T, 22, 3) at 20 fps, metres, y up:
 
