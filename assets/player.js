@@ -8,7 +8,7 @@
  *
  * Payload (built by motion_lora.export.player_payload):
  *   {fps: 20, chains: [[0,2,5,8,11], ...], left: [joint ids], right: [joint ids],
- *    motions: [{label: "base", caption: "...", joints: [...]}]}
+ *    motions: [{label: "base", caption: "...", joints: [...], variants: [{strength, label, joints}]}]}
  * `joints` is either FLAT (frame-major, then joint, then x y z: T*J*3 numbers, what Python writes) or
  * nested ([[[x,y,z] * J] * T]). Metres, y up, floor at y = 0, the body faces +z, its left is +x.
  *
@@ -17,6 +17,10 @@
  * follow ("auto"): false fits the camera to the whole motion extent; true keeps the bodies framed and moves
  * the camera with their (smoothed) mean root; "auto" follows only when the clips travel far (> 2.5 m and more
  * than twice the body's own extent), where fitting everything would leave the bodies tiny.
+ *
+ * Variants (optional, e.g. the steered motion at a grid of strengths, all as long as the motion): showVariant(i,
+ * value) puts motion i's variant nearest to `value` in its place at once, keeping time position and camera, and
+ * returns the strength actually shown; MotionPlayer.scrub(value) does it for every mounted player's variants.
  *
  * For tests: player.frame, player.playing, window.__motionPlayers, player.benchmark(n) and
  * MotionPlayer.benchmark(n) (draw n frames synchronously, return ms per frame).
@@ -156,8 +160,13 @@
           growBox(box, joints[k], joints[k + 1], joints[k + 2]);
           growBox(body, joints[k] - joints[root], joints[k + 1], joints[k + 2] - joints[root + 2]);
         }
+        const variants = (m.variants || []).map((v) => {
+          const data = toFloat32(v.joints, J);
+          if (data.length !== joints.length) throw new Error("MotionPlayer: a variant must be as long as its motion");
+          return {strength: Number(v.strength), label: String(v.label), joints: data};
+        });
         return {label: m.label != null ? String(m.label) : "motion " + (i + 1), caption: m.caption || "",
-                joints, frames, box, body, offsetX: 0,
+                joints, frames, box, body, offsetX: 0, variants, strength: m.strength != null ? Number(m.strength) : null,
                 pose: new Float32Array(J * 3), screen: new Float32Array(J * 2), depth: 0};
       });
       this.numFrames = Math.max.apply(null, this.motions.map((m) => m.frames));
@@ -461,6 +470,35 @@
           this._project(view, m.joints[t * J3] + m.offsetX, 0.002, m.joints[t * J3 + 2], trail, t * 2);
         }
       });
+    }
+
+    // Swap motion `index` for its variant nearest to `value` (a strength): the same frames and slot, so the
+    // time position and camera stay; the next animation frame draws it. Returns the strength shown, or null
+    // when the motion has no variants.
+    showVariant(index, value) {
+      const m = this.motions[index];
+      if (!m || !m.variants.length) return null;
+      let best = m.variants[0];
+      for (const v of m.variants) if (Math.abs(v.strength - value) < Math.abs(best.strength - value)) best = v;
+      if (m.strength === best.strength) return best.strength;
+      m.joints = best.joints; m.label = best.label; m.strength = best.strength;
+      for (const view of this.views) {
+        if (view.motions.indexOf(m) < 0) continue;
+        if (view.track) view.track.centre = this._followTrack(view.motions).centre;
+        this._projectTrails(view);
+      }
+      this._dirty = true;
+      if (this.onVariant) this.onVariant(index, best);
+      return best.strength;
+    }
+
+    // Every mounted player: each motion with variants shows the one nearest to `value`.
+    static scrub(value) {
+      const shown = [];
+      for (const p of global.__motionPlayers || []) {
+        p.motions.forEach((m, i) => { if (m.variants.length) shown.push(p.showVariant(i, value)); });
+      }
+      return shown;
     }
 
     resetView() {

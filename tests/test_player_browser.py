@@ -175,3 +175,64 @@ def test_draw_cost_per_frame(browser, tmp_path, count):
     assert 0 < ms < 50
     assert not errors, errors
     page.close()
+
+
+# Scrub to `value`, then watch animation frames until the canvas differs from before; returns what was shown,
+# how long until it was drawn (ms) and the player's frame afterwards. All in the page: no server involved.
+SCRUB_AND_WATCH = """async (value) => {
+  const p = window.__motionPlayers[0], canvas = document.querySelector('canvas.mp-canvas');
+  const before = canvas.toDataURL();
+  const t0 = performance.now();
+  const shown = MotionPlayer.scrub(value);
+  let ms = null;
+  for (let i = 0; i < 30 && ms === null; i++) {
+    await new Promise(requestAnimationFrame);
+    if (canvas.toDataURL() !== before) ms = performance.now() - t0;
+  }
+  return {shown, ms, frame: p.frame, label: p.motions[1].label};
+}"""
+
+
+def test_variants_swap_client_side_keeping_time_and_camera(browser, tmp_path):
+    import json
+
+    from motion_lora.serving.export import player_payload
+
+    motions = [("base", walk()), ("steered 0.50", walk(swing=0.3))]
+    strengths = (0.0, 0.5, 1.0, 1.5)
+    payload = player_payload(motions)
+    payload["motions"][1]["strength"] = 0.5
+    payload["motions"][1]["variants"] = [
+        {"strength": s, "label": f"steered {s:.2f}", "joints": m["joints"]}
+        for s, m in zip(strengths, player_payload([(str(s), walk(swing=0.5 - 0.4 * s, turn=0.6 * s)) for s in strengths])["motions"])]
+    page, errors = open_page(browser, tmp_path, "variants", motions)
+    page.evaluate("""(payload) => { const old = window.__motionPlayers[0], host = old.container;
+                                    old.destroy(); const p = new MotionPlayer(host, payload);
+                                    p.pause(); p.seek(30); p.yaw = 1.0; p._cameraChanged(); }""", json.loads(json.dumps(payload)))
+    page.wait_for_timeout(100)
+    requests: list[str] = []
+    page.on("request", lambda r: requests.append(r.url))
+
+    first = page.evaluate(SCRUB_AND_WATCH, 1.4)  # nearest grid point: 1.5
+    assert first["shown"] == [1.5] and first["label"] == "steered 1.50"
+    assert first["ms"] is not None and first["ms"] <= 50, first
+    assert first["frame"] == 30 and page.evaluate("window.__motionPlayers[0].yaw") == 1.0  # time and camera kept
+
+    second = page.evaluate(SCRUB_AND_WATCH, 0.6)  # between 0.5 and 1.0: the nearer one, labelled as shown
+    assert second["shown"] == [0.5] and second["label"] == "steered 0.50" and second["ms"] is not None
+    assert page.evaluate("MotionPlayer.scrub(0.55)") == [0.5]  # already shown: nothing to swap
+    assert requests == [], requests
+    assert not errors, errors
+    page.close()
+
+
+def test_a_variant_of_another_length_is_refused(browser, tmp_path):
+    from motion_lora.serving.export import player_payload
+
+    payload = player_payload([("base", walk(40))])
+    payload["motions"][0]["variants"] = [{"strength": 1, "label": "x", "joints": player_payload([("x", walk(30))])["motions"][0]["joints"]}]
+    page, errors = open_page(browser, tmp_path, "bad-variant", [("base", walk(40))])
+    message = page.evaluate("""(payload) => { try { new MotionPlayer(document.createElement('div'), payload); return ''; }
+                                              catch (e) { return e.message; } }""", payload)
+    assert "as long as its motion" in message
+    page.close()
