@@ -1,0 +1,116 @@
+"""Phrasings of whole-body concepts: bow, backflip, cartwheel, crawl, dance, get_up, roll, spin, stand.
+
+The fields of each entry are described in the package docstring."""
+
+from __future__ import annotations
+
+from .codas import MOVE_CODAS, STILL_CODAS
+
+WHOLE_BODY = {
+    "bow": dict(
+        counts=True,
+        train=("bows", "bows down", "takes a bow", "does a bow", "bows forward", "bows deeply", "bows slightly",
+               "bows {poss} head", "gives a bow", "bows to someone", "bows to the audience",
+               "makes a bow", "bows low"),
+        implicit=("leans {poss} upper body forward and ^straightens up again", "bends forward with {poss} head "
+                  "down and ^comes back up", "tips {poss} torso forward and then ^stands up straight",
+                  "lowers {poss} head and upper body forward"),
+        nouns=(("a bow", False), ("a deep bow", False), ("a short bow", False)),
+        passive=("is made", "is given", "is performed"),
+        whiles=("with {poss} hands at {poss} sides", "with {poss} arms by {poss} sides", "while standing in place"),
+        codas=("^straightens up again", "^stands up straight again") + STILL_CODAS[:2],
+    ),
+    "backflip": dict(
+        counts=True,
+        train=("does a backflip", "performs a backflip", "does a back flip", "flips backwards", "flips backward",
+               "does a backward flip", "jumps and ^flips backwards", "does a standing backflip", "flips over backwards",
+               "lands a backflip"),
+        implicit=("jumps up and ^turns upside down backwards",
+                  "throws {poss} body backward through a full flip", "goes upside down backwards and ^lands on "
+                  "{poss} feet"),
+        nouns=(("a backflip", False), ("a back flip", False)),
+        passive=("is performed", "is done"),
+        whiles=("with {poss} arms swinging up",),
+        codas=("^lands on {poss} feet", "^lands standing"),
+    ),
+    "cartwheel": dict(
+        directions=("left", "right"), counts=True,
+        train=("does a cartwheel", "performs a cartwheel", "cartwheels", "turns a cartwheel", "does a cartwheel "
+               "{dir}", "cartwheels {dir}", "does a sideways cartwheel"),
+        implicit=("puts {poss} hands on the ground and ^swings {poss} legs over sideways",
+                  "goes upside down sideways with arms and legs spread", "flips sideways using {poss} hands"),
+        nouns=(("a cartwheel", False),),
+        passive=("is performed", "is done"),
+        whiles=("with {poss} arms and legs spread",),
+        codas=("^lands on {poss} feet", "^comes back up to standing"),
+    ),
+    "crawl": dict(
+        directions=("forward", "backward", "left", "right"),
+        train=("crawls", "crawls along the floor", "crawls {dir} on the ground", "moves {dir} by crawling",
+               "crawls on {poss} hands and knees", "crawls on all fours", "crawls {dir}", "crawls like a baby",
+               "crawls across the floor"),
+        implicit=("moves {dir} on {poss} hands and knees", "goes {dir} on all fours",
+                  "moves along the floor using {poss} hands and knees"),
+        nouns=(("a crawl", False),),
+        passive=(),
+        whiles=("with {poss} belly low", "keeping low to the ground"),
+        codas=MOVE_CODAS[:2],
+    ),
+    "dance": dict(
+        train=("dances", "does a dance", "dances around", "performs a dance", "dances happily", 
+               "dances to music", "dances in place", "does a little dance", "dances energetically",
+               "busts a move", "does some dance moves", "dances freely", "shows off some dance moves"),
+        implicit=("moves {poss} body to the music", "steps and ^swings {poss} arms to a song",
+                  "moves {poss} hips and arms along to a song"),
+        styles={},
+        nouns=(("a dance", False), ("a short dance", False), ("a dance routine", False)),
+        passive=("is performed", "is done"),
+        whiles=("with lots of arm movement", "with {poss} arms swinging", "as if at a party"),
+        codas=STILL_CODAS[:3],
+    ),
+    "get_up": dict(
+        train=("gets up", "gets up from the ground", "stands up", "gets back up", "stands up from the ground",
+               "gets up off the floor", "stands up from the floor", "gets back on {poss} feet", "gets to {poss} feet",
+               "picks {refl} up off the ground"),
+        implicit=("goes from lying on the floor to standing", "pushes {refl} up from the floor and ^stands",
+                  "gets off the ground and ^stands upright"),
+        styles={"face_down": ("gets up from lying face down", "stands up from a face down position",
+                              "gets up from lying on {poss} stomach"),
+                "face_up": ("gets up from lying on {poss} back", "stands up from lying face up",
+                            "gets up after lying on {poss} back")},
+        nouns=(),
+        whiles=("using {poss} hands for support", "with the help of {poss} hands"),
+        codas=("^stands upright", "^stands still"),
+    ),
+    "roll": dict(
+        directions=("forward", "backward", "left", "right"), counts=True,
+        train=("rolls", "rolls on the ground", "does a roll", "rolls over", "rolls {dir}", "rolls across the floor",
+               "rolls along the ground", "does a roll {dir}", "rolls on the floor"),
+        implicit=("curls up and ^goes head first over the ground", "turns {poss} body over along the floor"),
+        nouns=(("a roll", False),),
+        passive=("is done", "is performed"),
+        whiles=("with {poss} body tucked",),
+        codas=("^comes back up", "^ends up on {poss} feet"),
+    ),
+    "spin": dict(
+        directions=("left", "right"), counts=True,
+        train=("spins", "spins around", "does a spin", "spins in place", "does a full spin", "spins {dir}",
+               "spins on the spot", "turns in a full circle", "spins around in a circle", 
+               "turns all the way around"),
+        implicit=("turns a full circle on one foot", "goes around in a complete circle"),
+        nouns=(("a spin", False), ("a full spin", False)),
+        passive=("is done", "is performed"),
+        whiles=("with {poss} arms out", "with {poss} arms held in", "on one foot"),
+        codas=STILL_CODAS[:3],
+    ),
+    "stand": dict(
+        train=("stands still", "stands in place", "stands idle", "waits standing", "stands", "just stands there",
+               "stands and ^waits", "stands without moving", "stands around", "idles",
+               "stands in one spot", "waits in place", "stands quietly", "does nothing"),
+        implicit=("keeps still", "waits", "holds still on {poss} feet", "remains standing", "stays standing"),
+        nouns=(),
+        whiles=("with {poss} arms at {poss} sides", "with {poss} arms hanging down", "breathing calmly",
+                "shifting {poss} weight a little"),
+        codas=(),
+    ),
+}
