@@ -28,8 +28,10 @@ HELP_TIMEOUT_S = 600  # importing torch, transformers and gradio on a busy 2-cor
 
 
 def entry_modules(root: Path = REPO) -> set[str]:
-    """The CLIs: the entry modules directly under motion_lora/ and the `python -m motion_lora.data` package."""
-    modules = {f"motion_lora.{p.stem}" for p in (root / "motion_lora").glob("*.py") if p.stem != "__init__"}
+    """The CLIs: the modules directly under motion_lora/ that run as a script (checks.py, a library module there,
+    does not) and the `python -m motion_lora.data` package."""
+    modules = {f"motion_lora.{p.stem}" for p in (root / "motion_lora").glob("*.py")
+               if 'if __name__ == "__main__":' in p.read_text(encoding="utf-8")}
     return modules | {f"motion_lora.{p.parent.name}.__main__" for p in (root / "motion_lora").glob("*/__main__.py")}
 
 
