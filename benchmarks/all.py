@@ -1,10 +1,12 @@
-"""Every performance figure in one table: runs the benchmark scripts one after another (each alone on the
-machine, in its own process) and collects what they measured.
+"""The performance table of docs/performance.md: runs seven scripts of benchmarks/performance one after another
+(each alone on the machine, in its own process) and collects what they measured.
 
-    python benchmarks/all.py [--load_seconds 60] [--load_users 16] [--skip load unlearn ...] [--out benchmarks/results]
+    python -m benchmarks.all [--load_seconds 60] [--load_users 16] [--skip load unlearn ...] [--out benchmarks/results]
 
-Each script also runs on its own and prints its detailed table; their JSON lands in --out. Skipped scripts
-contribute the figures of their last run stored there.
+The seven: generate (--runs 10), player, app_latency, slider, unlearn, load and video. Not run here: soak and
+memory_trace (long memory runs), pretrain_throughput (it needs --data), and everything in experiments/ and
+calibration/ (quality, not speed); each of those runs on its own. Every script also runs alone and prints its
+detailed table; their JSON lands in --out. Skipped scripts contribute the figures of their last run stored there.
 """
 
 from __future__ import annotations
@@ -19,21 +21,22 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+# name in the table and in --skip -> the module (benchmarks.<module>) and its arguments
 SCRIPTS = {
-    "generate": ["generate.py", "--runs", "10"],
-    "player": ["player.py"],
-    "app": ["app_latency.py"],
-    "slider": ["slider.py"],
-    "unlearn": ["unlearn.py"],
-    "load": ["load.py"],
-    "video": ["video.py"],
+    "generate": ["performance.generate", "--runs", "10"],
+    "player": ["performance.player"],
+    "app": ["performance.app_latency"],
+    "slider": ["performance.slider"],
+    "unlearn": ["performance.unlearn"],
+    "load": ["performance.load"],
+    "video": ["performance.video"],
 }
 
 
 def run_script(name: str, out: Path, extra: list[str]) -> dict | list | None:
     path = out / f"{name}.json"
     path.unlink(missing_ok=True)  # a failed run must not leave the previous figures in place
-    cmd = [sys.executable, str(HERE / SCRIPTS[name][0]), *SCRIPTS[name][1:], *extra, "--json", str(path)]
+    cmd = [sys.executable, "-m", f"benchmarks.{SCRIPTS[name][0]}", *SCRIPTS[name][1:], *extra, "--json", str(path)]
     started = time.perf_counter()
     done = subprocess.run(cmd, cwd=HERE.parent, env={**os.environ, "HF_HUB_OFFLINE": "1"}, capture_output=True, text=True)
     (out / f"{name}.txt").write_text(done.stdout + done.stderr[-4000:])

@@ -303,7 +303,7 @@ def test_side_by_side_video(trained, client):
     generate(client, seconds=5.0, seed=1)
     started = time.perf_counter()
     path = client.predict(api_name="/compare_video")
-    assert time.perf_counter() - started < 10  # docs/performance.md's figure (<= 3 s for 5 s) is benchmarks/video.py's
+    assert time.perf_counter() - started < 10  # docs/performance.md's figure (<= 3 s for 5 s) is benchmarks/performance/video.py's
     check_video(path, frames=100, width=800)
 
 

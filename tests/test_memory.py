@@ -1,6 +1,6 @@
 """Memory that stays flat under load: the bounds MotionLab keeps and the memory it hands back.
 
-benchmarks/soak.py measures the whole app for 20 minutes; these check each mechanism in seconds, on the tiny
+benchmarks/performance/soak.py measures the whole app for 20 minutes; these check each mechanism in seconds, on the tiny
 checkpoints of conftest.py (`private_root`: a copy without other tests' adapters).
 """
 

@@ -347,7 +347,7 @@ def test_weight_edit_generations_equal_the_same_weights_as_an_adapter(checkpoint
 
 @pytest.mark.slow
 def test_methods_benchmark_runs_every_method_on_one_protocol(tiny_root, quick_bank, tmp_path, monkeypatch):
-    """benchmarks/methods.py end to end on the tiny base: five trained results, one table with every column
+    """benchmarks/experiments/methods.py end to end on the tiny base: five trained results, one table with every column
     (the tiny base itself stands in for the retrained reference), figures in [0, 1] where they are shares."""
     import importlib.util
 
@@ -359,7 +359,7 @@ def test_methods_benchmark_runs_every_method_on_one_protocol(tiny_root, quick_ba
     monkeypatch.setenv("MOTION_LORA_CHECKPOINTS", str(checkpoints))
     monkeypatch.delenv("MOTION_LORA_HUB_REPO", raising=False)
 
-    spec = importlib.util.spec_from_file_location("methods_benchmark", "benchmarks/methods.py")
+    spec = importlib.util.spec_from_file_location("methods_benchmark", "benchmarks/experiments/methods.py")
     bench = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(bench)
     out, js, md = tmp_path / "runs", tmp_path / "results" / "m.json", tmp_path / "results" / "m.md"  # results/: not made yet, as in a clean clone

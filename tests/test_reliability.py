@@ -284,7 +284,7 @@ def test_interrupted_replacement_is_rolled_back(tmp_path):
 
 def test_concurrent_users_while_training(private_root, tmp_path):
     """8 users generate for 15 s while a 9th trains an adapter: no errors, everyone is served, the
-    training completes and its adapter is listed. (The 2-minute 8/32-user form is benchmarks/load.py.)"""
+    training completes and its adapter is listed. (The 2-minute 8/32-user form is benchmarks/performance/load.py.)"""
     from gradio_client import Client
 
     with running_app(private_root, tmp_path, tmp_path / "user", MOTION_LORA_MAX_ITERATIONS="500") as (url, _lab, _demo):

@@ -37,7 +37,7 @@ def test_side_by_side_five_seconds_fast_and_labelled(tmp_path):
     started = time.perf_counter()
     path = render_video(tmp_path / "cmp.mp4", [("base", a), ("steered (kick ×1.0)", b)], "a person kicks", captions=["kick 0.9", "walk 0.8"])
     seconds = time.perf_counter() - started
-    assert seconds < 6, seconds  # benchmarks/video.py measures it alone (docs/performance.md: <= 3 s for a 5 s clip)
+    assert seconds < 6, seconds  # benchmarks/performance/video.py measures it alone (docs/performance.md: <= 3 s for a 5 s clip)
     meta, frames = decode(path)
     assert meta["size"] == (800, 448) and meta["fps"] == FPS and len(frames) == 100
     f = frames[50]

@@ -302,7 +302,7 @@ def as_dict(stats) -> dict:
 
 # --------------------------------------------------------------------------------------------------
 # Real reference ranges: (min, max) of each measure over real motion capture, retargeted to the reference
-# skeleton. Measured by `python benchmarks/calibration.py` (--takes 3) on the DeepMimic clips of the pybullet
+# skeleton. Measured by `python -m benchmarks.calibration.procedural` (--takes 3) on the DeepMimic clips of the pybullet
 # wheel (kick, spinkick, punch, walk, run) and the Bandai Namco Research Motion dataset (kick: 1 take, 3 kicks;
 # punch: 2 takes, 10 punches; walk: 51 takes, run: 36 takes, up to 3 per style and part). Only these summary
 # numbers are kept here, rounded outward; no data.

@@ -28,7 +28,7 @@ from ..checks import check_number
 from .diffusion import NUM_TRAIN_STEPS
 
 SCHEDULERS = ("ddim", "dpmsolver++", "unipc", "euler")
-# The fewest-steps setting within 2 points of 20-step DDIM on the natural prompts (benchmarks/schedulers.py, shipped
+# The fewest-steps setting within 2 points of 20-step DDIM on the natural prompts (benchmarks/experiments/schedulers.py, shipped
 # motionbank_base, all 415 natural prompts, one seed each, 120 frames, guidance 2.5; same noise for every setting):
 # DDIM-20 0.525 (SE 0.025); UniPC 12 steps 0.516 (-1.0 points, paired SE 0.8; 15 steps also -1.0); UniPC 10 -2.4;
 # DPM-Solver++ 12 -2.2, 15 -1.9;

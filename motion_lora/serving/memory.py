@@ -4,7 +4,7 @@ A server frees as much as it allocates (every merged batch's activations, every 
 but glibc's malloc keeps freed memory in its heaps for reuse: one heap per thread that allocated, up to 8 per
 core. Batches of ever different shapes (the rows and frames of a merged batch change with every request mix)
 reuse it badly, so the resident size crept up under load while the memory actually in use stayed flat
-(benchmarks/memory_trace.py). Two remedies, both no-ops where glibc is not the allocator (macOS, musl):
+(benchmarks/performance/memory_trace.py). Two remedies, both no-ops where glibc is not the allocator (macOS, musl):
 
 - `limit_arenas`: fewer heaps (what MALLOC_ARENA_MAX does; an explicit MALLOC_ARENA_MAX in the environment wins).
 - `release` / `Releaser`: malloc_trim(0), which returns the free pages of every heap to the system.

@@ -5,7 +5,7 @@ Pillow and encoded by the ffmpeg binary that the `imageio-ffmpeg` wheel ships (n
 
 Every panel uses the same orthographic camera and the same scale, so motions compare at a glance; each panel
 is centred on its own motion. A 5 s side-by-side clip renders in well under a second on a laptop CPU
-(`python benchmarks/video.py`).
+(`python -m benchmarks.performance.video`).
 """
 
 from __future__ import annotations

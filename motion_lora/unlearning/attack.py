@@ -784,7 +784,7 @@ def result_folder_lab(adapter: str) -> tuple[str, dict]:
     if not (folder / "adapter.json").is_file():
         raise FileNotFoundError(f"no result folder {folder} (it holds no adapter.json; train one with python -m motion_lora.train)")
     if result_kind(folder) == "edit":
-        raise ValueError(f"{folder} is a weight edit (full fine-tuning or UCE), not an adapter; benchmarks/methods.py attacks those")
+        raise ValueError(f"{folder} is a weight edit (full fine-tuning or UCE), not an adapter; benchmarks/experiments/methods.py attacks those")
     base = read_json(folder / "adapter.json").get("base")
     return folder.name, ({"base": base} if base else {}) | own_root(folder)
 

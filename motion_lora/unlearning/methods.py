@@ -10,7 +10,7 @@
 
 LoRA-shaped results load in the app like any adapter. A full fine-tune changes biases, norms and embeddings too,
 which no LoRA can hold: it is evaluated by swapping its tensors into the base (`weight_edit.applied`) in
-`python -m motion_lora.test_unlearn` and `benchmarks/methods.py`, and is not offered in the app.
+`python -m motion_lora.test_unlearn` and `benchmarks/experiments/methods.py`, and is not offered in the app.
 """
 
 from __future__ import annotations

@@ -50,7 +50,7 @@ class UnlearnConfig:
     negative_guidance: float = 1.0  # eta
     anchor: str = ""  # "a person stands still": map the concept to this prompt's motion; "" = the unconditional one
     # 2e-4, not the research code's 1e-4: the base retrained from scratch on real mocap resists 1e-4 (natural kick
-    # presence 0.52 -> 0.12 in 300 iterations; 2e-4 reaches 0.01 with the same collateral, benchmarks/collateral.py).
+    # presence 0.52 -> 0.12 in 300 iterations; 2e-4 reaches 0.01 with the same collateral, benchmarks/experiments/collateral.py).
     lr: float = 2e-4
     iterations: int = 300
     batch_size: int = 4
@@ -59,7 +59,7 @@ class UnlearnConfig:
     retain_prompts: tuple[str, ...] = ()  # empty = the other concepts' captions nearest to the concept prompts
     preserve_weight: float = 1.0  # lambda; 0 = plain ESD
     # Teacher rollouts that provide x_t. 10 UniPC steps instead of the earlier 20 DDIM: on natural prompts
-    # (benchmarks/collateral.py) they erase kick as well with the same collateral, in fewer teacher forwards.
+    # (benchmarks/experiments/collateral.py) they erase kick as well with the same collateral, in fewer teacher forwards.
     rollout_steps: int = 10
     scheduler: str = "unipc"  # the rollouts' sampler (sampler.SCHEDULERS); ESD trains on its timesteps
     rollout_guidance: float = 3.0
@@ -151,7 +151,7 @@ def concept_prompts(concept: str, extra: tuple[str, ...] = (), n: int = 16) -> l
     return list(dict.fromkeys(prompts))
 
 
-# Measured on the natural prompts (benchmarks/collateral.py, 61 kick / 363 retain prompts, 2 seeds): 12 captions at
+# Measured on the natural prompts (benchmarks/experiments/collateral.py, 61 kick / 363 retain prompts, 2 seeds): 12 captions at
 # most 3 per concept left punch -13 points; 24 at most 4 per concept -8, retain mean -1.3, at the same cost per step.
 RETAIN_PROMPTS, RETAIN_PER_CONCEPT = 24, 4
 

@@ -34,7 +34,7 @@ def _hip_position(root: np.ndarray, pelvis: np.ndarray, i: int) -> np.ndarray:
 
 
 def _kick(rng, attrs):
-    # Calibrated on real kicks (benchmarks/calibration.py): the foot leaves the floor for ~0.6-0.95 s, the
+    # Calibrated on real kicks (benchmarks/calibration/procedural.py): the foot leaves the floor for ~0.6-0.95 s, the
     # leg folds (chamber, knee ~80 deg), snaps out to a nearly straight leg (knee 165-180 deg) with the ankle
     # at 1-1.7 m and 7-11 m/s in ~0.15-0.2 s, and comes back down in ~0.3-0.55 s. Speed words change a kick's tempo less than a walk's.
     sp = _speed(rng, attrs) ** 0.4

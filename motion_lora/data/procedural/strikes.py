@@ -19,7 +19,7 @@ def _guard_hand(root_y, s):
 
 
 def _punch(rng, attrs):
-    # Calibrated on real punches (benchmarks/calibration.py): the fist draws back, drives out at 3.5-7 m/s, the
+    # Calibrated on real punches (benchmarks/calibration/procedural.py): the fist draws back, drives out at 3.5-7 m/s, the
     # arm ends straight or nearly (elbow 160-180 deg), is held a moment and pulled back to the guard.
     sp = _speed(rng, attrs) ** 0.5
     i = SIDE_NAMES.index(attrs["side"])

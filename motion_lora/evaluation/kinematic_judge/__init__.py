@@ -22,7 +22,7 @@ scale-aware: lengths are divided by the clip's own leg length and compared with 
 skeleton's leg (`skeleton.BONE_LENGTHS`). The floor is the clip's own low foot level, so a clip floating a
 few centimetres still works. `scores` returns every measured quantity beside the verdict, so a reader can
 see *why* a rule fired. Thresholds were tuned on real motion capture (DeepMimic, Bandai Namco) training
-clips and procedural clips; `benchmarks/judge_calibration.py` reports recall and false-positive rates.
+clips and procedural clips; `benchmarks/calibration/judge.py` reports recall and false-positive rates.
 """
 
 from .comparison import (

@@ -1,7 +1,7 @@
 """Time the MP4 downloads: a 5 s side-by-side (2 panels, 800 x 448) and a 5-strength sweep grid (1600 x 400),
 rendered by motion_lora.serving.video on this CPU. Motions are procedural clips (no model needed).
 
-    python benchmarks/video.py [--runs 3] [--json out.json]
+    python -m benchmarks.performance.video [--runs 3] [--json out.json]
 """
 
 from __future__ import annotations

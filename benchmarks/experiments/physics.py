@@ -1,6 +1,6 @@
 """Physical sanity of a base checkpoint, like for like, and where its jitter sits inside the 4-frame patches.
 
-    python benchmarks/physics.py --ckpt motionbank_base [--ckpt runs/base_r2 ...]
+    python -m benchmarks.experiments.physics --ckpt motionbank_base [--ckpt runs/base_r2 ...]
 
 Per checkpoint: foot skating, jitter and floor penetration of the motions generated for the mocap test clips'
 own captions (UniPC 12), beside those clips (the ratios are the issue's bars), as the model gives them (raw) and

@@ -1,6 +1,6 @@
 """App latency with the shipped checkpoints: cold start to first page, and Generate click to first animated frame.
 
-    python benchmarks/app_latency.py [--port 7861]
+    python -m benchmarks.performance.app_latency [--port 7861]
 
 Starts `python app.py` as a user would, polls until the page is served, then drives headless Debian Chromium
 (Playwright, /usr/bin/chromium) to type a prompt, click Generate and wait until both skeleton canvases draw
@@ -15,7 +15,7 @@ import sys
 import time
 from pathlib import Path
 
-from served_app import CHROMIUM, CHROMIUM_ARGS, AppDidNotStart, served_app
+from benchmarks.performance.served_app import CHROMIUM, CHROMIUM_ARGS, AppDidNotStart, served_app
 
 CANVAS_HASH = """() => Array.from(document.querySelectorAll('#compare-player canvas.mp-canvas')).map((c) => {
   const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; let h = 0, n = 0;

@@ -1,7 +1,7 @@
 """Calibration of the kinematic judge (motion_lora/evaluation/kinematic_judge/) on real and procedural motion.
 
-    python benchmarks/judge_calibration.py                       # MotionBank's real clips if built, else raw mocap
-    python benchmarks/judge_calibration.py --data data/motionbank --procedural 20 --details
+    python -m benchmarks.calibration.judge                       # MotionBank's real clips if built, else raw mocap
+    python -m benchmarks.calibration.judge --data data/motionbank --procedural 20 --details
 
 For every judged concept it prints the recall on real clips of that concept and the false-positive rate on
 real clips of every other concept, per split. Real clips come from MotionBank (labels/*.json with
@@ -28,7 +28,7 @@ from motion_lora.data import augment, deepmimic
 from motion_lora.evaluation import kinematic_judge as kj
 
 # The unpacked dataset, or its archive in the shared/data folder beside the repository.
-BESIDE_REPO = Path(__file__).resolve().parents[2]
+BESIDE_REPO = Path(__file__).resolve().parents[3]
 DEFAULT_BANDAI = ("/tmp/bandai/dataset", str(BESIDE_REPO / "shared" / "data" / "bandai-namco-research-motiondataset.tar.xz"))
 LOOP_FRAMES = 80  # cyclic mocap clips are a single cycle (0.8-1.3 s); the build loops them, so do we
 

@@ -1,6 +1,6 @@
 """Pretraining throughput: training samples (and real motion frames) per second of the base recipe, per variant.
 
-    python benchmarks/pretrain_throughput.py --data data/motionbank [--steps 20] [--variants today padded ...]
+    python -m benchmarks.performance.pretrain_throughput --data data/motionbank [--steps 20] [--variants today padded ...]
 
 Every variant runs the real training step (`pretrain.training_loss` with the shipped recipe's velocity and
 foot-contact terms, AdamW, gradient clipping, EMA) on the shipped model size from a fresh init, for --steps

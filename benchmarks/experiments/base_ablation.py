@@ -1,6 +1,6 @@
 """Base-model ablations in one table: the loss-map figures of several `eval_base` results side by side.
 
-    python benchmarks/base_ablation.py RESULT_DIR [RESULT_DIR ...] [--names a b ...] [--json out.json]
+    python -m benchmarks.experiments.base_ablation RESULT_DIR [RESULT_DIR ...] [--names a b ...] [--json out.json]
 
 Each RESULT_DIR holds an `eval_base` metrics.json (`python -m motion_lora.eval_base --ckpt RUN --out DIR`).
 The short training runs themselves are plain `python -m motion_lora.pretrain` commands (docs/models.md lists the

@@ -1,6 +1,6 @@
 """Adapter behaviour at run time: the strength curve of one adapter and the composition of two.
 
-    python benchmarks/adapters.py [--adapter kick] [--combine kick,punch] [--keep walk,jump]
+    python -m benchmarks.experiments.adapters [--adapter kick] [--combine kick,punch] [--keep walk,jump]
 
 Strength curve: concept presence on the adapter's forget prompts (training phrasings, held-out phrasings,
 composites) at several scales; scale 0 is the base model and negative scales should amplify the concept.

@@ -1,6 +1,6 @@
 """Memory trace: where the served model's memory goes under load, in-process (no web server).
 
-    python benchmarks/memory_trace.py [--requests 240] [--every 20] [--visitors 3] [--trainings 2] [--tracemalloc]
+    python -m benchmarks.performance.memory_trace [--requests 240] [--every 20] [--visitors 3] [--trainings 2] [--tracemalloc]
 
 Drives a MotionLab on the shipped checkpoints the way the app's visitors do: side-by-side generations from a
 few threads with distinct prompts (so prompt-keyed caches fill), varied lengths, strengths and seeds, and
@@ -29,9 +29,6 @@ from pathlib import Path
 
 import psutil
 import torch
-
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
 
 ACTIONS = ["kicks high", "walks slowly in a circle", "jumps twice", "punches to the left", "waves hello", "spins around",
            "steps back and kicks", "runs forward", "crouches and stands up", "swings both arms"]

@@ -1,6 +1,6 @@
 """Unlearning methods side by side on one protocol: same base, same prompts, same evaluator.
 
-    python benchmarks/methods.py --concept kick --data data/motionbank [--reference runs/base_nokick_r2]
+    python -m benchmarks.experiments.methods --concept kick --data data/motionbank [--reference runs/base_nokick_r2]
         [--methods lora,full,ga,uce,task_vector] [--out_root runs/methods] [--reuse] [--attack soft|both|none]
 
 Each method is trained with the train CLI's own code (`train.unlearn_to_folder`, `--method`), into
@@ -54,7 +54,7 @@ from motion_lora.unlearning.train import adapter_folder_name, unlearn_to_folder
 from motion_lora.unlearning.unlearn import METHODS, UnlearnConfig, concept_key, concept_prompts
 from motion_lora.unlearning.weight_edit import applied
 
-RESULTS = Path(__file__).resolve().parent / "results"
+RESULTS = Path(__file__).resolve().parents[1] / "results"
 METHOD_LR = {"full": 1e-5, "ga": 1e-4, "task_vector": 1e-4}  # lora: the train CLI's default (2e-4)
 # full fine-tuning stays the ESD paper's recipe (plain ESD); lora is ours with every default, adversarial tokens included
 METHOD_ADVERSARIAL_TOKENS = {"full": 0}

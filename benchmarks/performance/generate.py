@@ -1,6 +1,6 @@
 """Side-by-side generation latency: base + steered motion (2 motions, CFG, 196 frames).
 
-    python benchmarks/generate.py [--runs 10] [--adapter kick] [--breakdown]
+    python -m benchmarks.performance.generate [--runs 10] [--adapter kick] [--breakdown]
 
 Prints, in one run, the median over --runs of one side-by-side generation at today's setting (20 DDIM steps)
 and at the new default (sampler.DEFAULT_SCHEDULER / DEFAULT_STEPS), in fp32 and, where this CPU has native bf16

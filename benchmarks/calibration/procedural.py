@@ -1,6 +1,6 @@
 """Kinematics of real vs procedural kicks, punches, walks and runs (the calibration table of docs/data.md).
 
-    python benchmarks/calibration.py [--bandai PATH] [--seeds 20] [--takes 3] [--out benchmarks/results/calibration.json]
+    python -m benchmarks.calibration.procedural [--bandai PATH] [--seeds 20] [--takes 3] [--out benchmarks/results/calibration.json]
 
 Real: the DeepMimic clips in the pybullet wheel (kick, spinkick, punch, walk, run; the cyclic walk and run looped
 to 6 s) and, when the Bandai Namco dataset is found (`--bandai`, default shared/data/... in the folder that holds the
@@ -26,7 +26,7 @@ import numpy as np
 from motion_lora.data import augment, deepmimic, gait_stats, procedural
 from motion_lora.motion.skeleton import retarget
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 CONCEPTS = ("kick", "punch", "walk", "run")
 DEEPMIMIC = {"kick": ("kick", "spinkick"), "punch": ("punch",), "walk": ("walk",), "run": ("run",)}

@@ -1,7 +1,7 @@
 """Load: N concurrent gradio_client users generating against `python app.py` (shipped checkpoints) for a
 while, with an in-app training running at the same time.
 
-    python benchmarks/load.py [--users 8 32] [--seconds 120] [--json out.json]
+    python -m benchmarks.performance.load [--users 8 32] [--seconds 120] [--json out.json]
 
 For each user count: requests served, errors, p50/p95 latency, the app's resident memory after warm-up
 and at the end (sampled every second), and whether the concurrent training finished and its adapter was
@@ -24,10 +24,9 @@ from pathlib import Path
 import numpy as np
 import psutil
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+from motion_lora.model.sampler import DEFAULT_STEPS
 
-from motion_lora.model.sampler import DEFAULT_STEPS  # noqa: E402
+REPO = Path(__file__).resolve().parents[2]
 
 PROMPTS = ["a person kicks with the right leg", "a person walks forward", "someone jumps up in place", "a man punches forward twice",
            "a person waves with both hands", "a person walks, then kicks with the left leg"]

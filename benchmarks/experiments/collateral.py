@@ -1,6 +1,6 @@
 """Collateral damage of unlearning under different training options, on the shipped base model.
 
-    python benchmarks/collateral.py [--concept kick] [--watch punch] [--seeds 2] [--kind natural|grammar]
+    python -m benchmarks.experiments.collateral [--concept kick] [--watch punch] [--seeds 2] [--kind natural|grammar]
 
 Each variant trains an adapter for the concept with `MotionLab.unlearn` (into a temporary folder), then measures
 concept presence on its forget prompts, presence on the retain prompts and on the watched neighbour concept,

@@ -1,6 +1,6 @@
 """Sampler quality against steps: proxy concept accuracy and physical sanity for every scheduler.
 
-    python benchmarks/schedulers.py [--quick] [--steps 5 8 10 15 20] [--json out.json]
+    python -m benchmarks.experiments.schedulers [--quick] [--steps 5 8 10 15 20] [--json out.json]
 
 Every (scheduler, steps) setting samples the same fixed prompts with the same seeds (one seed per prompt,
 120 frames, guidance 2.5) from the shipped base (checkpoints/t2m/motionbank_base) and is judged by the shipped
@@ -13,7 +13,7 @@ about 40 min of one CPU core for the whole grid). Physical sanity
 (motion_lora.evaluation.physics) is averaged over all the setting's motions. Because every setting starts from the same
 noise, the difference to 20-step DDIM is a paired one: its standard error (over prompts) is much smaller
 than that of either accuracy. The cost of a setting is its number of denoiser calls (steps): the schedulers'
-own arithmetic is negligible beside one forward (benchmarks/generate.py measures the seconds).
+own arithmetic is negligible beside one forward (benchmarks/performance/generate.py measures the seconds).
 
 The default (sampler.DEFAULT_SCHEDULER / DEFAULT_STEPS) is the fewest-steps setting whose natural-prompt
 accuracy is within 2 points of 20-step DDIM; the script prints that choice.

@@ -1,7 +1,7 @@
 """LoRA-ESD vs full fine-tuning ESD, and plain ESD vs ESD + preservation, on the shipped base model.
 
-    python benchmarks/unlearn.py [--concept kick] [--iterations 300]
-    python benchmarks/unlearn.py --rollouts_only     # just the earlier 20-step DDIM rollouts vs the default ones
+    python -m benchmarks.performance.unlearn [--concept kick] [--iterations 300]
+    python -m benchmarks.performance.unlearn --rollouts_only     # just the earlier 20-step DDIM rollouts vs the default ones
 
 Each variant trains in its own process (same base, iterations, seed), then a quick forget/retain evaluation
 runs on the result. Prints one table: seconds per iteration, peak extra memory while training, trainable

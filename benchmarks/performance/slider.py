@@ -1,6 +1,6 @@
 """Live strength slider in a real browser: slider release -> first frame of the new steered motion drawn.
 
-    python benchmarks/slider.py [--port 7862] [--releases 6] [--json out.json]
+    python -m benchmarks.performance.slider [--port 7862] [--releases 6] [--json out.json]
 
 Starts `python app.py` (shipped checkpoints) as a user would, drives headless Debian Chromium (Playwright,
 /usr/bin/chromium): Generate once at the default settings, then release the strength slider at several values.
@@ -21,7 +21,7 @@ import sys
 import time
 from pathlib import Path
 
-from served_app import CHROMIUM, CHROMIUM_ARGS, AppDidNotStart, served_app
+from benchmarks.performance.served_app import CHROMIUM, CHROMIUM_ARGS, AppDidNotStart, served_app
 
 STRENGTHS = (0.5, 0.0, 1.5, -0.5, 1.2, 0.3, 1.8, -0.8)
 LO, HI = -1.0, 2.0  # the Compare tab's strength slider range

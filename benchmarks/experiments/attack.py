@@ -1,6 +1,6 @@
 """How much attacker budget brings an erased concept back: the soft-prompt attack over a grid of budgets.
 
-    python benchmarks/attack.py [--adapter kick] [--prompts 8] [--eval-seeds 2] [--json benchmarks/results/attack.json]
+    python -m benchmarks.experiments.attack [--adapter kick] [--prompts 8] [--eval-seeds 2] [--json benchmarks/results/attack.json]
 
 For the adapter: appended tokens x Adam steps on the x0 gradient path, the DDIM gradient path at one budget
 (to compare the two differentiable proxies at equal steps and wall time), P4D's match objective (no evaluator

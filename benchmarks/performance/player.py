@@ -1,6 +1,6 @@
 """Canvas player cost in headless Debian Chromium: milliseconds to draw one frame for 2 and 8 skeletons.
 
-    python benchmarks/player.py [--frames 196] [--json out.json]
+    python -m benchmarks.performance.player [--frames 196] [--json out.json]
 
 Procedural MotionBank clips (walks, kicks, jumps, waves), rendered by the project's own assets/player.js in
 the standalone HTML export; MotionPlayer.benchmark(n) draws n frames synchronously and returns ms per frame.

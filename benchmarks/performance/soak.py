@@ -1,7 +1,7 @@
 """Soak: does the app's memory stay flat? Visitors generating without pause against `python app.py` (shipped
 checkpoints) for a long while, with in-app trainings during it.
 
-    python benchmarks/soak.py [--minutes 20] [--warmup_minutes 5] [--visitors 6] [--trainings 2] [--json out.json]
+    python -m benchmarks.performance.soak [--minutes 20] [--warmup_minutes 5] [--visitors 6] [--trainings 2] [--json out.json]
 
 Each visitor is a gradio_client session looping over Compare generations with its own mix of prompts, lengths
 (2 to 9.8 s), strengths (-1 to 2), seeds and adapter combinations, so every cache sees new keys all the time.
@@ -30,11 +30,8 @@ from pathlib import Path
 import numpy as np
 import psutil
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from load import TRAIN, free_port, rss_mb, start_app
-
-from motion_lora.model.sampler import DEFAULT_STEPS  # load.py put the repository on the path
+from benchmarks.performance.load import TRAIN, free_port, rss_mb, start_app
+from motion_lora.model.sampler import DEFAULT_STEPS
 
 SUBJECTS = ["a person", "a man", "a woman", "someone", "a tired old man", "a young dancer", "a boxer", "a child"]
 MOTIONS = ["kicks with the right leg", "kicks high with the left foot", "walks forward slowly", "jogs in a small circle",
