@@ -10,13 +10,14 @@ from conftest import filled_denoiser
 from motion_lora.model.denoiser import DenoiserConfig
 from motion_lora.model.diffusion import masked_mse
 from motion_lora.unlearning.adapters import BASE, PRESETS, AdapterSet, LoraSpec, base_state_hash
+from motion_lora.unlearning.our_denoiser import denoiser_target
 from motion_lora.unlearning.unlearn import (
+    Rows,
     UnlearnConfig,
     Unlearner,
     concept_key,
     concept_prompts,
     nearest_retain_prompts,
-    unconditional,
 )
 
 TINY = DenoiserConfig(d_model=32, n_layers=2, n_heads=2, max_frames=48, dropout=0.0)
@@ -182,7 +183,21 @@ def unlearner(adapters, **overrides):
     """A tiny ESD run; plain ESD (no adversarial tokens) unless a test asks for them."""
     overrides = {"adversarial_tokens": 0} | overrides
     cfg = UnlearnConfig(concept="kick", iterations=6, batch_size=2, rollout_steps=4, frames=48, pool_refresh=3, lora=LoraSpec(rank=4, alpha=4.0), lr=1e-2, **overrides)
-    return Unlearner(adapters, FakeEncoder(), cfg, "kick")
+    return Unlearner(ours(adapters), adapters, cfg, "kick")
+
+
+def ours(adapters):
+    """The tiny denoiser of `adapters` with the stand-in encoder, as the protocol object the loop takes."""
+    return denoiser_target(adapters.base, FakeEncoder())
+
+
+def teacher(u, x, t, text):
+    return u.teacher([Rows(x, t, text)])[0]
+
+
+def student(u, x, t, text):
+    with torch.no_grad():
+        return u.student_forward([Rows(x, t, text)])[0]
 
 
 def test_only_lora_parameters_are_optimised_and_base_is_unchanged():
@@ -203,16 +218,16 @@ def test_teacher_is_frozen_and_targets_are_v_space():
     """The ESD target is built from the adapter-disabled network, and it does not move while training."""
     adapters = AdapterSet(tiny_base())
     u = unlearner(adapters, negative_guidance=2.0)
-    text = u._text(["a person kicks", "a person kicks"])
+    text = u.model.text(["a person kicks", "a person kicks"])
     x = torch.randn(2, 48, 263)
     t = torch.tensor([100, 700])
     L = torch.full((2,), 48)
-    v_c_before = u.teacher(x, t, text, L)
+    v_c_before = teacher(u, x, t, text)
     u.run()
-    assert torch.equal(u.teacher(x, t, text, L), v_c_before)
+    assert torch.equal(teacher(u, x, t, text), v_c_before)
     # ... and equals the plain base network's v prediction (not the student's, not epsilon)
     plain = tiny_base()
-    assert close(plain(x, t, *text, L), v_c_before)
+    assert close(plain(x, t, text.tokens, text.mask, text.pooled, L), v_c_before)
 
 
 def test_batched_losses_equal_separate_forwards():
@@ -229,14 +244,12 @@ def test_batched_losses_equal_separate_forwards():
     u.g.set_state(state)
     x, t, i = pool.draw(2, u.g)
     xr, tr, ir = rpool.draw(2, u.g)
-    L = torch.full((2,), 48)
-    text, rtext = u._text([concept[k] for k in i.tolist()]), u._text([retain[k] for k in ir.tolist()])
-    v_c, v_u = u.teacher(x, t, text, L), u.teacher(x, t, unconditional(text), L)
+    text, rtext = u.model.text([concept[k] for k in i.tolist()]), u.model.text([retain[k] for k in ir.tolist()])
+    v_c, v_u = teacher(u, x, t, text), teacher(u, x, t, text.unconditional())
     target = v_u - 1.0 * (v_c - v_u)
     mask = torch.ones(2, 48, dtype=torch.bool)
-    with torch.no_grad():
-        assert close(esd, masked_mse(u.student(x, t, *text, L), target, mask))
-        assert close(preserve, masked_mse(u.student(xr, tr, *rtext, L), u.teacher(xr, tr, rtext, L), mask))
+    assert close(esd, masked_mse(student(u, x, t, text), target, mask))
+    assert close(preserve, masked_mse(student(u, xr, tr, rtext), teacher(u, xr, tr, rtext), mask))
     assert preserve > 0
 
 
@@ -245,7 +258,7 @@ def test_default_retain_prompts_are_the_nearest_other_concepts():
     from motion_lora.data.captions import heldout_markers
     from motion_lora.model.text_encoder import TextEncoder
 
-    chosen = nearest_retain_prompts("kick", concept_prompts("kick"), TextEncoder(), n=12, per_concept=3)
+    chosen = nearest_retain_prompts("kick", concept_prompts("kick"), TextEncoder().encode, n=12, per_concept=3)
     assert len(chosen) == len(set(chosen)) == 12
     assert not any("kick" in p for p in chosen) and not any(m in p for p in chosen for m in heldout_markers("kick"))
     assert any("on foot" in p for p in chosen[:3])  # walk captions come first (measured collateral damage of kick)
@@ -263,7 +276,7 @@ def test_noise_and_rollout_shapes():
 def test_stop_between_steps():
     adapters = AdapterSet(tiny_base())
     stop = threading.Event()
-    u = Unlearner(adapters, FakeEncoder(), UnlearnConfig(iterations=50, batch_size=2, rollout_steps=3, frames=48, lora=LoraSpec(rank=2, alpha=2)), "kick", stop=stop)
+    u = Unlearner(ours(adapters), adapters, UnlearnConfig(iterations=50, batch_size=2, rollout_steps=3, frames=48, lora=LoraSpec(rank=2, alpha=2)), "kick", stop=stop)
     seen = []
     for event in u:
         seen.append(event.step)
@@ -306,24 +319,20 @@ def test_anchor_replaces_the_unconditional_prediction_in_the_target():
     esd, _ = u.losses(pool, concept, None, [])
     u.g.set_state(state)
     x, t, i = pool.draw(2, u.g)
-    L = torch.full((2,), 48)
-    text, anchor = u._text([concept[k] for k in i.tolist()]), u._text([ANCHOR, ANCHOR])
-    v_c, v_a = u.teacher(x, t, text, L), u.teacher(x, t, anchor, L)
-    with torch.no_grad():
-        assert close(esd, masked_mse(u.student(x, t, *text, L), v_a - 0.5 * (v_c - v_a), torch.ones(2, 48, dtype=torch.bool)))
+    text, anchor = u.model.text([concept[k] for k in i.tolist()]), u.model.text([ANCHOR, ANCHOR])
+    v_c, v_a = teacher(u, x, t, text), teacher(u, x, t, anchor)
+    assert close(esd, masked_mse(student(u, x, t, text), v_a - 0.5 * (v_c - v_a), torch.ones(2, 48, dtype=torch.bool)))
 
 
 def test_anchor_training_moves_the_concept_output_towards_the_anchor():
     adapters = AdapterSet(tiny_base())
-    u = Unlearner(adapters, FakeEncoder(), UnlearnConfig(concept="kick", anchor=ANCHOR, negative_guidance=0.0, preserve_weight=0.0, iterations=40, batch_size=2, rollout_steps=4, frames=48, pool_refresh=3, lora=LoraSpec(rank=4, alpha=4.0), lr=1e-2), "kick")
+    u = Unlearner(ours(adapters), adapters, UnlearnConfig(concept="kick", anchor=ANCHOR, negative_guidance=0.0, preserve_weight=0.0, iterations=40, batch_size=2, rollout_steps=4, frames=48, pool_refresh=3, lora=LoraSpec(rank=4, alpha=4.0), lr=1e-2), "kick")
     x = torch.randn(2, 48, 263, generator=torch.Generator().manual_seed(5))
     t = torch.tensor([300, 800])
-    L = torch.full((2,), 48)
-    text, anchor = u._text(["a person kicks", "kick"]), u._text([ANCHOR, ANCHOR])
+    text, anchor = u.model.text(["a person kicks", "kick"]), u.model.text([ANCHOR, ANCHOR])
 
     def gap():
-        with torch.no_grad():
-            return (u.student(x, t, *text, L) - u.teacher(x, t, anchor, L)).pow(2).mean().item()
+        return (student(u, x, t, text) - teacher(u, x, t, anchor)).pow(2).mean().item()
 
     before = gap()
     u.run()
@@ -333,7 +342,6 @@ def test_anchor_training_moves_the_concept_output_towards_the_anchor():
 def test_adversarial_inner_attack_brings_the_concept_prediction_back():
     """AdvUnlearn's inner step: the soft tokens move so that the student, given them, predicts the teacher's
     concept output more closely; they stay within the prompts' real token norms; no network weight gets a gradient."""
-    from motion_lora.model.text_encoder import TextBatch
     from motion_lora.unlearning.soft_prompt import append_soft_tokens
 
     adapters = AdapterSet(tiny_base())
@@ -343,18 +351,17 @@ def test_adversarial_inner_attack_brings_the_concept_prediction_back():
     prompts = ["a person kicks", "someone kicks"]
     u._new_attack(prompts)
     x = torch.randn(2, 48, 263, generator=torch.Generator().manual_seed(3))
-    t, L, pi = torch.tensor([400, 700]), torch.full((2,), 48), torch.tensor([0, 1])
-    text = TextBatch(*u._text(prompts))
-    v_c = u.teacher(x, t, (text.tokens, text.mask, text.pooled), L)
+    t, pi = torch.tensor([400, 700]), torch.tensor([0, 1])
+    text = u.model.text(prompts)
+    v_c = teacher(u, x, t, text)
     full = torch.ones(2, 48, dtype=torch.bool)
 
     def gap(cond):
-        with torch.no_grad():
-            return masked_mse(u.student(x, t, *cond, L), v_c, full).item()
+        return masked_mse(student(u, x, t, cond), v_c, full).item()
 
     start = gap(append_soft_tokens(text, u.soft.detach()))
     u.optimizer.zero_grad(set_to_none=True)
-    attacked = u._attack(x, t, pi, text, v_c)
+    attacked = u._attack(Rows(x, t, text), pi, v_c)
     assert gap(attacked) < start
     assert (u.soft.detach().norm(dim=-1) <= u.soft_limit * (1 + 1e-5)).all()
     assert base_state_hash(adapters.model) == before
@@ -372,7 +379,7 @@ def test_adversarial_training_trains_on_the_attacked_prompts_too():
     assert u.soft is not None and u.soft.shape == (2, 2, 384)
     assert base_state_hash(adapters.model) == before
     # one step's student calls: the inner attack on the 2 concept rows (adversarial_steps times), then one forward
-    # of concept + retain + attacked concept rows, the attacked ones attending to 2 more tokens
+    # of concept + attacked concept + retain rows, the attacked ones attending to 2 more tokens
     concept, retain = ["a person kicks", "someone kicks"], ["a person walks", "someone waves"]
     u._new_attack(concept)
     pool, retain_pool = u.rollout(concept + retain).split(2)
@@ -381,7 +388,7 @@ def test_adversarial_training_trains_on_the_attacked_prompts_too():
     u.losses(pool, concept, retain_pool, retain)
     assert [n for n, _ in calls] == [2] * u.cfg.adversarial_steps + [6]
     attended = calls[-1][1]
-    assert attended[4:] == [a + 2 for a in attended[:2]]
+    assert attended[2:4] == [a + 2 for a in attended[:2]]
     plain = unlearner(AdapterSet(tiny_base()))
     plain.run()
     assert plain.soft is None

@@ -1,4 +1,4 @@
-"""The adversarial prompt attack (motion_lora/unlearning/attack.py) on tiny random models: seconds, no checkpoints.
+"""The adversarial prompt attack (motion_lora/unlearning/attack/) on tiny random models: seconds, no checkpoints.
 
 The tiny denoiser's zero-initialised output heads are given small random weights, so its output depends on the
 text; the tiny evaluator is random too. The text encoder is a stand-in with fixed random word vectors (the
@@ -179,9 +179,9 @@ def dataclass_dict(cfg):
     (dict(steps=-1), "steps must be a whole number"),
     (dict(frames=30), "multiple of 4"),
     (dict(frames=400), "frames must be a whole number"),
-    (dict(lr=float("nan")), "lr must be a number"),
+    (dict(lr=float("nan")), "lr must be a finite number"),
     (dict(eval_seeds=1.5), "eval_seeds must be a whole number"),
-    (dict(guidance=-1.0), "guidance must be a number"),
+    (dict(guidance=-1.0), "guidance must be a finite number between 0 and 20"),
     (dict(objective="vibes"), "objective must be one of"),
 ])
 def test_bad_config_is_a_clear_error(kwargs, message):
@@ -189,12 +189,12 @@ def test_bad_config_is_a_clear_error(kwargs, message):
         AttackConfig(**kwargs).validated()
 
 
-def test_bad_arguments_to_run_attack(tiny_target, tmp_path):
+def test_bad_arguments_to_run_attack(tiny_target, tiny_parts, tmp_path):
     with pytest.raises(ValueError, match="cannot score"):
         run_attack(tiny_target, config=AttackConfig(mode="soft", **FAST), concept="moonwalk")
-    with pytest.raises(ValueError, match="pass adapter=None"):
-        run_attack(tiny_target, "kick", AttackConfig(mode="soft", **FAST))
-    with pytest.raises(TypeError, match="MotionLab or an AttackTarget"):
+    with pytest.raises(TypeError, match="config must be an AttackConfig"):
+        run_attack(tiny_target, "kick")
+    with pytest.raises(TypeError, match="target must be an AttackTarget"):
         run_attack(object(), config=AttackConfig())
     with pytest.raises(ValueError, match="non-empty"):
         run_attack(tiny_target, config=AttackConfig(mode="soft", **FAST), prompts=["  "])
@@ -207,10 +207,11 @@ def test_bad_arguments_to_run_attack(tiny_target, tmp_path):
     bad.write_text("moonwalk\tglides backwards\n")
     with pytest.raises(ValueError, match="unknown concept"):
         attack.read_phrasings(bad, "kick")
-    with pytest.raises(ValueError, match="needs a lab or these parts"):
-        AttackTarget.from_model(torch.nn.Identity())
+    judges = {k: v for k, v in tiny_parts.items() if k != "text_encoder"}
+    with pytest.raises(ValueError, match="needs the protocol object"):
+        AttackTarget.from_model(torch.nn.Identity(), **judges)
     with pytest.raises(TypeError, match="denoiser module or a callable"):
-        AttackTarget.from_model(42, text_encoder=WordEncoder())
+        AttackTarget.from_model(42, **tiny_parts)
 
 
 def test_cli_bad_arguments(capsys):
@@ -241,12 +242,11 @@ def test_shipped_phrasings_are_hand_written_and_mostly_concept_free():
 def test_condition_appends_tokens_and_recomputes_pooled():
     enc = WordEncoder().encode(["a person kicks", "hi"])
     soft = torch.randn(2, 3, 384)
-    tokens, mask, pooled = append_soft_tokens(enc, soft)
-    assert tokens.shape == (2, enc.tokens.shape[1] + 3, 384) and mask[:, -3:].all()
-    assert torch.equal(mask[:, : enc.mask.shape[1]], enc.mask)
-    assert torch.allclose(pooled, mean_pool(tokens, mask))
-    t0, m0, p0 = append_soft_tokens(enc, None)
-    assert t0 is enc.tokens and torch.equal(p0, enc.pooled)
+    out = append_soft_tokens(enc, soft)
+    assert out.tokens.shape == (2, enc.tokens.shape[1] + 3, 384) and out.mask[:, -3:].all()
+    assert torch.equal(out.mask[:, : enc.mask.shape[1]], enc.mask)
+    assert torch.allclose(out.pooled, mean_pool(out.tokens, out.mask))
+    assert append_soft_tokens(enc, None) is enc
 
 
 def test_soft_tokens_start_at_real_token_scale_and_stay_within_it():

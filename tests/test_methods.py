@@ -14,6 +14,7 @@ from motion_lora.unlearning import test_unlearn as test_unlearn_cli
 from motion_lora.unlearning import train as train_cli
 from motion_lora.unlearning.adapters import AdapterSet, LoraSpec, base_state_hash
 from motion_lora.unlearning.methods import MethodOptions, check_method, make_trainer
+from motion_lora.unlearning.our_denoiser import denoiser_target
 from motion_lora.unlearning.task_vector import negate_lora
 from motion_lora.unlearning.uce import UCE, context_tokens, edited_layers
 from motion_lora.unlearning.unlearn import METHODS, UnlearnConfig, Unlearner
@@ -38,6 +39,11 @@ class FakeEncoder:
         tokens = torch.stack([torch.randn(5, 384, generator=g) for g in rows])
         pooled = torch.nn.functional.normalize(tokens.mean(1), dim=-1)
         return TextBatch(tokens=tokens, mask=torch.ones(len(texts), 5, dtype=torch.bool), pooled=pooled)
+
+
+def ours(adapters):
+    """The tiny denoiser of `adapters` with the stand-in encoder, as the protocol object the trainers take."""
+    return denoiser_target(adapters.base, FakeEncoder())
 
 
 @pytest.fixture
@@ -93,7 +99,7 @@ def test_uce_edits_only_the_cross_attention_keys_and_values_and_moves_them_to_th
     adapters = AdapterSet(tiny_base())
     before = snapshot(adapters.base)
     # 2 concept prompts and 3 preserved ones: 25 token vectors, which a 32-d projection can separate
-    uce = UCE(adapters, FakeEncoder(), config("uce", paraphrases=0, retain_prompts=RETAIN), "kick")
+    uce = UCE(ours(adapters), adapters, config("uce", paraphrases=0, retain_prompts=RETAIN), "kick")
     events = uce.run()
     assert len(events) == 1 and uce.finished
     # the base is untouched; the edited weight set differs from it in exactly the cross-attention k/v weights
@@ -122,7 +128,7 @@ def test_uce_edits_only_the_cross_attention_keys_and_values_and_moves_them_to_th
 
 def test_uce_lora_factorisation_reproduces_the_edited_weights():
     adapters = AdapterSet(tiny_base())
-    uce = UCE(adapters, FakeEncoder(), config("uce", paraphrases=0, retain_prompts=RETAIN), "kick")
+    uce = UCE(ours(adapters), adapters, config("uce", paraphrases=0, retain_prompts=RETAIN), "kick")
     uce.run()
     plain = tiny_base()
     with applied(plain, uce.edited):
@@ -153,7 +159,7 @@ def test_lora_from_deltas_is_exact_and_rejects_unknown_layers():
 
 def test_task_vector_is_stored_negated_and_scale_zero_is_the_base(dataset, base_dir):
     adapters = AdapterSet(tiny_base())
-    trainer = make_trainer(adapters, FakeEncoder(), config("task_vector"), "tv", options=MethodOptions(data=str(dataset)), base_dir=base_dir)
+    trainer = make_trainer(ours(adapters), adapters, config("task_vector"), "tv", options=MethodOptions(data=str(dataset)), base_dir=base_dir)
     assert trainer.summary["forget_clips"] == CONCEPT_CLIPS
     events = list(trainer)
     assert trainer.negated and trainer.finished and len(events) == 4
@@ -174,7 +180,7 @@ def test_task_vector_is_stored_negated_and_scale_zero_is_the_base(dataset, base_
 
 def test_negation_scale_multiplies_the_stored_delta(dataset, base_dir):
     adapters = AdapterSet(tiny_base())
-    trainer = make_trainer(adapters, FakeEncoder(), config("task_vector"), "tv", options=MethodOptions(data=str(dataset), negation_scale=2.5), base_dir=base_dir)
+    trainer = make_trainer(ours(adapters), adapters, config("task_vector"), "tv", options=MethodOptions(data=str(dataset), negation_scale=2.5), base_dir=base_dir)
     finish, trainer.finish = trainer.finish, lambda: None
     trainer.run()
     learned = {n: p.detach().clone() for n, p in adapters.peft.named_parameters() if "lora_" in n}
@@ -182,7 +188,7 @@ def test_negation_scale_multiplies_the_stored_delta(dataset, base_dir):
     for n, p in adapters.peft.named_parameters():
         if "lora_" in n:
             assert torch.equal(p, -2.5 * learned[n] if "lora_B" in n else learned[n]), n
-    with pytest.raises(ValueError, match="negation scale must be a positive number"):
+    with pytest.raises(ValueError, match="negation scale must be a finite number > 0"):
         MethodOptions(data=str(dataset), negation_scale=0.0).validated("task_vector")
 
 
@@ -191,7 +197,7 @@ def test_task_vector_training_lowers_the_concept_v_loss(dataset, base_dir):
     from motion_lora.unlearning.concept_data import ClipStream, concept_split
 
     adapters = AdapterSet(tiny_base())
-    trainer = make_trainer(adapters, FakeEncoder(), config("task_vector", iterations=30, lr=3e-3), "tv", options=MethodOptions(data=str(dataset)), base_dir=base_dir)
+    trainer = make_trainer(ours(adapters), adapters, config("task_vector", iterations=30, lr=3e-3), "tv", options=MethodOptions(data=str(dataset)), base_dir=base_dir)
     trainer.finish = lambda: None  # keep the trained direction to measure it
     trainer.run()
     forget, _ = concept_split(dataset, "kick", base_dir)
@@ -209,7 +215,7 @@ def test_task_vector_training_lowers_the_concept_v_loss(dataset, base_dir):
 def test_gradient_ascent_updates_only_lora_and_its_loss_is_retain_minus_lambda_forget(dataset, base_dir):
     adapters = AdapterSet(tiny_base())
     before = snapshot(adapters.base)
-    trainer = make_trainer(adapters, FakeEncoder(), config("ga", iterations=6), "ga", options=MethodOptions(data=str(dataset), forget_weight=0.5), base_dir=base_dir)
+    trainer = make_trainer(ours(adapters), adapters, config("ga", iterations=6), "ga", options=MethodOptions(data=str(dataset), forget_weight=0.5), base_dir=base_dir)
     assert (trainer.summary["forget_clips"], trainer.summary["retain_clips"]) == (CONCEPT_CLIPS, OTHER_CLIPS)
     optimised = {id(p) for group in trainer.optimizer.param_groups for p in group["params"]}
     names = {n for n, p in adapters.peft.named_parameters() if id(p) in optimised}
@@ -226,7 +232,7 @@ def test_gradient_ascent_updates_only_lora_and_its_loss_is_retain_minus_lambda_f
 
 def test_full_result_keeps_the_base_and_is_evaluated_by_swapping(tmp_path):
     adapters = AdapterSet(tiny_base())
-    trainer = make_trainer(adapters, FakeEncoder(), config("full"), "full")
+    trainer = make_trainer(ours(adapters), adapters, config("full"), "full")
     assert isinstance(trainer, Unlearner)
     before = base_state_hash(adapters.model)
     trainer.run()
@@ -291,7 +297,8 @@ def test_bad_methods_and_missing_data_are_clear_errors(base_dir, tmp_path, capsy
     with pytest.raises(ValueError, match="unknown unlearning method 'esd'"):
         check_method("esd")
     with pytest.raises(ValueError, match="not ESD"):
-        Unlearner(AdapterSet(tiny_base()), FakeEncoder(), config("uce"), "kick")
+        adapters = AdapterSet(tiny_base())
+        Unlearner(ours(adapters), adapters, config("uce"), "kick")
     with pytest.raises(SystemExit):
         train(base_dir, tmp_path, "sgd")
     assert "invalid choice: 'sgd'" in capsys.readouterr().err
@@ -302,7 +309,7 @@ def test_bad_methods_and_missing_data_are_clear_errors(base_dir, tmp_path, capsy
         assert train(base_dir, tmp_path, method, "--data", str(tmp_path / "nowhere")) == 2
         assert "is not one (no train.txt" in capsys.readouterr().err
     assert train(base_dir, tmp_path, "ga", "--forget_weight", "-1") == 2
-    assert "forget weight must be a positive number" in capsys.readouterr().err
+    assert "forget weight must be a finite number > 0" in capsys.readouterr().err
     assert sorted(p.name for p in (tmp_path / "t2m").iterdir()) == ["tiny_random"]  # nothing was written beside the base
 
 
@@ -311,13 +318,15 @@ def test_bad_methods_and_missing_data_are_clear_errors(base_dir, tmp_path, capsy
 
 @pytest.mark.slow
 def test_weight_edit_generations_equal_the_same_weights_as_an_adapter(checkpoints, tmp_path):
-    """WeightEditLab's swap path generates what an adapter holding the same delta generates, and a full
-    fine-tune's folder evaluates through test_unlearn.evaluate_folder with MotionLab.evaluate's protocol."""
+    """ResultEvaluation's swap path generates what an adapter holding the same delta generates, and a full
+    fine-tune's folder evaluates through test_unlearn.evaluate_folder with the app's protocol."""
     from motion_lora.evaluation.protocol import EvalPrompt
     from motion_lora.model.generator import SampleOptions
     from motion_lora.unlearning.weight_edit import save_edited
 
-    lab = test_unlearn_cli.WeightEditLab(base="tiny_base", user_dir=tmp_path / "user", record=True)
+    from motion_lora.unlearning.results import load_results
+
+    lab = load_results("tiny_base", record=True)
     spec = LoraSpec(rank=2, alpha=2.0, preset="xattn-kv")
     g = torch.Generator().manual_seed(0)
     deltas = {n: 0.2 * torch.randn(48, 2, generator=g) @ torch.randn(2, 48, generator=g) for n in edited_layers(lab.adapters.base)}
@@ -340,7 +349,7 @@ def test_weight_edit_generations_equal_the_same_weights_as_an_adapter(checkpoint
     assert (name, ("a person kicks", "a person walks forward"), 3) in lab.recorded
     with pytest.raises(ValueError, match="weight edit"):
         lab.generate_set(prompts, {name: 0.5}, 1.0, opts)
-    result = test_unlearn_cli.evaluate_folder(folder, lab=lab, per_kind=2, per_concept=1, natural_forget=2, natural_per_concept=0, repeats=1, steps=2)
+    result = test_unlearn_cli.evaluate_folder(folder, results=lab, per_kind=2, per_concept=1, natural_forget=2, natural_per_concept=0, repeats=1, steps=2)
     assert result["adapter"] == name and result["config"]["method"] == "full"
     assert set(result["forget"]) == {"base", "unlearned"} and result["forget"]["unlearned"]["n_prompts"] == 3 * 2 + 2
 
@@ -392,17 +401,24 @@ def test_methods_benchmark_runs_every_method_on_one_protocol(tiny_root, quick_ba
     assert bench.main(["--only_reference", "--reference", str(tmp_path / "absent"), "--json", str(js), "--md", str(md)]) == 2
 
 
-def test_a_same_named_adapter_elsewhere_is_refused_not_evaluated(checkpoints, tmp_path, monkeypatch):
-    """evaluate_folder never evaluates one folder under another same-named adapter's metadata."""
+def test_a_same_named_adapter_elsewhere_cannot_stand_in(checkpoints, tmp_path, monkeypatch):
+    """evaluate_folder loads the folder it is given (its files, its adapter.json), never a same-named adapter of the
+    checkpoint root or another root."""
+    from motion_lora.unlearning.results import load_results
+
     monkeypatch.setattr(train_cli, "TextEncoder", lambda device="cpu": FakeEncoder())
     real_config = train_cli.config_from_args
     monkeypatch.setattr(train_cli, "config_from_args", lambda args: dataclasses.replace(real_config(args), frames=48, rollout_steps=3))
+    for root, retain in (("mine", "a person walks forward"), ("other", "someone claps")):
+        assert train_cli.main(["--name", "tiny_base", "--out_root", str(tmp_path / root), "--iterations", "1", "--batch_size", "1", "--lora_rank", "2",
+                               "--lora_alpha", "2", "--retain_prompts", retain]) == 0
+    results = load_results("tiny_base", evaluator=None)
     for root in ("mine", "other"):
-        assert train_cli.main(["--name", "tiny_base", "--out_root", str(tmp_path / root), "--iterations", "1", "--batch_size", "1", "--lora_rank", "2", "--lora_alpha", "2"]) == 0
-    lab = test_unlearn_cli.WeightEditLab(base="tiny_base", user_dir=tmp_path / "mine", evaluator=None)
-    with pytest.raises(ValueError, match="shadows"):
-        test_unlearn_cli.evaluate_folder(tmp_path / "other" / "t2m" / "tiny_base_LoRA_kick", lab=lab)
-    # a lab that sees only the results' own root has no namesake: that adapter is the one loaded
-    only = test_unlearn_cli.WeightEditLab(base="tiny_base", user_dir=tmp_path / "other", evaluator=None, shipped_adapters=False)
-    only.refresh_adapters()
-    assert [i.path for i in only.list_adapters()] == [tmp_path / "other" / "t2m" / "tiny_base_LoRA_kick"]
+        folder = tmp_path / root / "t2m" / "tiny_base_LoRA_kick"
+        with pytest.raises(ValueError, match="evaluator checkpoint"):  # loaded, then refused: this results object has no judge
+            test_unlearn_cli.evaluate_folder(folder, results=results)
+        name = folder.name
+        assert results.folders[name] == folder and results.metas[name]["retain_prompts"] == json.loads((folder / "adapter.json").read_text())["retain_prompts"]
+        weights = test_unlearn_cli.load_checkpoint(folder, "latest.tar")["weights"]
+        loaded = {k: v for k, v in results.adapters.peft.state_dict().items() if f".{name}." in k}
+        assert all(torch.equal(loaded[k.replace(".lora_A.", f".lora_A.{name}.").replace(".lora_B.", f".lora_B.{name}.")], v) for k, v in weights.items())

@@ -209,7 +209,10 @@ def test_esd_rollouts_use_the_chosen_scheduler(name):
     from motion_lora.unlearning.unlearn import UnlearnConfig, Unlearner
 
     cfg = UnlearnConfig(concept="kick", iterations=2, batch_size=2, rollout_steps=5, frames=48, preserve_weight=0.0, lora=LoraSpec(rank=2, alpha=2.0), scheduler=name)
-    u = Unlearner(AdapterSet(tiny_model()), FakeEncoder(), cfg, "kick")
+    from motion_lora.unlearning.our_denoiser import denoiser_target
+
+    adapters = AdapterSet(tiny_model())
+    u = Unlearner(denoiser_target(adapters.base, FakeEncoder()), adapters, cfg, "kick")
     pool = u.rollout(["a person kicks", "someone kicks high"])
     expected_t = Sampler(name, 5).timesteps
     assert pool.ts.view(5, 2)[:, 0].tolist() == expected_t  # the scheduler's timesteps, 2 prompts each

@@ -19,6 +19,7 @@ from pathlib import Path
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from motion_lora.serving.service import MotionLab  # noqa: E402 (after the offline switch)
+from motion_lora.serving.target import attack_target  # noqa: E402
 from motion_lora.unlearning.attack import AttackConfig, run_attack  # noqa: E402
 
 
@@ -48,7 +49,7 @@ def main(argv=None) -> int:
     for row in grid(args.adapter):
         cfg = AttackConfig(mode="soft", prompts=args.prompts, eval_seeds=args.eval_seeds, tokens=row["tokens"], steps=row["steps"],
                            grad_path=row["grad_path"], objective=row["objective"])
-        r = run_attack(lab, row["model"], cfg, concept=concept, scale=row["scale"])
+        r = run_attack(attack_target(lab, row["model"], row["scale"]), cfg, concept=concept)
         s = r.soft
         out.append({**row, "label": r.label, "asr": s.asr, "judge": s.judge_rate, "clean": s.clean_rate, "clean_judge": s.clean_judge_rate,
                     "prob": s.prob, "clean_prob": s.clean_prob, "seconds": s.seconds, "budget": r.budget})

@@ -36,7 +36,6 @@ import contextlib
 import dataclasses
 import json
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -49,7 +48,8 @@ from motion_lora.model.checkpoints import DEFAULT_BASE, resolve_base
 from motion_lora.model.generator import SampleOptions
 from motion_lora.model.sampler import DEFAULT_SCHEDULER, DEFAULT_STEPS
 from motion_lora.unlearning.methods import LABELS, MethodOptions
-from motion_lora.unlearning.test_unlearn import WeightEditLab, evaluate_folder, result_kind
+from motion_lora.unlearning.results import ResultEvaluation, load_results, result_kind
+from motion_lora.unlearning.test_unlearn import evaluate_folder
 from motion_lora.unlearning.train import adapter_folder_name, unlearn_to_folder
 from motion_lora.unlearning.unlearn import METHODS, UnlearnConfig, concept_key, concept_prompts
 from motion_lora.unlearning.weight_edit import applied
@@ -119,7 +119,7 @@ def forget_texts(args) -> tuple[str, ...]:
     return tuple(p.text for p in forget_prompts(args))
 
 
-def forget_embeddings(lab: WeightEditLab, labels: list[str], args) -> dict[str, list[np.ndarray]]:
+def forget_embeddings(lab: ResultEvaluation, labels: list[str], args) -> dict[str, list[np.ndarray]]:
     """Evaluator embeddings of the recorded forget-set motions of "base" and each result, one array per seed."""
     texts, out = forget_texts(args), {}
     for label in labels:
@@ -135,7 +135,7 @@ def reference_fid(reference: Path, embeddings: dict[str, list[np.ndarray]], args
     """Forget-set FID of every result (and the base) to the retrained reference's motions: same prompts, same
     seeds; and a note naming the reference and its training step."""
     forget = forget_prompts(args)
-    ref_lab = WeightEditLab(base=str(reference), user_dir=tempfile.mkdtemp(prefix="methods_ref_"))
+    ref_lab = load_results(str(reference))
     opts = SampleOptions(frames=EVAL_FRAMES, steps=args.steps, guidance=EVAL_GUIDANCE).validated()
     out = {}
     for r in range(args.repeats):
@@ -152,7 +152,7 @@ def has_reference(reference: Path | None) -> bool:
     return bool(reference) and (reference / "model.safetensors").is_file() and (reference / "config.json").is_file()
 
 
-def attack_rates(lab: WeightEditLab, names: dict[str, str], concept: str, args) -> dict | None:
+def attack_rates(lab: ResultEvaluation, names: dict[str, str], concept: str, args) -> dict | None:
     """Soft-prompt (and, with --attack both, discrete) attack success per result and for the base, for each of
     --attack_objectives: {objective: {label: summary}}; None when motion_lora.unlearning.attack is not there."""
     try:
@@ -165,10 +165,10 @@ def attack_rates(lab: WeightEditLab, names: dict[str, str], concept: str, args) 
     # the match objective pulls towards the model before erasure; a weight edit swaps the lab's own base weights,
     # so its reference is a separate copy of the base network
     pristine = MotionDenoiser.load(resolve_base(args.base)).eval().requires_grad_(False)
-    targets = {"base": attack.AttackTarget.from_lab(lab, None)}
+    targets = {"base": lab.attack_target(None)}
     for method, name in names.items():
         if name in lab.edits:  # a weight edit: the base with its tensors swapped in for the whole attack
-            plain = attack.AttackTarget.from_lab(lab, None)
+            plain = lab.attack_target(None)
 
             @contextlib.contextmanager
             def session(plain=plain, name=name):
@@ -177,7 +177,7 @@ def attack_rates(lab: WeightEditLab, names: dict[str, str], concept: str, args) 
 
             targets[method] = dataclasses.replace(plain, label=name, session=session, concept=concept, reference=lambda x, t, tok, m, p, L: pristine(x, t, tok, m, p, L))
         else:
-            targets[method] = attack.AttackTarget.from_lab(lab, name)
+            targets[method] = lab.attack_target(name)
     out = {}
     for objective in args.attack_objectives:
         cfg = attack.AttackConfig(mode=args.attack, prompts=args.attack_prompts, steps=args.attack_steps, objective=objective)
@@ -265,13 +265,13 @@ def main(argv: list[str] | None = None) -> int:
         except (ValueError, FileNotFoundError) as err:
             print(f"error: {method}: {err}", file=sys.stderr)
             return 2
-    lab = WeightEditLab(base=args.base, user_dir=out_root, record=True, shipped_adapters=False)  # results only: no shipped namesake
-    neighbour = args.neighbour or nearest_concept(args.concept, lab.generator.text_encoder)
+    lab = load_results(args.base, record=True)  # results load from their own folders: no shipped namesake can stand in
+    neighbour = args.neighbour or nearest_concept(args.concept, lab.model)
     rows, names, base_cols = [], {}, None
     eval_kwargs = {"per_kind": args.per_kind, "per_concept": args.per_concept, "natural_forget": None, "natural_per_concept": args.natural_per_concept, "repeats": args.repeats, "steps": args.steps}
     for method, (folder, seconds) in trained.items():
         started = time.perf_counter()
-        result = evaluate_folder(folder, lab=lab, **eval_kwargs)
+        result = evaluate_folder(folder, results=lab, **eval_kwargs)
         cols = columns(result, neighbour)
         keep = forget_texts(args)  # only the forget-set generations are needed later (reference FID): free the rest
         lab.recorded = {k: v.astype(np.float32) for k, v in lab.recorded.items() if k[1] == keep}

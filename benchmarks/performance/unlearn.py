@@ -28,6 +28,7 @@ from motion_lora.model.denoiser import MotionDenoiser
 from motion_lora.model.generator import SampleOptions
 from motion_lora.serving.service import MotionLab
 from motion_lora.unlearning.adapters import AdapterSet, LoraSpec
+from motion_lora.unlearning.our_denoiser import denoiser_target
 from motion_lora.unlearning.unlearn import UnlearnConfig, Unlearner
 
 # plain ESD for the LoRA / full comparison; preservation (lambda 1, nearest retain prompts) is the default's. No
@@ -85,7 +86,7 @@ def child(variant: str, concept: str, iterations: int) -> dict:
     base_model = adapters.base
     before = quick_eval(lab, base_model, concept)
     cfg = UnlearnConfig(concept=concept, iterations=iterations, lora=LoraSpec(), **VARIANTS[variant])
-    u = Unlearner(adapters, lab.generator.text_encoder, cfg, f"bench_{variant.replace('+', '_')}")
+    u = Unlearner(denoiser_target(adapters.base, lab.generator.text_encoder), adapters, cfg, f"bench_{variant.replace('+', '_')}")
     with PeakRSS() as mem:
         start = time.perf_counter()
         u.run()
@@ -114,7 +115,7 @@ def time_to_bar(concept: str, iterations: int, every: int = 25, bar: float = 0.0
     lab = MotionLab()
     adapters = bare_model(lab)
     cfg = config_from_args(build_parser().parse_args(["--target_concept", concept, "--iterations", str(iterations)]))
-    u = Unlearner(adapters, lab.generator.text_encoder, cfg, "bench_to_bar")
+    u = Unlearner(denoiser_target(adapters.base, lab.generator.text_encoder), adapters, cfg, "bench_to_bar")
     curve, train_s = [(0, 0.0, quick_eval(lab, adapters.base, concept)["forget"])], 0.0
     t0 = time.perf_counter()
     for event in u:
@@ -139,7 +140,7 @@ def rollout_child(concept: str, scheduler: str, steps: int) -> dict:
     lab = MotionLab()
     adapters = bare_model(lab)
     cfg = dataclasses.replace(config_from_args(build_parser().parse_args(["--target_concept", concept])), scheduler=scheduler, rollout_steps=steps).validated()
-    u = Unlearner(adapters, lab.generator.text_encoder, cfg, "bench_rollout")
+    u = Unlearner(denoiser_target(adapters.base, lab.generator.text_encoder), adapters, cfg, "bench_rollout")
     spent = {"wall": 0.0, "cpu": 0.0}
     rollout = u.rollout
 

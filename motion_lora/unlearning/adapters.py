@@ -1,6 +1,7 @@
 """Named LoRA adapters on the frozen denoiser: a thin layer over PEFT.
 
-What we add to PEFT: target presets for our denoiser's module names, one place that turns
+What we add to PEFT: target presets for a model's module names (this project's denoiser's below; another model
+brings its own, `AdapterSet.for_model`), one place that turns
 "these adapters at these weights, this scale" into PEFT state, a mixed base/adapter batch for the
 side-by-side view, and a hash of the base weights so we can prove training never touched them.
 
@@ -13,17 +14,17 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Mapping
 
 import torch
 from peft import LoraConfig, PeftModel, get_peft_model
 from peft.tuners.lora import LoraLayer
 
+from ..checks import check_number
 from ..model.checkpoints import read_json, read_weights
-from ..model.denoiser import MotionDenoiser
 
 BASE = "__base__"  # PEFT's name for "no adapter" rows in a mixed batch
 COMBINED = "__combined__"  # scratch adapter holding a weighted sum of several adapters
@@ -47,19 +48,20 @@ class LoraSpec:
     dropout: float = 0.0
     preset: str = "attn"
 
-    def validated(self) -> "LoraSpec":
+    def validated(self, presets: Mapping[str, str] | None = PRESETS) -> "LoraSpec":
+        """Checked against the target presets of the model it is for (default: this project's denoiser; None: the
+        preset is checked later, by the AdapterSet of the model)."""
         if isinstance(self.rank, bool) or not isinstance(self.rank, int) or not 1 <= self.rank <= 256:
             raise ValueError(f"LoRA rank must be a whole number between 1 and 256, got {self.rank!r}")
-        if not isinstance(self.alpha, (int, float)) or not math.isfinite(self.alpha) or self.alpha <= 0:
-            raise ValueError(f"LoRA alpha must be a positive number, got {self.alpha!r}")
-        if not isinstance(self.dropout, (int, float)) or not 0 <= self.dropout < 1:
+        check_number(self.alpha, "LoRA alpha", above=0)
+        if isinstance(self.dropout, bool) or not isinstance(self.dropout, (int, float)) or not 0 <= self.dropout < 1:
             raise ValueError(f"LoRA dropout must be in [0, 1), got {self.dropout!r}")
-        if self.preset not in PRESETS:
-            raise ValueError(f"unknown LoRA target preset {self.preset!r}; choose one of {', '.join(PRESETS)}")
+        if not isinstance(self.preset, str) or (presets is not None and self.preset not in presets):
+            raise ValueError(f"unknown LoRA target preset {self.preset!r}; choose one of {', '.join(presets or ())}")
         return self
 
-    def peft_config(self) -> LoraConfig:
-        return LoraConfig(r=self.rank, lora_alpha=float(self.alpha), lora_dropout=float(self.dropout), target_modules=PRESETS[self.preset], bias="none")
+    def peft_config(self, presets: Mapping[str, str] = PRESETS) -> LoraConfig:
+        return LoraConfig(r=self.rank, lora_alpha=float(self.alpha), lora_dropout=float(self.dropout), target_modules=presets[self.preset], bias="none")
 
 
 
@@ -76,20 +78,27 @@ def base_state_hash(model: torch.nn.Module) -> str:
 
 
 class AdapterSet:
-    """A frozen MotionDenoiser carrying named LoRA adapters.
+    """A frozen denoiser carrying named LoRA adapters; `presets` name the module patterns LoRA may target
+    (this project's denoiser's by default; `for_model` takes a TextToMotion's `lora_targets`).
 
     `model` is what to call: the PEFT-wrapped denoiser once an adapter exists, the plain denoiser before.
     Adapter selection and scale are module state: callers that share one AdapterSet across threads must
     serialise access (the app holds one lock around every use).
     """
 
-    def __init__(self, base: MotionDenoiser):
+    def __init__(self, base: torch.nn.Module, presets: Mapping[str, str] = PRESETS):
         base.requires_grad_(False)
         self.base = base
+        self.presets = dict(presets)
         self.peft: PeftModel | None = None
         self.specs: dict[str, LoraSpec] = {}
         self._row_mask: torch.Tensor | None = None  # (B,) True = adapter row, during a mixed forward
         self._hooked: set[int] = set()  # ids of lora_A modules that carry the row-mask hook
+
+    @classmethod
+    def for_model(cls, model) -> "AdapterSet":
+        """Adapters on a TextToMotion's denoiser, targeting its `lora_targets`."""
+        return cls(model.denoiser, model.lora_targets)
 
     @property
     def model(self) -> torch.nn.Module:
@@ -108,12 +117,12 @@ class AdapterSet:
     def add(self, name: str, spec: LoraSpec) -> None:
         """A fresh adapter (B = 0, so it starts as the identity)."""
         self._check_new(name)
-        spec = spec.validated()
+        spec = spec.validated(self.presets)
         if self.peft is None:
-            self.peft = get_peft_model(self.base, spec.peft_config(), adapter_name=name)
+            self.peft = get_peft_model(self.base, spec.peft_config(self.presets), adapter_name=name)
             self.peft.eval()
         else:
-            self.peft.add_adapter(name, spec.peft_config())
+            self.peft.add_adapter(name, spec.peft_config(self.presets))
         self.specs[name] = spec
         self._freeze_all()
 
@@ -127,7 +136,7 @@ class AdapterSet:
         cfg = read_json(config_path)
         if not isinstance(cfg, dict) or "r" not in cfg or "lora_alpha" not in cfg:
             raise ValueError(f"{config_path} is not a LoRA adapter config (it needs r and lora_alpha)")
-        spec = LoraSpec(rank=int(cfg["r"]), alpha=float(cfg["lora_alpha"]), dropout=float(cfg.get("lora_dropout", 0.0)), preset=_preset_of(cfg.get("target_modules")))
+        spec = LoraSpec(rank=int(cfg["r"]), alpha=float(cfg["lora_alpha"]), dropout=float(cfg.get("lora_dropout", 0.0)), preset=_preset_of(cfg.get("target_modules"), self.presets))
         try:
             read_weights(directory / "adapter_model.safetensors")  # a truncated file is named as such (PEFT's error does not say which file)
             if self.peft is None:
@@ -217,12 +226,10 @@ class AdapterSet:
 
         Returns BASE when nothing is selected or the scale is 0.
         """
-        if not isinstance(scale, (int, float)) or not math.isfinite(scale):
-            raise ValueError(f"scale must be a finite number, got {scale!r}")
+        check_number(scale, "scale")
         for n, w in weights.items():
             self._require(n)
-            if not isinstance(w, (int, float)) or not math.isfinite(w):
-                raise ValueError(f"weight of adapter {n!r} must be a finite number, got {w!r}")
+            check_number(w, f"weight of adapter {n!r}")
         weights = {n: float(w) for n, w in weights.items() if w != 0}
         if not weights or scale == 0:
             return BASE
@@ -272,6 +279,27 @@ class AdapterSet:
 
         yield model, name
 
+    @contextlib.contextmanager
+    def row_scaled(self, weights: dict[str, float]):
+        """Yield `model(..., row_scales=s)`: row i runs the adapter mix `weights` at strength s[i] (B,), in one
+        forward. The same hook as `mixed`, with s[i] instead of 0/1 on lora_A's input: the LoRA delta is linear
+        in it, so a row gets s[i]·B·A·x, and a row at strength 0 gets exactly the base network's output."""
+        name = self.resolve(weights, 1.0)
+        if name == BASE or self.peft is None:
+            raise ValueError("a strength grid needs at least one loaded adapter with a non-zero weight")
+        self.peft.base_model.set_adapter(name)
+        self._freeze_all()
+        self._hook_rows(name)
+
+        def model(*args, row_scales: torch.Tensor, **kwargs):
+            self._row_mask = torch.as_tensor(row_scales, dtype=torch.float32)
+            try:
+                return self.peft(*args, **kwargs)
+            finally:
+                self._row_mask = None
+
+        yield model
+
     def _hook_rows(self, name: str) -> None:
         """Give every lora_A of adapter `name` the pre-hook that zeroes the base rows of a mixed batch."""
         for module in self.peft.modules():
@@ -296,11 +324,11 @@ class AdapterSet:
             yield self.model
 
 
-def _preset_of(target_modules) -> str:
-    for name, pattern in PRESETS.items():
+def _preset_of(target_modules, presets: Mapping[str, str]) -> str:
+    for name, pattern in presets.items():
         if target_modules == pattern:
             return name
-    raise ValueError(f"adapter targets {target_modules!r} match none of our presets ({', '.join(PRESETS)})")
+    raise ValueError(f"adapter targets {target_modules!r} match none of the model's presets ({', '.join(presets)})")
 
 
 def _rmtree(path: Path) -> None:

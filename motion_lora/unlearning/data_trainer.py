@@ -11,7 +11,6 @@ frozen; `AdapterSet.trainable`), with the gradient norm clipped at 1. Events are
 
 from __future__ import annotations
 
-import dataclasses
 import threading
 import time
 from collections.abc import Iterator
@@ -21,9 +20,9 @@ import torch
 
 from ..model.diffusion import Schedule
 from ..model.pretrain import TrainConfig, training_loss
-from ..model.text_encoder import TextEncoder
 from .adapters import AdapterSet
 from .concept_data import ClipStream, concept_split
+from .target import TextToMotion
 from .unlearn import TrainEvent, UnlearnConfig, concept_key
 
 GRAD_CLIP = 1.0
@@ -34,9 +33,9 @@ class DataLoraTrainer:
 
     uses_retain = True  # draw retain batches
 
-    def __init__(self, adapters: AdapterSet, text_encoder: TextEncoder, config: UnlearnConfig, name: str, *, data: str | Path, base_dir: str | Path, stop: threading.Event | None = None):
+    def __init__(self, model: TextToMotion, adapters: AdapterSet, config: UnlearnConfig, name: str, *, data: str | Path, base_dir: str | Path, stop: threading.Event | None = None):
         self.cfg = config.validated()
-        self.adapters, self.text_encoder, self.name = adapters, text_encoder, name
+        self.model, self.adapters, self.name = model, adapters, name
         self.stop = stop or threading.Event()
         self.concept = concept_key(config.concept)
         forget, retain = concept_split(data, self.concept, base_dir, seed=config.seed, method=config.method)
@@ -47,7 +46,7 @@ class DataLoraTrainer:
         self.prompts: list[str] = []  # no prompt sets: the data's own captions condition every step
         self.retain: list[str] = []
         self.summary = {"data": str(data), "forget_clips": len(forget), "retain_clips": len(retain) if self.uses_retain else 0}
-        self.device = next(adapters.base.parameters()).device
+        self.device = model.device
         self.schedule = Schedule()
         self.loss_cfg = TrainConfig(cond_drop=0.0)
         adapters.add(name, config.lora)
@@ -59,8 +58,7 @@ class DataLoraTrainer:
 
     def v_loss(self, stream: ClipStream) -> torch.Tensor:
         batch = stream.next(self.device)
-        text = self.text_encoder.encode(batch["caption"])
-        text = dataclasses.replace(text, tokens=text.tokens.to(self.device), mask=text.mask.to(self.device), pooled=text.pooled.to(self.device))
+        text = self.model.text(batch["caption"])
         return training_loss(self.student, self.schedule, batch, text, self.loss_cfg, self.g)
 
     def combine(self, forget: torch.Tensor, retain: torch.Tensor) -> torch.Tensor:

@@ -15,13 +15,14 @@ which no LoRA can hold: it is evaluated by swapping its tensors into the base (`
 
 from __future__ import annotations
 
-import math
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..model.text_encoder import TextEncoder
+from ..checks import check_number
+from ..model.denoiser import MotionDenoiser
 from .adapters import AdapterSet
+from .target import TextToMotion
 from .unlearn import METHODS, UnlearnConfig, Unlearner
 
 LORA_RESULTS = ("lora", "ga", "uce", "task_vector")  # results stored as PEFT LoRA adapters
@@ -44,9 +45,7 @@ class MethodOptions:
     def validated(self, method: str) -> MethodOptions:
         check_method(method)
         for name in ("forget_weight", "uce_erase_scale", "uce_lambda", "negation_scale"):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v <= 0:
-                raise ValueError(f"{name.replace('_', ' ')} must be a positive number, got {v!r}")
+            check_number(getattr(self, name), name.replace("_", " "), above=0)
         if method in DATA_METHODS:
             from .concept_data import check_data_folder
 
@@ -60,23 +59,27 @@ def check_method(method: str) -> str:
     return method
 
 
-def make_trainer(adapters: AdapterSet, text_encoder: TextEncoder, config: UnlearnConfig, name: str, *, options: MethodOptions | None = None, base_dir: str | Path | None = None, stop: threading.Event | None = None):
+def make_trainer(model: TextToMotion, adapters: AdapterSet, config: UnlearnConfig, name: str, *, options: MethodOptions | None = None,
+                 base_dir: str | Path | None = None, stop: threading.Event | None = None):
     """The trainer of `config.method`: an iterable of `unlearn.TrainEvent`s with `prompts`, `retain`, `finished`,
-    `cfg` and `name`, whose result is adapter `name` in `adapters` (LoRA-shaped methods) or `student` (full)."""
+    `cfg` and `name`, whose result is adapter `name` in `adapters` (LoRA-shaped methods) or `student` (full).
+    ESD (lora, full) runs on any TextToMotion; the baselines edit or train this project's denoiser only."""
     method = check_method(config.method)
     options = (options or MethodOptions()).validated(method)
     if method in ("lora", "full"):
-        return Unlearner(adapters, text_encoder, config, name, stop=stop)
+        return Unlearner(model, adapters, config, name, stop=stop)
+    if not isinstance(model.denoiser, MotionDenoiser) or model.schedule.prediction != "v":
+        raise ValueError(f"method {method!r} is written for this project's v-prediction denoiser; on {model.label} use lora or full (ESD)")
     if method == "uce":
         from .uce import UCE
 
-        return UCE(adapters, text_encoder, config, name, stop=stop, erase_scale=options.uce_erase_scale, lam=options.uce_lambda)
+        return UCE(model, adapters, config, name, stop=stop, erase_scale=options.uce_erase_scale, lam=options.uce_lambda)
     if base_dir is None:
         raise ValueError(f"method {method!r} needs the base checkpoint folder (its Mean/Std normalise the clips)")
     if method == "ga":
         from .gradient_ascent import GradientAscent
 
-        return GradientAscent(adapters, text_encoder, config, name, data=options.data, base_dir=base_dir, stop=stop, forget_weight=options.forget_weight)
+        return GradientAscent(model, adapters, config, name, data=options.data, base_dir=base_dir, stop=stop, forget_weight=options.forget_weight)
     from .task_vector import TaskVector
 
-    return TaskVector(adapters, text_encoder, config, name, data=options.data, base_dir=base_dir, stop=stop, negation_scale=options.negation_scale)
+    return TaskVector(model, adapters, config, name, data=options.data, base_dir=base_dir, stop=stop, negation_scale=options.negation_scale)

@@ -11,24 +11,17 @@ import math
 
 import torch
 
-from ..model.text_encoder import TextBatch, mean_pool
+from ..model.text_batch import TextBatch
 
 
-def append_soft_tokens(text: TextBatch, soft: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Token states, mask and pooled vector of prompts with `soft` (P, n, 384) vectors appended after them.
-
-    The denoiser's cross-attention has no position embedding of its own (positions live inside MiniLM's states),
-    so appending after the padding is the same as appending after each prompt's last real token. The pooled
-    vector is recomputed as the encoder computes it over the longer token list."""
-    if soft is None:
-        return text.tokens, text.mask, text.pooled
-    tokens = torch.cat([text.tokens, soft], dim=1)
-    mask = torch.cat([text.mask, torch.ones(soft.shape[:2], dtype=torch.bool, device=soft.device)], dim=1)
-    return tokens, mask, mean_pool(tokens, mask)
+def append_soft_tokens(text: TextBatch, soft: torch.Tensor | None) -> TextBatch:
+    """The prompts with `soft` (P, n, D) vectors appended after their tokens (`TextBatch.appended`: the pooled
+    vector recomputed over the longer list); None = the prompts as they are."""
+    return text if soft is None else text.appended(soft)
 
 
 def initial_soft_tokens(text: TextBatch, n: int, gen: torch.Generator) -> torch.Tensor:
-    """(P, n, 384) starting vectors: a random real token state of each prompt per slot, plus a little noise —
+    """(P, n, D) starting vectors: a random real token state of each prompt per slot, plus a little noise —
     neutral vectors of the right scale, not a hint of any concept."""
     P = text.tokens.shape[0]
     lengths = text.mask.sum(1).cpu()
@@ -45,7 +38,7 @@ def largest_token_norm(text: TextBatch) -> torch.Tensor:
 
 @torch.no_grad()
 def clamp_token_norms_(soft: torch.Tensor, max_norm: torch.Tensor) -> None:
-    """Scale every vector of soft (P, n, 384) down to at most max_norm (P, 1), in place: the vectors stay in the
+    """Scale every vector of soft (P, n, D) down to at most max_norm (P, 1), in place: the vectors stay in the
     range of what the encoder emits."""
     n = soft.norm(dim=-1, keepdim=True)
     soft.mul_(torch.clamp(max_norm[..., None] / n.clamp(min=1e-8), max=1.0))

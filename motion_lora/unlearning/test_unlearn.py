@@ -14,7 +14,8 @@ into another root).
 
 Every --method of the train CLI is evaluated here the same way: LoRA-shaped results (lora, ga, uce, task_vector)
 as adapters, a full fine-tune (`..._FullFT_<concept>`, model/edited.safetensors) by swapping its changed tensors
-into the base for the "unlearned" generations (`WeightEditLab`); prompts, seeds and metrics are MotionLab.evaluate's.
+into the base for the "unlearned" generations (`results.ResultEvaluation`); prompts, seeds and metrics are
+`evaluate.evaluate_sets`', the app's too.
 """
 
 from __future__ import annotations
@@ -25,131 +26,37 @@ import os
 import sys
 from pathlib import Path
 
-import numpy as np
-import torch
-
 from ..evaluation import kinematic_judge
 from ..model.checkpoints import DATASET_NAME, check_name, checkpoint_root, read_json
 from ..model.sampler import DEFAULT_SCHEDULER, DEFAULT_STEPS, SCHEDULERS
-from ..serving.service import USER, AdapterInfo, MotionLab
+from .results import ResultEvaluation, load_checkpoint, load_results, result_kind
 from .unlearn import concept_key
-from .weight_edit import applied, load_edited
 
 NATURAL_RETAIN = "natural_retain"  # the retain set's kind for natural prompts (motion_lora.evaluation.protocol)
 REPORT_METRICS = ("presence", "r_precision_top1", "r_precision_top3", "fid", "mm_dist", "diversity")
 
 
-def load_checkpoint(folder: Path, ckpt: str) -> dict:
-    """Read model/<ckpt> (weights_only: tensors and plain values only) and return its payload."""
-    path = folder / "model" / check_name(ckpt, "checkpoint file")
-    if not path.is_file():
-        raise FileNotFoundError(f"no checkpoint {path}")
-    payload = torch.load(path, map_location="cpu", weights_only=True)
-    if not isinstance(payload, dict) or "weights" not in payload or "config" not in payload:
-        raise ValueError(f"{path} is not an adapter checkpoint written by motion_lora.unlearning.train")
-    return payload
-
-
-def apply_weights(lab: MotionLab, name: str, weights: dict) -> None:
-    """Load the checkpoint's LoRA matrices into the loaded adapter (they may come from another .tar)."""
-    state = {k.replace(".lora_A.", f".lora_A.{name}.").replace(".lora_B.", f".lora_B.{name}."): v for k, v in weights.items()}
-    missing = [k for k in state if k not in dict(lab.adapters.peft.named_parameters())]
-    if missing:
-        raise ValueError(f"checkpoint weights do not fit adapter {name}: e.g. {missing[0]}")
-    lab.adapters.peft.load_state_dict(state, strict=False)
-
-
-class WeightEditLab(MotionLab):
-    """A MotionLab that also evaluates weight-edit results (a full fine-tune) under their folder name: generations
-    "with" such a result run the base with its tensors swapped in (`weight_edit.applied`; restored after). Base
-    generations (no adapter) are cached, so several results evaluated in one lab share them (they are
-    deterministic: same prompts, seeds and options); `recorded` keeps every generation's features by
-    (result name or "base", prompt texts, seed) when `record` is set, for benchmarks that need them."""
-
-    def __init__(self, *args, record: bool = False, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.edits: dict[str, dict] = {}
-        self.record = record
-        self.recorded: dict[tuple, np.ndarray] = {}
-        self._base_cache: dict[tuple, np.ndarray] = {}
-
-    def add_edit(self, folder: Path, meta: dict) -> str:
-        """Register the weight-edit result in `folder` (model/edited.safetensors) under the folder's name."""
-        self.edits[folder.name] = load_edited(folder / "model", self.adapters.base)
-        self.infos[folder.name] = AdapterInfo(folder.name, meta.get("concept", folder.name), folder, meta, USER)
-        return folder.name
-
-    def generate_set(self, prompts, weights, scale, opts, seed=0, batch=16):
-        edits = [n for n in weights if n in self.edits]
-        texts = tuple(p.text for p in prompts)
-        if edits:
-            if len(weights) != 1 or scale != 1.0 or weights[edits[0]] != 1.0:
-                raise ValueError(f"{edits[0]} is a weight edit: it runs alone at strength 1")
-            with self.lock, applied(self.adapters.base, self.edits[edits[0]]):
-                out = super().generate_set(prompts, {}, 1.0, opts, seed, batch)
-            label = edits[0]
-        elif not weights or scale == 0:
-            key = (texts, seed, opts, batch)
-            if key not in self._base_cache:
-                self._base_cache[key] = super().generate_set(prompts, {}, 1.0, opts, seed, batch)
-            out, label = self._base_cache[key].copy(), "base"
-        else:
-            out = super().generate_set(prompts, weights, scale, opts, seed, batch)
-            label = ",".join(sorted(weights)) if scale == 1.0 else f"{','.join(sorted(weights))}@{scale}"
-        if self.record:
-            self.recorded[(label, texts, seed)] = out
-        return out
-
-
-def result_kind(folder: Path) -> str:
-    """'edit' for a weight-edit result (model/edited.safetensors, no adapter files), else 'adapter'."""
-    model = folder / "model"
-    if (model / "edited.safetensors").is_file() and not (model / "adapter_config.json").is_file():
-        return "edit"
-    return "adapter"
-
-
-def own_root(folder: Path) -> dict:
-    """MotionLab keyword arguments that show a result folder outside the checkpoint root through its own root
-    only, so that a shipped adapter of the same name cannot stand in for it ({} for a folder in the root)."""
-    if folder.resolve().parent == (checkpoint_root() / DATASET_NAME).resolve():
-        return {}
-    return {"user_dir": folder.resolve().parent.parent, "shipped_adapters": False}
-
-
-def evaluate_folder(folder: Path, *, lab: WeightEditLab | None = None, ckpt: str = "latest.tar", target_concept: str | None = None, lora_rank: int | None = None, lora_alpha: float | None = None, device: str = "cpu", progress=None, **evaluate_kwargs) -> dict:
-    """MotionLab.evaluate of any train CLI result folder (adapter or weight edit); `lab` may be shared by several
-    results of one base (its folder must then be in the lab's shipped or user root). A folder outside the
-    checkpoint root is evaluated in a lab that sees only its own root, so a shipped adapter of the same name
-    cannot stand in for it."""
+def evaluate_folder(folder: Path, *, results: ResultEvaluation | None = None, ckpt: str = "latest.tar", target_concept: str | None = None,
+                    lora_rank: int | None = None, lora_alpha: float | None = None, device: str = "cpu", progress=None, **evaluate_kwargs) -> dict:
+    """`evaluate.evaluate_sets` of any train CLI result folder (adapter or weight edit), loaded from the folder itself
+    (its adapter files and the weights of `ckpt`) into `results` (several results of one base may share one), or
+    into a fresh load of the base it was trained from."""
     if not (folder / "adapter.json").is_file():
         raise FileNotFoundError(f"no adapter folder {folder} (train one with python -m motion_lora.train)")
     kind = result_kind(folder)
-    if kind == "edit":
-        config = read_json(folder / "adapter.json")
-    else:
-        config = load_checkpoint(folder, ckpt)["config"]
+    payload = None if kind == "edit" else load_checkpoint(folder, ckpt)
+    config = read_json(folder / "adapter.json") if kind == "edit" else payload["config"]
     if lora_rank is not None and lora_rank != config["rank"]:
         raise ValueError(f"--lora_rank {lora_rank} does not match the checkpoint's rank {config['rank']}; rank and alpha are read from the checkpoint, omit the flag")
     if lora_alpha is not None and lora_alpha != config["alpha"]:
         raise ValueError(f"--lora_alpha {lora_alpha} does not match the checkpoint's alpha {config['alpha']}")
     if target_concept and concept_key(target_concept) != config["concept"]:
         raise ValueError(f"--target_concept {target_concept!r} but the adapter erases {config['concept']!r}")
-    if lab is None:
-        lab = WeightEditLab(base=config["base"], device=device, **own_root(folder))
-    name = folder.name
-    if kind == "edit":
-        lab.add_edit(folder, config)
-    else:
-        if name not in lab.infos:
-            lab.refresh_adapters()
-        if name not in lab.infos:
-            raise ValueError(f"adapter {name} could not be loaded: {lab.load_errors.get(name, 'not found')}")
-        if lab.infos[name].path.resolve() != folder.resolve():  # its metadata (preservation prompts) would be the other's
-            raise ValueError(f"another adapter named {name} ({lab.infos[name].path}) shadows {folder}; evaluate it from a "
-                             "checkpoint root without a same-named adapter, or rename its folder")
-        apply_weights(lab, name, load_checkpoint(folder, ckpt)["weights"])
-    result = lab.evaluate(name, progress=progress, **evaluate_kwargs)
+    results = results or load_results(config["base"], device=device)
+    # the folder's own adapter.json (preservation prompts), never another same-named adapter's
+    meta = read_json(folder / "adapter.json")
+    name = results.add_edit(folder, meta) if kind == "edit" else results.add_adapter(folder, meta, payload["weights"])
+    result = results.evaluate(name, progress=progress, **evaluate_kwargs)
     result["config"] = config
     return result
 

@@ -45,6 +45,8 @@ from ..model.sampler import SCHEDULERS
 from ..model.text_encoder import TextEncoder
 from .adapters import PRESETS, AdapterSet, LoraSpec, base_state_hash
 from .methods import LORA_RESULTS, TAGS, MethodOptions, make_trainer
+from .our_denoiser import denoiser_target
+from .target import TextToMotion
 from .unlearn import METHODS, TrainEvent, UnlearnConfig, Unlearner, concept_key, concept_prompts, lora_state
 from .weight_edit import changed_tensors, save_edited
 
@@ -150,7 +152,7 @@ def method_meta(unlearner, config: UnlearnConfig, options: MethodOptions | None)
     out: dict = {"trainable_parameters": int(sum(p.numel() for p in unlearner.params))}
     if config.method in LORA_RESULTS:
         spec = unlearner.adapters.specs[unlearner.name]
-        out.update(rank=spec.rank, alpha=spec.alpha, dropout=spec.dropout, targets=spec.preset, target_modules=PRESETS[spec.preset])
+        out.update(rank=spec.rank, alpha=spec.alpha, dropout=spec.dropout, targets=spec.preset, target_modules=unlearner.adapters.presets[spec.preset])
     else:  # a weight edit: no LoRA
         out.update(rank=None, alpha=None, targets=None, target_modules=None, edited_file="model/edited.safetensors")
     if config.method not in ("lora", "full"):
@@ -205,9 +207,11 @@ def unlearn_to_folder(
     folder_name: str | None = None,
     options: MethodOptions | None = None,
     before_publish: Callable[[Path], None] | None = None,
+    model: TextToMotion | None = None,
 ) -> Path | None:
     """Train and publish an adapter folder; returns its path, or None when stopped before the end.
 
+    The base is the checkpoint `base_name`, or `model`, any TextToMotion (`base_name` then only names the folder).
     Pass `adapters`/`text_encoder` to train inside an already loaded model (the app does); the new adapter
     then stays loaded under the folder's name. `before_publish` is called with the staging folder once the adapter
     is written there: what it adds (the app's ownership record) is published together with the adapter.
@@ -217,10 +221,11 @@ def unlearn_to_folder(
     root = (out_root or checkpoint_root()) / DATASET_NAME
     check_writable(root)
     name = folder_name or adapter_folder_name(base_name, config.concept, config.method)
-    base_dir = resolve_base(base_name)
+    base_dir = resolve_base(base_name) if model is None else None
     if adapters is None:
-        adapters = AdapterSet(MotionDenoiser.load(base_dir, device))
-    text_encoder = text_encoder or TextEncoder(device=device)
+        adapters = AdapterSet.for_model(model) if model is not None else AdapterSet(MotionDenoiser.load(base_dir, device))
+    if model is None:
+        model = denoiser_target(adapters.base, text_encoder or TextEncoder(device=device), label=Path(base_name).name)
     hash_before = base_state_hash(adapters.model)
     staging = root / f".{name}.partial-{os.getpid()}-{threading.get_ident()}"
     if staging.exists():
@@ -229,7 +234,7 @@ def unlearn_to_folder(
     try:
         (staging / "logs").mkdir(parents=True)
         log = (staging / "logs" / "train_lora.log").open("w")
-        unlearner = make_trainer(adapters, text_encoder, config, name, options=options, base_dir=base_dir, stop=stop)
+        unlearner = make_trainer(model, adapters, config, name, options=options, base_dir=base_dir, stop=stop)
         log.write(f"base {base_name} ({base_dir}), concept {config.concept!r}, method {config.method}\n")
         log.write(f"config {json.dumps(dataclasses.asdict(config))}\nprompts {json.dumps(unlearner.prompts)}\nretain {json.dumps(unlearner.retain)}\n")
         started = time.perf_counter()
@@ -257,7 +262,7 @@ def unlearn_to_folder(
             "alpha": config.lora.alpha,
             "dropout": config.lora.dropout,
             "targets": config.lora.preset,
-            "target_modules": PRESETS[config.lora.preset],
+            "target_modules": adapters.presets[config.lora.preset],
             "negative_guidance": config.negative_guidance,
             "anchor": config.anchor,
             "lr": config.lr,

@@ -35,8 +35,8 @@ import torch
 
 from ..data.captions import concept_paraphrases
 from ..data.clip import CONCEPTS
-from ..model.text_encoder import TextEncoder
 from .adapters import AdapterSet
+from .target import TextToMotion
 from .unlearn import TrainEvent, UnlearnConfig, concept_key, concept_prompts
 from .weight_edit import lora_from_deltas
 
@@ -55,9 +55,10 @@ def edited_layers(model: torch.nn.Module) -> dict[str, torch.nn.Linear]:
 
 
 @torch.no_grad()
-def context_tokens(model: torch.nn.Module, text_encoder: TextEncoder, prompts: list[str]) -> list[torch.Tensor]:
-    """Per prompt, the (L_p, d) context vectors the cross-attention projections read (real tokens only)."""
-    batch = text_encoder.encode(prompts)
+def context_tokens(model: torch.nn.Module, encode, prompts: list[str]) -> list[torch.Tensor]:
+    """Per prompt, the (L_p, d) context vectors the cross-attention projections read (real tokens only).
+    `encode`: prompts -> TextBatch (a text encoder's `encode`, or the encoder)."""
+    batch = getattr(encode, "encode", encode)(prompts)
     device = model.null_token.device
     projected = model.text_proj(batch.tokens.to(device))
     return [projected[i][batch.mask[i].to(device)].double() for i in range(len(prompts))]
@@ -92,9 +93,9 @@ class UCE:
     """The trainer interface of `unlearn.Unlearner` for a closed-form edit: iterating computes the edit, installs it
     as LoRA adapter `name` (the base stays untouched) and yields one event. `edited` holds the edited tensors."""
 
-    def __init__(self, adapters: AdapterSet, text_encoder: TextEncoder, config: UnlearnConfig, name: str, stop: threading.Event | None = None, erase_scale: float = 1.0, lam: float = LAMBDA):
+    def __init__(self, model: TextToMotion, adapters: AdapterSet, config: UnlearnConfig, name: str, stop: threading.Event | None = None, erase_scale: float = 1.0, lam: float = LAMBDA):
         self.cfg = config.validated()
-        self.adapters, self.text_encoder, self.name = adapters, text_encoder, name
+        self.adapters, self.encode, self.name = adapters, model.encode, name
         self.stop = stop or threading.Event()
         self.erase_scale, self.lam = float(erase_scale), float(lam)
         if not self.erase_scale > 0 or not self.lam > 0:
@@ -111,15 +112,15 @@ class UCE:
     def solve(self) -> tuple[dict[str, torch.Tensor], float, float]:
         """(new weights by module name, mean squared residual to the targets before and after the edit)."""
         model = self.adapters.base
-        concept = context_tokens(model, self.text_encoder, self.prompts)
+        concept = context_tokens(model, self.encode, self.prompts)
         null = model.null_token.detach().reshape(1, -1).double()
         if self.anchor:
-            anchor = context_tokens(model, self.text_encoder, [self.anchor])[0]
+            anchor = context_tokens(model, self.encode, [self.anchor])[0]
             target = torch.cat([aligned(anchor, len(c)) for c in concept])
         else:
             target = null.expand(sum(len(c) for c in concept), -1)
         edit = torch.cat(concept)
-        kept = context_tokens(model, self.text_encoder, self.retain)
+        kept = context_tokens(model, self.encode, self.retain)
         preserve = torch.cat(kept + [null])
         weights = torch.full((len(preserve),), float(self.cfg.preserve_weight), dtype=torch.float64)
         # the null token weighs as much as the whole edit set (in squared norm: it is far shorter than text tokens)

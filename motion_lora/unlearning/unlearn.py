@@ -18,7 +18,6 @@ is done by setting `stop` (a threading.Event).
 from __future__ import annotations
 
 import copy
-import math
 import threading
 import time
 from dataclasses import dataclass, field
@@ -27,14 +26,15 @@ from typing import Iterator
 import numpy as np
 import torch
 
+from ..checks import check_number
 from ..data.captions import concept_paraphrases
 from ..data.clip import CONCEPT_INDEX, CONCEPTS
-from ..model.diffusion import Schedule, masked_mse
-from ..model.sampler import Sampler, check_scheduler
-from ..model.text_encoder import TextBatch, TextEncoder
-from ..motion.features import FEATURE_DIM
+from ..model.diffusion import masked_mse
+from ..model.sampler import check_scheduler
+from ..model.text_batch import TextBatch
 from .adapters import AdapterSet, LoraSpec
 from .soft_prompt import append_soft_tokens, clamp_token_norms_, initial_soft_tokens, largest_token_norm
+from .target import TextToMotion
 
 METHODS = ("lora", "full", "ga", "uce", "task_vector")  # the train CLI's --method; what each is: motion_lora.unlearning.methods
 ESD_METHODS = ("lora", "full")  # the ones this module trains (motion_lora.unlearning.methods.make_trainer dispatches the rest)
@@ -80,26 +80,19 @@ class UnlearnConfig:
         concept_key(self.concept)
         if self.method not in METHODS:
             raise ValueError(f"unknown unlearning method {self.method!r}; choose one of {', '.join(METHODS)}")
-        labels = {"negative_guidance": "negative guidance (eta)", "lr": "learning rate", "preserve_weight": "preserve weight", "rollout_guidance": "rollout guidance",
-                  "adversarial_lr": "adversarial learning rate"}
-        for name, label in labels.items():
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
-                raise ValueError(f"{label} must be a finite number, got {v!r}")
-        if not 0 < self.lr <= 1e-1:
-            raise ValueError(f"learning rate must be in (0, 0.1], got {self.lr}")
-        if self.preserve_weight < 0:
-            raise ValueError(f"preserve weight must be >= 0, got {self.preserve_weight}")
-        if not 0 < self.adversarial_lr <= 10:
-            raise ValueError(f"adversarial learning rate must be in (0, 10], got {self.adversarial_lr}")
+        check_number(self.negative_guidance, "negative guidance (eta)")
+        check_number(self.rollout_guidance, "rollout guidance")
+        check_number(self.lr, "learning rate", above=0, high=1e-1)
+        check_number(self.preserve_weight, "preserve weight", low=0)
+        check_number(self.adversarial_lr, "adversarial learning rate", above=0, high=10)
         for name, lo, hi in (("iterations", 1, MAX_ITERATIONS), ("batch_size", 1, 64), ("rollout_steps", 2, 100), ("pool_refresh", 1, 1000), ("paraphrases", 0, 64),
                              ("adversarial_tokens", 0, 16), ("adversarial_steps", 1, 20)):
             v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
+            if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:  # ints, not 3.0: they size tensors and loops
                 raise ValueError(f"{name} must be a whole number between {lo} and {hi}, got {v!r}")
         if not 20 <= self.frames <= 196 or self.frames % 4:
             raise ValueError(f"frames must be a multiple of 4 between 20 and 196, got {self.frames}")
-        self.lora.validated()
+        self.lora.validated(presets=None)  # the model's AdapterSet knows its presets
         check_scheduler(self.scheduler)
         if not isinstance(self.anchor, str) or len(self.anchor) > 300:
             raise ValueError("the anchor must be a prompt of at most 300 characters (or empty for the unconditional motion)")
@@ -156,17 +149,19 @@ def concept_prompts(concept: str, extra: tuple[str, ...] = (), n: int = 16) -> l
 RETAIN_PROMPTS, RETAIN_PER_CONCEPT = 24, 4
 
 
-def nearest_retain_prompts(concept: str, prompts: list[str], text_encoder: TextEncoder, n: int = RETAIN_PROMPTS, per_concept: int = RETAIN_PER_CONCEPT) -> list[str]:
+def nearest_retain_prompts(concept: str, prompts: list[str], encode, n: int = RETAIN_PROMPTS, per_concept: int = RETAIN_PER_CONCEPT) -> list[str]:
     """Captions of *other* concepts that read most like the concept prompts (cosine of pooled sentence vectors).
 
     ESD's collateral damage follows shared words: erasing "kicks with the right foot" turned "a woman moves on
     foot" into side steps. Preserving exactly these near neighbours protects what the adapter would otherwise
-    hit; at most `per_concept` captions per concept keep several neighbours in the set.
+    hit; at most `per_concept` captions per concept keep several neighbours in the set. `encode`: prompts ->
+    TextBatch (a model's `encode`, or a text encoder).
     """
+    encode = getattr(encode, "encode", encode)
     key = concept_key(concept)
     candidates = [(c, p) for c in CONCEPTS if c != key for p in concept_paraphrases(c, np.random.default_rng(1), n=16)]
-    a = torch.nn.functional.normalize(text_encoder.encode(prompts).pooled, dim=-1)  # (P, 384)
-    b = torch.nn.functional.normalize(text_encoder.encode([p for _, p in candidates]).pooled, dim=-1)  # (N, 384)
+    a = torch.nn.functional.normalize(encode(prompts).pooled, dim=-1)  # (P, 384)
+    b = torch.nn.functional.normalize(encode([p for _, p in candidates]).pooled, dim=-1)  # (N, 384)
     similarity = (b @ a.T).max(dim=1).values  # (N,) closeness to the nearest concept prompt
     chosen, taken = [], {}
     for i in similarity.argsort(descending=True).tolist():
@@ -179,27 +174,8 @@ def nearest_retain_prompts(concept: str, prompts: list[str], text_encoder: TextE
     return chosen
 
 
-def unconditional(text: tuple, n: int | None = None) -> tuple:
-    """The null condition for the first n rows of (tokens, mask, pooled): no tokens attended, zero pooled vector."""
-    tokens, mask, pooled = (a[:n] for a in text)
-    return tokens, torch.zeros_like(mask), torch.zeros_like(pooled)
-
-
-def pad_tokens(text: tuple, length: int) -> tuple:
-    """(tokens, mask, pooled) with the token axis padded to `length` (zero states, not attended)."""
-    tokens, mask, pooled = text
-    extra = length - tokens.shape[1]
-    return (torch.cat([tokens, tokens.new_zeros(tokens.shape[0], extra, tokens.shape[2])], 1),
-            torch.cat([mask, mask.new_zeros(mask.shape[0], extra)], 1), pooled)
-
-
-def cat_text(a: tuple, b: tuple) -> tuple:
-    """Row-concatenate two (tokens, mask, pooled) triples from one encoder batch (same token length)."""
-    return tuple(torch.cat([x, y]) for x, y in zip(a, b))
-
-
 class Pool:
-    """Noisy motions from teacher rollouts: for each prompt, x at every DDIM step of one rollout."""
+    """Noisy motions from teacher rollouts: for each prompt, x at every step of one rollout."""
 
     def __init__(self, xs: torch.Tensor, ts: torch.Tensor, prompt_idx: torch.Tensor):
         self.xs, self.ts, self.prompt_idx = xs, ts, prompt_idx  # (N, T, D), (N,), (N,)
@@ -214,28 +190,50 @@ class Pool:
         return Pool(self.xs[first], self.ts[first], self.prompt_idx[first]), Pool(self.xs[~first], self.ts[~first], self.prompt_idx[~first] - n)
 
 
-class Unlearner:
-    """Iterate to train: `for event in Unlearner(...): ...`. Results are in `adapters` (LoRA) or `student` (full)."""
+@dataclass(frozen=True)
+class Rows:
+    """One group of rows of a batched forward: noisy motions x (B, T, D) at timesteps t (B,) under `text`."""
 
-    def __init__(self, adapters: AdapterSet, text_encoder: TextEncoder, config: UnlearnConfig, name: str, stop: threading.Event | None = None):
+    x: torch.Tensor
+    t: torch.Tensor
+    text: TextBatch
+
+
+def forward_rows(model: TextToMotion, module, groups: list[Rows], frames: int) -> list[torch.Tensor]:
+    """One forward of `module` over several row groups (token axes padded to the longest), split back per group."""
+    text = TextBatch.cat(*(g.text for g in groups))
+    x, t = torch.cat([g.x for g in groups]), torch.cat([g.t for g in groups])
+    out = model.predict(module, x, t, text, torch.full((len(x),), frames, device=x.device))
+    return list(out.split([len(g.x) for g in groups]))
+
+
+class Unlearner:
+    """Iterate to train: `for event in Unlearner(model, adapters, ...): ...`. `model` is any TextToMotion
+    (motion_lora.unlearning.target) and `adapters` the AdapterSet on its denoiser. Results are in `adapters` (LoRA)
+    or `student` (full)."""
+
+    def __init__(self, model: TextToMotion, adapters: AdapterSet, config: UnlearnConfig, name: str, stop: threading.Event | None = None):
         self.cfg = config.validated()
         if config.method not in ESD_METHODS:
             raise ValueError(f"method {config.method!r} is not ESD; build its trainer with motion_lora.unlearning.methods.make_trainer")
-        self.adapters, self.text_encoder, self.name = adapters, text_encoder, name
+        if adapters.base is not model.denoiser:
+            raise ValueError("the adapters must sit on the model's own denoiser (AdapterSet.for_model(model))")
+        if config.frames > model.max_frames:
+            raise ValueError(f"frames must be at most the model's {model.max_frames}, got {config.frames}")
+        config.lora.validated(adapters.presets)
+        self.model, self.adapters, self.name = model, adapters, name
         self.stop = stop or threading.Event()
-        self.schedule = Schedule()
         self.prompts = concept_prompts(config.concept, config.extra_prompts, config.paraphrases)
-        self.retain = list(config.retain_prompts) or (nearest_retain_prompts(config.concept, self.prompts, text_encoder) if config.preserve_weight > 0 else [])
+        self.retain = list(config.retain_prompts) or (nearest_retain_prompts(config.concept, self.prompts, model.encode) if config.preserve_weight > 0 else [])
         self.g = torch.Generator().manual_seed(config.seed)
         torch.manual_seed(config.seed)
-        base = adapters.base
-        self.device = next(base.parameters()).device
+        self.device = model.device
         if config.method == "lora":
             adapters.add(name, config.lora)
             self.params = adapters.trainable(name)
             self.student = adapters.peft
         else:
-            self.student = copy.deepcopy(base)
+            self.student = copy.deepcopy(model.denoiser)
             self.student.requires_grad_(True)
             self.params = list(self.student.parameters())
         self.student.eval()  # no dropout: the student must see what the teacher sees
@@ -245,37 +243,34 @@ class Unlearner:
 
     # ----------------------------------------------------------------- networks
 
-    def teacher(self, x, t, text, lengths) -> torch.Tensor:
-        with torch.no_grad(), self.adapters.disabled() as model:
-            return model(x, t, *text, lengths)
+    def teacher(self, groups: list[Rows]) -> list[torch.Tensor]:
+        """The frozen network (every adapter off) on the row groups, without gradient."""
+        with torch.no_grad(), self.adapters.disabled() as module:
+            return forward_rows(self.model, module, groups, self.cfg.frames)
 
-    def _text(self, prompts: list[str]):
-        b = self.text_encoder.encode(prompts)
-        return b.tokens.to(self.device), b.mask.to(self.device), b.pooled.to(self.device)
+    def student_forward(self, groups: list[Rows]) -> list[torch.Tensor]:
+        return forward_rows(self.model, self.student, groups, self.cfg.frames)
 
-    def _lengths(self, n: int) -> torch.Tensor:
-        return torch.full((n,), self.cfg.frames, device=self.device)
+    def _full_mask(self, n: int) -> torch.Tensor:
+        return torch.ones(n, self.cfg.frames, dtype=torch.bool, device=self.device)
 
     @torch.no_grad()
     def rollout(self, prompts: list[str]) -> Pool:
         """Teacher sampling with CFG from fresh noise; keep x_t at every step (the x_t ESD trains on).
 
-        The chosen scheduler sets the timesteps; x_t is always the VP model input (Euler's own sample is not)."""
+        The chosen scheduler sets the timesteps; x_t is always the model input (Euler's own sample is not)."""
         B, T = len(prompts), self.cfg.frames
-        text = self._text(prompts)
-        both = cat_text(text, unconditional(text))
-        lengths = self._lengths(2 * B)
-        sampler = Sampler(check_scheduler(self.cfg.scheduler), self.cfg.rollout_steps)  # fresh: schedulers are stateful
-        sample = sampler.init(torch.randn(B, T, FEATURE_DIM, generator=self.g).to(self.device))
+        text = self.model.text(prompts)
+        process = self.model.reverse_process(self.cfg.scheduler, self.cfg.rollout_steps)  # fresh: schedulers are stateful
+        sample = process.init(torch.randn(B, T, self.model.feature_dim, generator=self.g).to(self.device))
         xs, ts = [], []
-        for i, t in enumerate(sampler.timesteps):
+        for i, t in enumerate(process.timesteps):
             tt = torch.full((B,), t, device=self.device, dtype=torch.long)
-            x = sampler.model_input(sample, i)  # (B, T, D)
+            x = process.model_input(sample, i)  # (B, T, D)
             xs.append(x)
             ts.append(tt)
-            v = self.teacher(torch.cat([x, x]), torch.cat([tt, tt]), both, lengths)
-            v = v[B:] + self.cfg.rollout_guidance * (v[:B] - v[B:])
-            sample = sampler.step(v, i, sample)
+            v_c, v_u = self.teacher([Rows(x, tt, text), Rows(x, tt, text.unconditional())])
+            sample = process.step(v_u + self.cfg.rollout_guidance * (v_c - v_u), i, sample)
         idx = torch.arange(B).repeat(len(xs))
         return Pool(torch.cat(xs), torch.cat(ts), idx)
 
@@ -287,24 +282,22 @@ class Unlearner:
 
     def _new_attack(self, pool_prompts: list[str]) -> None:
         """Fresh soft tokens (and their optimiser) for a new rollout pool's concept prompts."""
-        text = TextBatch(*self._text(pool_prompts))
+        text = self.model.text(pool_prompts)
         self.soft = torch.nn.Parameter(initial_soft_tokens(text, self.cfg.adversarial_tokens, self.g))
         self.soft_limit = largest_token_norm(text)  # (P, 1)
         self.soft_optimizer = torch.optim.Adam([self.soft], lr=self.cfg.adversarial_lr)
 
-    def _attack(self, x, t, pi: torch.Tensor, text: TextBatch, v_c: torch.Tensor) -> tuple:
+    def _attack(self, concept: Rows, pi: torch.Tensor, v_c: torch.Tensor) -> TextBatch:
         """Inner maximisation: move the soft tokens of the drawn concept rows so that the current student,
         given them, predicts the teacher's concept v_c again; returns the attacked conditioning (detached)."""
-        lengths = self._lengths(len(x))
-        mask = torch.ones(len(x), self.cfg.frames, dtype=torch.bool, device=self.device)
         for _ in range(self.cfg.adversarial_steps):
-            v = self.student(x, t, *append_soft_tokens(text, self.soft[pi]), lengths)
-            (grad,) = torch.autograd.grad(masked_mse(v, v_c, mask), [self.soft])
+            (v,) = self.student_forward([Rows(concept.x, concept.t, append_soft_tokens(concept.text, self.soft[pi]))])
+            (grad,) = torch.autograd.grad(masked_mse(v, v_c, self._full_mask(len(v))), [self.soft])
             self.soft.grad = grad
             self.soft_optimizer.step()
             clamp_token_norms_(self.soft, self.soft_limit)
         with torch.no_grad():
-            return append_soft_tokens(text, self.soft[pi].detach())
+            return append_soft_tokens(concept.text, self.soft[pi].detach())
 
     # ----------------------------------------------------------------- training
 
@@ -312,34 +305,30 @@ class Unlearner:
         """(ESD loss, preservation loss). Concept and retain rows share one student and one teacher forward."""
         cfg, B = self.cfg, self.cfg.batch_size
         x, t, pi = pool.draw(B, self.g)
-        prompts = [pool_prompts[i] for i in pi.tolist()]
         preserving = retain_pool is not None and cfg.preserve_weight > 0
+        groups = {"concept": [pool_prompts[i] for i in pi.tolist()]}
         if preserving:
             xr, tr, ri = retain_pool.draw(B, self.g)
-            x, t = torch.cat([x, xr]), torch.cat([t, tr])
-            prompts += [retain_prompts[i] for i in ri.tolist()]
-        n = len(prompts)
+            groups["retain"] = [retain_prompts[i] for i in ri.tolist()]
         anchor = cfg.anchor.strip()
-        # one encoder batch: concept rows [0, B), retain rows [B, n), then B anchor rows when anchored
-        text = self._text(prompts + [anchor] * B if anchor else prompts)
-        student_text = tuple(a[:n] for a in text)
-        # teacher rows: every prompt conditioned, then the concept rows under the anchor (or unconditioned)
-        reference = tuple(a[n:] for a in text) if anchor else unconditional(text, B)
-        v_teacher = self.teacher(torch.cat([x, x[:B]]), torch.cat([t, t[:B]]), cat_text(student_text, reference), self._lengths(n + B))
-        v_c, v_a = v_teacher[:B], v_teacher[n:]
-        # ESD: v_a - eta (v_c - v_a); with an anchor, v_a is the anchor prompt's prediction on the concept's x_t
-        # (ESD's erase_from; Kumari et al. 2023's model-based ablation at eta = 0)
+        if anchor:
+            groups["anchor"] = [anchor] * B
+        # one encoder call for every group (one token length), then each group's rows
+        text = dict(zip(groups, self.model.text([p for ps in groups.values() for p in ps]).split([len(ps) for ps in groups.values()])))
+        concept = Rows(x, t, text["concept"])
+        retain = Rows(xr, tr, text["retain"]) if preserving else None
+        # ESD: v_a - eta (v_c - v_a), v_a the teacher on the concept's x_t under the anchor prompt (ESD's erase_from;
+        # Kumari et al. 2023's model-based ablation at eta = 0), or unconditioned when there is no anchor
+        reference = Rows(x, t, text["anchor"] if anchor else concept.text.unconditional())
+        v_c, v_a, *v_r = self.teacher([concept, reference] + ([retain] if retain else []))
         target = v_a - cfg.negative_guidance * (v_c - v_a)
-        text, rows = student_text, n
-        if cfg.adversarial_tokens:  # B more student rows: the concept rows under their attacked prompts
-            attacked = self._attack(x[:B], t[:B], pi, TextBatch(*(a[:B] for a in student_text)), v_c)
-            text = cat_text(pad_tokens(student_text, attacked[0].shape[1]), attacked)
-            x, t, target, rows = torch.cat([x, x[:B]]), torch.cat([t, t[:B]]), torch.cat([target, target]), n + B
-        v = self.student(x, t, *text, self._lengths(rows))
-        esd_rows = torch.cat([v[:B], v[n:]])  # the concept rows (clean, then attacked when adversarial)
-        esd = masked_mse(esd_rows, target, torch.ones(len(target), cfg.frames, dtype=torch.bool, device=self.device))
-        mask = torch.ones(B, cfg.frames, dtype=torch.bool, device=self.device)
-        preserve = masked_mse(v[B:n], v_teacher[B:n], mask) if preserving else torch.zeros((), device=self.device)
+        erased = [concept]
+        if cfg.adversarial_tokens:  # the concept rows once more, under their attacked prompts
+            erased.append(Rows(x, t, self._attack(concept, pi, v_c)))
+        out = self.student_forward(erased + ([retain] if retain else []))
+        esd_rows = torch.cat(out[: len(erased)])
+        esd = masked_mse(esd_rows, target.repeat(len(erased), 1, 1), self._full_mask(len(esd_rows)))
+        preserve = masked_mse(out[-1], v_r[0], self._full_mask(B)) if retain else torch.zeros((), device=self.device)
         return esd, preserve
 
     def __iter__(self) -> Iterator[TrainEvent]:
