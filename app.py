@@ -24,7 +24,7 @@ from fastapi.exceptions import RequestValidationError
 from motion_lora.model.generator import MAX_PROMPT_CHARS
 from motion_lora.model.sampler import DEFAULT_SCHEDULER, DEFAULT_STEPS, SCHEDULERS
 from motion_lora.motion.skeleton import FPS
-from motion_lora.serving import ui
+from motion_lora.serving import settings, ui
 from motion_lora.serving.service import SWEEP_SCALES, MotionLab, default_lab, iterate_training, seconds_to_frames
 from motion_lora.serving.ui.pickers import picker_info
 from motion_lora.unlearning.adapters import PRESETS, LoraSpec
@@ -107,14 +107,14 @@ def launch_options() -> dict:
     # show_error: malformed API calls that fail inside Gradio (wrong types, missing inputs) get their message
     return {"head": ui.head_html(), "css": CSS, "theme": gr.themes.Soft(primary_hue="blue", neutral_hue="slate"), "show_error": True,
             "app_kwargs": {"exception_handlers": {RequestValidationError: ui.malformed_request}},
-            "state_session_capacity": ui.max_sessions()}  # each session's state stays in memory until pushed out
+            "state_session_capacity": settings.setting("MOTION_LORA_MAX_SESSIONS")}  # each session's state stays in memory until pushed out
 
 
 def build_demo(lab: MotionLab) -> gr.Blocks:
-    outputs = ui.OutputDir(os.environ.get("MOTION_LORA_OUTPUT_DIR"))
-    cap = ui.max_iterations()
-    training_off = ui.training_disabled()
-    require_login = ui.login_required()
+    outputs = ui.OutputDir(settings.setting("MOTION_LORA_OUTPUT_DIR"))
+    cap = settings.setting("MOTION_LORA_MAX_ITERATIONS")
+    training_off = settings.setting("MOTION_LORA_DISABLE_TRAINING")
+    require_login = settings.setting("MOTION_LORA_REQUIRE_LOGIN")
     generations = max(1, lab.batcher.max_rows // 2)  # side-by-sides that fit one merged batch
 
     def concepts(owner: str | None = None) -> list[tuple[str, str]]:
@@ -503,7 +503,7 @@ def build_demo(lab: MotionLab) -> gr.Blocks:
         pickers_out = [adapters, sw_adapter, ev_adapter, tr_replace, tr_mine]
         # Trainings wait inside the handler in arrival order (ui.TRAINING, one per visitor), so the limit is how many may wait at once.
         train_event = tr_start.click(ui.gpu(train), train_inputs, [tr_status, tr_plot, tr_file, *pickers_out, tr_json],
-                                     api_name="train", concurrency_limit=ui.max_queued_trainings(), concurrency_id="train")
+                                     api_name="train", concurrency_limit=settings.setting("MOTION_LORA_MAX_QUEUED_TRAININGS"), concurrency_id="train")
         tr_stop.click(stop_training, None, tr_status, cancels=[train_event], queue=False, api_visibility="private")
         tr_delete.click(delete_adapter, tr_mine, [tr_status, *pickers_out], api_name="delete_adapter", queue=False)
         refresh_btn.click(refresh, None, pickers_out, api_visibility="private", queue=False).then(
@@ -517,6 +517,11 @@ def build_demo(lab: MotionLab) -> gr.Blocks:
 
 
 def main() -> int:
+    try:
+        settings.read_all()  # a bad switch stops the start, named, before anything loads
+    except ValueError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     try:
         lab = default_lab()
     except (FileNotFoundError, ValueError) as err:

@@ -385,14 +385,14 @@ def test_cap_evicts_the_oldest_user_adapter_never_a_shipped_one(tiny_root, tmp_p
     shipped = tree_digest(root / "t2m" / SHIPPED)
     args = lambda concept: [concept, "attn", 2, 2.0, 3e-4, 2, 1.0, "", 0.0, "", 1, 2.0, 2]  # noqa: E731
     with running_app(root, tmp_path, tmp_path / "user") as (url, lab, _demo):
-        lab.max_user_adapters = 2
+        lab.library.max_user_adapters = 2
         alice, bob = Client(url, verbose=False, download_files=False), Client(url, verbose=False, download_files=False)
         assert alice.predict(*args("kick"), api_name="/train")[-1]["short"] == "kick-2"
         assert bob.predict(*args("jump"), api_name="/train")[-1]["evicted"] == []
         done = bob.predict(*args("wave"), api_name="/train")
         assert done[-1]["evicted"] == ["tiny_base_LoRA_kick-2"] and "removed the oldest: kick-2" in done[0]
         assert [a["short"] for a in bob.predict(api_name="/list_adapters")] == ["kick", "jump", "wave"]
-        lab.max_user_bytes = lab.user_usage()[1] / 2 + 1  # room for about one adapter
+        lab.library.max_user_bytes = lab.user_usage()[1] / 2 + 1  # room for about one adapter
         assert bob.predict(*args("punch"), api_name="/train")[-1]["evicted"] == ["tiny_base_LoRA_jump", "tiny_base_LoRA_wave"]
         assert [a["short"] for a in bob.predict(api_name="/list_adapters")] == ["kick", "punch"]
         assert tree_digest(root / "t2m" / SHIPPED) == shipped

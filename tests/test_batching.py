@@ -1,4 +1,4 @@
-"""Merged batches (motion_lora.batching, MotionLab.generate_rows) and the base-motion cache behind the live slider.
+"""Merged batches (serving/batching.py, serving/sampling.py behind MotionLab.generate_rows) and the base-motion cache behind the live slider.
 
 Every row of a merged batch has its own prompt, seed, length, adapters and strength; each must come out as the
 same request run alone (within float tolerance: only the batch shapes differ), and a base row must be exactly the
@@ -90,7 +90,7 @@ def test_a_row_without_steering_is_exactly_the_base(lab):
     k = lab.adapter_name("kick")
     rows = [Row("a person waves", 1, 40), Row("a person waves", 1, 40, steering({k: 1.0}, 1.0)), Row("a person jumps", 2, 40, steering({k: 1.0}, 0.0))]
     with lab.lock:
-        mixed = lab._sample_rows(rows, opts)
+        mixed = lab.sampler.sample(rows, opts)
         with lab.adapters.disabled() as model:
             plain = lab.generator.sample([r.prompt for r in rows], [r.seed for r in rows], opts,
                                          denoise=lambda x, t, tok, m, p, L, _i: model(x, t, tok, m, p, L))
@@ -198,8 +198,8 @@ def test_a_repeated_request_is_the_same_and_a_reloaded_adapter_is_not_served_fro
     name = lab.adapter_name("kick")
     folder = lab.infos[name].path
     with lab.lock:  # what a retraining does once its new weights are written
-        lab._unload(name)
-        lab._load_adapter(folder)
+        lab.library.unload(name)
+        lab.library.load(folder)
     lab.compare("a person kicks", ["kick"], **args)
     assert sum(r for _, r in lab.batcher.history) == rows_before + 1  # the steered row again, the base from the cache
 
@@ -241,10 +241,10 @@ def test_sweep_reuses_one_batched_run(lab):
 def test_a_request_for_a_removed_adapter_fails_alone(lab):
     opts = SampleOptions(frames=20, steps=2).validated()
     k = lab.adapter_name("kick")
-    ok = Job(lab._batch_key(opts), [Row("a person kicks", 0, 20, steering({k: 1.0}, 1.0))])
-    gone = Job(lab._batch_key(opts), [Row("a person kicks", 0, 20, (("tiny_base_LoRA_gone", 1.0),))])
+    ok = Job(lab.sampler.batch_key(opts), [Row("a person kicks", 0, 20, steering({k: 1.0}, 1.0))])
+    gone = Job(lab.sampler.batch_key(opts), [Row("a person kicks", 0, 20, (("tiny_base_LoRA_gone", 1.0),))])
     with lab.lock:
-        lab._execute([gone, ok])
+        lab.sampler.execute([gone, ok])
     assert ok.done and ok.error is None and ok.result[0].features.shape == (20, 263)
     assert gone.done and isinstance(gone.error, ValueError) and "'gone' was removed" in str(gone.error)
 
@@ -342,23 +342,23 @@ def test_under_load_the_leader_gathers_returning_callers_and_a_lone_one_never_wa
 
 def test_motion_cache_is_bounded_by_its_size_in_mb(lab, monkeypatch):
     """The cache keeps the most recently used motions that fit its byte budget, never more."""
-    from motion_lora.serving.service import motion_bytes
+    from motion_lora.serving.motion_cache import motion_bytes
 
     opts = SampleOptions(frames=40, steps=2).validated()
     lab.clear_cache()
     (one,) = lab.generate_rows([Row("a person waves", 0, 40)], opts)
-    monkeypatch.setattr(lab, "_cache_limit", 3 * motion_bytes(one) + 100)  # room for three 40-frame motions
+    monkeypatch.setattr(lab.sampler.cache, "limit", 3 * motion_bytes(one) + 100)  # room for three 40-frame motions
     lab.clear_cache()
     rows = [Row("a person waves", seed, 40) for seed in range(5)]
     for row in rows:
         lab.generate_rows([row], opts)
     count, used = lab.cache_usage()
-    assert count == 3 and used == 3 * motion_bytes(one) <= lab._cache_limit
+    assert count == 3 and used == 3 * motion_bytes(one) <= lab.sampler.cache.limit
     before = sum(r for _, r in lab.batcher.history)
     lab.generate_rows(rows[2:], opts)  # the three newest: all from the cache
     assert sum(r for _, r in lab.batcher.history) == before
     lab.generate_rows(rows[:1], opts)  # the oldest was evicted: computed again
     assert sum(r for _, r in lab.batcher.history) == before + 1
-    monkeypatch.setattr(lab, "_cache_limit", 0)  # MOTION_LORA_CACHE_MB=0: nothing is kept
+    monkeypatch.setattr(lab.sampler.cache, "limit", 0)  # MOTION_LORA_CACHE_MB=0: nothing is kept
     lab.generate_rows([Row("a person waves", 99, 40)], opts)
     assert lab.cache_usage() == (0, 0)

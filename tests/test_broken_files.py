@@ -203,13 +203,13 @@ def test_a_broken_adapter_is_skipped_with_its_reason(private_root, good_adapter,
     from motion_lora.serving.ui.pickers import adapter_label, broken_note, picker_info
 
     root = user_folders(good_adapter, tmp_path / "user", [case])
-    with caplog.at_level(logging.WARNING, logger="motion_lora.serving.service"):
+    with caplog.at_level(logging.WARNING, logger="motion_lora.serving.library"):
         lab = MotionLab(base="tiny_base", user_dir=tmp_path / "user")
         lab.refresh_adapters()  # a refresh does not retry or log it again
     [(folder, reason)] = lab.broken_adapters()
     assert folder == root / f"tiny_base_LoRA_{case}" and BROKEN[case][2] in reason, reason
     assert str(tmp_path) not in reason  # visitors see file names, not the server's folders
-    assert [r.getMessage() for r in caplog.records if r.name == "motion_lora.serving.service"] == [f"skipped the broken adapter {folder}: {reason}"]
+    assert [r.getMessage() for r in caplog.records if r.name == "motion_lora.serving.library"] == [f"skipped the broken adapter {folder}: {reason}"]
     assert [i.short for i in lab.list_adapters()] == ["kick"]
     compare_works(lab)
     with pytest.raises(ValueError, match="broken and was not loaded"):

@@ -93,7 +93,7 @@ def lab(private_root, tmp_path):
 def test_lab_releases_after_batches_and_after_every_training(lab):
     from motion_lora.serving.service import iterate_training
 
-    lab.releaser, clock, trims = counting_releaser(30.0)
+    lab.sampler.releaser, clock, trims = counting_releaser(30.0)
     lab.compare("a person kicks", [], frames=20, steps=2)
     assert trims == []  # within the interval
     clock.now = 31.0

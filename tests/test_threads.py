@@ -36,7 +36,7 @@ def run_generation(tiny_root: Path, tmp_path: Path, setup: str = "", **env: str)
 @pytest.mark.parametrize("setup, env, threads", [
     ("torch.set_num_threads(2)", {}, 2),
     ("", {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}, 1),
-    ("from motion_lora.serving.service import apply_thread_setting; apply_thread_setting()", {"MOTION_LORA_THREADS": "2"}, 2),
+    ("from motion_lora.serving.settings import apply_thread_setting; apply_thread_setting()", {"MOTION_LORA_THREADS": "2"}, 2),
 ], ids=["set_num_threads_2", "omp_1", "motion_lora_threads_2"])
 def test_generation_under_thread_settings(tiny_root, tmp_path, setup, env, threads):
     done = run_generation(tiny_root, tmp_path, setup, **env)
@@ -47,7 +47,7 @@ def test_generation_under_thread_settings(tiny_root, tmp_path, setup, env, threa
 
 @pytest.mark.parametrize("raw", ["two", "0", "-1", "1.5"])
 def test_bad_thread_setting_is_a_clear_error(monkeypatch, raw):
-    from motion_lora.serving.service import apply_thread_setting
+    from motion_lora.serving.settings import apply_thread_setting
 
     monkeypatch.setenv("MOTION_LORA_THREADS", raw)
     with pytest.raises(ValueError, match="MOTION_LORA_THREADS"):
@@ -57,7 +57,7 @@ def test_bad_thread_setting_is_a_clear_error(monkeypatch, raw):
 def test_no_thread_setting_leaves_torch_alone(monkeypatch):
     import torch
 
-    from motion_lora.serving.service import apply_thread_setting
+    from motion_lora.serving.settings import apply_thread_setting
 
     monkeypatch.delenv("MOTION_LORA_THREADS", raising=False)
     before = torch.get_num_threads()

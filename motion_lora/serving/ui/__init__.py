@@ -19,7 +19,6 @@ from .errors import gpu, malformed_request, user_errors
 from .pickers import adapter_choices, made_when, own_choices, visitor
 from .player import head_html, placeholder_html, player_html
 from .plots import loss_figure, presence_figure, sweep_figure
-from .settings import login_required, max_iterations, max_queued_trainings, max_sessions, training_disabled
 from .tables import (
     TABLE_HEADERS,
     TABLE_LABEL,
@@ -54,13 +53,9 @@ __all__ = [
     "gpu",
     "head_html",
     "lines",
-    "login_required",
     "loss_figure",
     "made_when",
     "malformed_request",
-    "max_iterations",
-    "max_queued_trainings",
-    "max_sessions",
     "number",
     "number_list",
     "own_choices",
@@ -73,7 +68,6 @@ __all__ = [
     "steered_label",
     "sweep_clip",
     "sweep_figure",
-    "training_disabled",
     "user_errors",
     "visitor",
     "zip_adapter",

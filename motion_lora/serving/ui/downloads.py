@@ -11,8 +11,10 @@ from pathlib import Path
 
 import numpy as np
 
+from ...motion.skeleton import FPS
 from ..export import standalone_html, to_bvh
-from ..service import FPS, AdapterInfo, Comparison, MotionLab, Sweep
+from ..library import AdapterInfo
+from ..service import Comparison, MotionLab, Sweep
 
 MAX_DOWNLOAD_FOLDERS = 64  # per-app outputs kept on disk; older ones are pruned
 

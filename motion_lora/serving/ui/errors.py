@@ -6,7 +6,7 @@ import functools
 import inspect
 from typing import Callable
 
-from ..service import NotAllowed
+from ..library import NotAllowed
 
 
 def gpu(fn: Callable, duration: int | None = None) -> Callable:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import time
 
-from ..service import SHIPPED, AdapterInfo, MotionLab, NotAllowed
+from ..library import SHIPPED, AdapterInfo, NotAllowed
+from ..service import MotionLab
 
 
 def visitor(request, profile=None, require_login: bool = False) -> str:

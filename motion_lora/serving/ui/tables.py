@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from ..service import AdapterInfo
+from ..library import AdapterInfo
 from .plots import _finite, _r
 
 METRIC_NOTES = {
