@@ -36,7 +36,8 @@ def test_every_script_sits_in_one_kind_folder():
 
 
 def test_no_script_edits_sys_path():
-    assert [str(p.relative_to(REPO)) for p in scripts() if re.search(r"sys\.path\.(insert|append)", p.read_text())] == []
+    edits = [p for p in scripts() if re.search(r"sys\.path\.(insert|append)", p.read_text(encoding="utf-8"))]
+    assert [str(p.relative_to(REPO)) for p in edits] == []
 
 
 def test_each_script_documents_its_module_command():
