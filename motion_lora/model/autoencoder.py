@@ -135,6 +135,12 @@ def latent_lengths(lengths: torch.Tensor, stride: int) -> torch.Tensor:
     return (lengths + stride - 1) // stride
 
 
+@torch.no_grad()
+def latent_batch(batch: dict, ae: MotionAutoencoder) -> dict:
+    """A training batch (motion (B, T, 263), length (B,)) as its latent batch ((B, T/4, C), latent lengths)."""
+    return {**batch, "motion": ae.encode(batch["motion"]), "length": latent_lengths(batch["length"], ae.cfg.stride)}
+
+
 def reconstruction_loss(model: MotionAutoencoder, x: torch.Tensor, cfg: AETrainConfig, generator: torch.Generator | None = None) -> tuple[torch.Tensor, dict]:
     """Training loss on windows x (B, W, 263): feature MSE + velocity MSE + KL; also returns its parts."""
     mu, logvar = model.moments(x)

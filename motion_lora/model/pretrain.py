@@ -31,7 +31,7 @@ from tqdm import tqdm
 
 from ..data.dataset import MotionDataset, collate
 from ..motion.features import BLOCKS, FEATURE_DIM
-from .autoencoder import AE_DIR, MotionAutoencoder, latent_lengths
+from .autoencoder import AE_DIR, MotionAutoencoder, latent_batch
 from .denoiser import DenoiserConfig, MotionDenoiser, frame_mask
 from .diffusion import Schedule
 from .foot_contact import foot_slide
@@ -212,12 +212,6 @@ def check_latent(cfg: TrainConfig) -> None:
         raise ValueError("--foot_weight and --root_weight act on the 263 features; with --latent leave them at 0 and 1")
 
 
-@torch.no_grad()
-def to_latent(batch: dict, ae: MotionAutoencoder) -> dict:
-    """A feature batch (motion (B, T, 263), length (B,)) as its latent batch ((B, T/4, C), latent lengths)."""
-    return {**batch, "motion": ae.encode(batch["motion"]), "length": latent_lengths(batch["length"], ae.cfg.stride)}
-
-
 def crop_to_longest(batch: dict) -> dict:
     """Drop the padding frames that no clip in the batch uses."""
     longest = int(batch["length"].max())
@@ -327,7 +321,7 @@ def pretrain(data: Path, out: Path, model_cfg: DenoiserConfig, cfg: TrainConfig,
     while step < cfg.steps and not out_of_time:
         batch = crop_to_longest(next(batches))
         if ae is not None:
-            batch = to_latent(batch, ae)
+            batch = latent_batch(batch, ae)
         text = text_encoder.encode(batch["caption"])
         for group in opt.param_groups:
             group["lr"] = lr_at(step, cfg)
