@@ -66,3 +66,21 @@ def test_latent_denoiser_trains_and_samples_motion_frames(trained_ae, tmp_path):
     assert joints.shape == (1, 40, 22, 3) and np.isfinite(joints).all()
     with pytest.raises(ValueError, match="with --latent"):
         pretrain(data, tmp_path / "bad", DenoiserConfig(), TrainConfig(steps=1, latent=str(ae_dir), foot_weight=1.0), device="cpu")
+
+
+def test_foot_term_penalises_feet_that_slide_on_contact_frames(quick_bank):
+    """An untrained decoder's feet slide on the clip's contact frames: the foot term reports it (and needs the
+    normaliser); without a foot weight it is not computed."""
+    from motion_lora.model.autoencoder import reconstruction_loss
+
+    data, _ = quick_bank
+    clip = torch.from_numpy(normalised_clips(data, "train", 40)[0][:40])[None]
+    norm = tuple(torch.from_numpy(np.load(data / f"{n}.npy").astype(np.float32)) for n in ("Mean", "Std"))
+    torch.manual_seed(0)
+    ae = MotionAutoencoder(TINY_AE)
+    cfg = AETrainConfig(foot_weight=100.0)
+    _, parts = reconstruction_loss(ae, clip, cfg, torch.Generator().manual_seed(0), norm)
+    assert parts["foot"] > 0
+    with pytest.raises(ValueError, match="mean and std"):
+        reconstruction_loss(ae, clip, cfg)
+    assert "foot" not in reconstruction_loss(ae, clip, AETrainConfig())[1]
