@@ -1,6 +1,10 @@
-"""Helpers behind the Gradio app (app.py), one idea per module: parsing values, limits, pickers, the player,
-download files, result tables, charts, the training queue. Nothing imports gradio at module level, so the
-helpers stay testable on their own; app.py calls them as `ui.<name>`, re-exported here."""
+"""The Gradio app's pieces (app.py builds the page from them).
+
+One builder per tab (compare_tab, sweep_tab, unlearn_tab, evaluate_tab), over what every tab shares (context: the
+lab and the deployment settings; picker_set: the adapter pickers of all tabs). Their handlers return
+`{component: value}` dicts. Below them, helpers with one idea per module: parsing values, pickers, the player,
+download files, result tables, charts, the training queue. The helpers import gradio only inside functions, so they
+stay testable on their own; they are re-exported here as `ui.<name>`, the tab modules are imported by name."""
 
 from __future__ import annotations
 

@@ -1,0 +1,135 @@
+"""The Compare tab: base and steered motion side by side from the same noise, the live strength slider, downloads.
+
+Three seams, so that a later player that swaps strengths in the browser (one batched forward over a grid of
+strengths after each Generate) changes one piece each: `compare_kwargs` turns the form into MotionLab.compare's
+arguments, `CompareView.show` turns a result into the outputs' values, and `build` wires the events.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+import gradio as gr
+
+from ...model.generator import MAX_PROMPT_CHARS
+from ...model.sampler import DEFAULT_SCHEDULER, DEFAULT_STEPS, SCHEDULERS
+from ..service import Comparison, seconds_to_frames
+from .context import AppContext
+from .downloads import comparison_clip, comparison_files, comparison_summary, steered_label
+from .errors import gpu, user_errors
+from .picker_set import COMBINED_INFO
+from .pickers import adapter_choices, picker_info
+from .player import placeholder_html, player_html
+from .values import adapter_list, flag, number, number_list, scheduler
+
+MAX_SEED = 2**31 - 1
+
+
+def compare_kwargs(prompt, adapters, scale, seed, seconds, steps, guidance, start_step, weights, scheduler_name, plant_feet) -> dict:
+    """The Compare form's values (as the UI or an API client sends them) -> MotionLab.compare's keyword arguments."""
+    picked = adapter_list(adapters)
+    if not picked:
+        raise ValueError("choose at least one adapter to compare with the base model")
+    return dict(
+        prompt=prompt, adapters=picked, scale=number(scale, "strength", -5, 5), weights=number_list(weights, "weights", -5, 5, max_items=4) or None,
+        seed=number(seed, "seed", 0, MAX_SEED, whole=True), frames=seconds_to_frames(number(seconds, "length (s)", 1, 9.8)),
+        steps=number(steps, "steps", 1, 200, whole=True), guidance=number(guidance, "guidance", 0, 20),
+        start_step=number(start_step, "start step", 0, 200, whole=True), scheduler=scheduler(scheduler_name), plant_feet=flag(plant_feet, "plant feet"),
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class CompareView:
+    """The outputs of a comparison: the player, the evaluator's labels, downloads, the summary, the session's clip."""
+
+    player: gr.HTML
+    base_label: gr.Label
+    steered_label: gr.Label
+    files: gr.File
+    summary: gr.JSON
+    clip: gr.State  # this session's last comparison, for the video and the downloads after a slider release
+
+    @property
+    def components(self) -> list:
+        return [self.player, self.base_label, self.steered_label, self.files, self.summary, self.clip]
+
+    def show(self, c: Comparison, label: str, files: list[str] | None, resume: bool = False) -> dict:
+        """The outputs' values for comparison `c` (its steered motion labelled `label`); `resume`: the player goes on
+        from the previous one's time position (a slider release)."""
+        return {self.player: player_html([("base", c.base_joints), (label, c.steered_joints)], keep="compare", resume=resume),
+                self.base_label: dict(c.base_concepts), self.steered_label: dict(c.steered_concepts), self.files: files,
+                self.summary: comparison_summary(c, label), self.clip: comparison_clip(c, label)}
+
+
+def build(ctx: AppContext, examples: list[str]) -> gr.Dropdown:
+    """The tab's layout and events (inside gr.Tabs); returns its adapter picker (refreshed with the others)."""
+    lab = ctx.lab
+
+    def run(*form) -> tuple[Comparison, str]:
+        c = lab.compare(**compare_kwargs(*form))
+        return c, steered_label(c, {i.name: i.short for i in lab.list_adapters()})
+
+    @user_errors
+    def generate(prompt, adapters, scale, seed, seconds, steps, guidance, start_step, weights, scheduler=DEFAULT_SCHEDULER, plant_feet=True):
+        c, label = run(prompt, adapters, scale, seed, seconds, steps, guidance, start_step, weights, scheduler, plant_feet)
+        return view.show(c, label, comparison_files(c, ctx.outputs.new("compare"), label))
+
+    @user_errors
+    def restrength(prompt, adapters, scale, seed, seconds, steps, guidance, start_step, weights, scheduler=DEFAULT_SCHEDULER, plant_feet=True):
+        """The strength slider's release: the same comparison at the new strength, the base motion reused from the
+        cache, the player resuming at its time position. Downloads follow in a second step (`downloads`)."""
+        c, label = run(prompt, adapters, scale, seed, seconds, steps, guidance, start_step, weights, scheduler, plant_feet)
+        return view.show(c, label, None, resume=True)
+
+    @user_errors
+    def downloads(clip):
+        """The download files of this session's last comparison (after a slider release)."""
+        if not clip or "comparison" not in clip:
+            return None
+        return comparison_files(clip["comparison"], ctx.outputs.new("compare"), clip["labels"][1])
+
+    with gr.Tab("Compare", id="compare"):
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=2, min_width=320):
+                prompt = gr.Textbox(label="Prompt", value=examples[0], max_lines=3, max_length=MAX_PROMPT_CHARS, placeholder="describe a motion, e.g. a person kicks")
+                gr.Examples(examples, inputs=[prompt], cache_examples=False, label="Example prompts")
+                adapters = gr.Dropdown(adapter_choices(lab, None), value=ctx.default_pick(), multiselect=True, allow_custom_value=True,
+                                       label="Adapters (concepts to erase)", info=picker_info(lab, COMBINED_INFO))
+                strength = gr.Slider(-1, 2, value=1.0, step=0.1, label="Strength", info="0 = base model · 1 = trained strength · negative = amplify the concept")
+                with gr.Row(elem_id="seed-row"):
+                    seed = gr.Number(0, label="Seed", minimum=0, maximum=MAX_SEED, scale=4)
+                    dice = gr.Button("Random", elem_id="dice", scale=0, min_width=90)  # text: emoji fonts are not everywhere
+                length = gr.Slider(2, 9.8, value=5.0, step=0.2, label="Length (s)")
+                with gr.Row():
+                    steps = gr.Slider(1, 100, value=DEFAULT_STEPS, step=1, label="Sampling steps")
+                    guidance = gr.Slider(0, 10, value=2.5, step=0.1, label="Guidance")
+                with gr.Accordion("Advanced", open=False):
+                    start_step = gr.Slider(0, 100, value=0, step=1, label="Start step", info="the adapter is off for the first N sampling steps (keeps the overall layout, edits details)")
+                    weights = gr.Textbox("", label="Per-adapter weights", placeholder="e.g. 1, 0.5 — one per chosen adapter; empty = all 1")
+                    sampler = gr.Dropdown(list(SCHEDULERS), value=DEFAULT_SCHEDULER, label="Scheduler", info="the diffusers sampler of both motions")
+                    plant_feet = gr.Checkbox(True, label="Plant feet", info="move the root so the feet the model calls planted do not slide; off = the raw model output")
+                go_btn = gr.Button("Generate", variant="primary", size="lg")
+            with gr.Column(scale=3, min_width=420):
+                player = gr.HTML(label="player", value=placeholder_html("Type a prompt and press Generate: base and steered motion play side by side from the same noise."),
+                                 elem_id="compare-player", js_on_load=None, min_height=320)
+                with gr.Row():
+                    base_label = gr.Label(label="base — evaluator's top concepts", num_top_classes=3, show_heading=False, elem_classes="concept-labels")
+                    steered = gr.Label(label="steered — evaluator's top concepts", num_top_classes=3, show_heading=False, elem_classes="concept-labels")
+                files = gr.File(label="Downloads: joints (.npz, (2, T, 22, 3)), BVH (steered, base), animated HTML", file_count="multiple", interactive=False)
+                with gr.Row(equal_height=False):  # the button keeps its own height beside the file field
+                    video_btn = gr.Button("Download as video (MP4)", size="sm", scale=0, min_width=220)
+                    video_file = gr.File(label="side-by-side video, labelled (MP4, 20 fps)", interactive=False, height=70, scale=1)
+                clip = gr.State(None)
+                with gr.Accordion("Details (JSON)", open=False):
+                    summary = gr.JSON(label="generation summary")
+    view = CompareView(player=player, base_label=base_label, steered_label=steered, files=files, summary=summary, clip=clip)
+    form = [prompt, adapters, strength, seed, length, steps, guidance, start_step, weights, sampler, plant_feet]
+    generate_fn = gpu(generate)
+    go_btn.click(generate_fn, form, view.components, api_name="generate", **ctx.merged)
+    prompt.submit(generate_fn, form, view.components, api_visibility="private", **ctx.merged)
+    strength.release(gpu(restrength), form, view.components, api_visibility="private", trigger_mode="always_last", **ctx.merged).then(
+        downloads, clip, files, api_visibility="private", **ctx.video_events)
+    dice.click(lambda: random.randint(0, 99_999), None, seed, queue=False, api_visibility="private")
+    video_btn.click(ctx.video_handler(), clip, video_file, api_name="compare_video", **ctx.video_events)
+    return adapters
