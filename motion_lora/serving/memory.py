@@ -19,6 +19,8 @@ import threading
 import time
 from collections.abc import Callable
 
+from ..checks import check_number
+
 M_ARENA_MAX = -8  # mallopt parameter (malloc.h)
 DEFAULT_ARENAS = 2
 DEFAULT_RELEASE_S = 30.0  # MotionLab: at most one malloc_trim per this many seconds of serving
@@ -59,9 +61,8 @@ class Releaser:
     """`release()` at most once per `interval` seconds: call `tick()` after work that freed memory; 0 = never."""
 
     def __init__(self, interval: float = DEFAULT_RELEASE_S, clock: Callable[[], float] = time.monotonic, trim: Callable[[], bool] = release):
-        if isinstance(interval, bool) or not isinstance(interval, (int, float)) or not interval >= 0:
-            raise ValueError(f"the memory release interval must be a number of seconds >= 0, got {interval!r}")
-        self.interval, self.clock, self.trim = float(interval), clock, trim
+        self.interval = float(check_number(interval, "the memory release interval (s)", low=0))
+        self.clock, self.trim = clock, trim
         self._last = clock()
         self._lock = threading.Lock()
         self.count = 0  # releases so far

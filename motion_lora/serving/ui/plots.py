@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-import math
-
+from ...checks import check_number
 from ..service import Sweep
 
 
 def _finite(v) -> bool:
-    return isinstance(v, (int, float)) and math.isfinite(v)
+    """Is `v` a finite number? Stored results hold None or NaN where a metric was not computed."""
+    try:
+        check_number(v, "a metric")
+    except ValueError:
+        return False
+    return True
 
 
 def _r(v):

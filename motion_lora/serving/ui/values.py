@@ -2,26 +2,23 @@
 
 from __future__ import annotations
 
-import math
 import reprlib
+
+from ...checks import check_number
 
 
 def number(value, name: str, lo: float, hi: float, whole: bool = False) -> float | int:
-    """A finite number in [lo, hi] (whole if asked) from a UI / API value, else a ValueError naming it."""
+    """A finite number in [lo, hi] (whole if asked) from a UI / API value (text is parsed), else a ValueError naming it."""
     if isinstance(value, str):
         try:
             value = float(value.strip())
         except ValueError:
             raise ValueError(f"{name} must be a number, got {reprlib.repr(value)}") from None
-    if value is None or isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+    if not isinstance(value, (int, float)):  # an API caller may send anything: shown shortened, never echoed whole
         raise ValueError(f"{name} must be a finite number, got {reprlib.repr(value)}")
-    if not lo <= value <= hi:
-        raise ValueError(f"{name} must be between {lo:g} and {hi:g}, got {value:g}")
-    if whole:
-        if int(value) != value:
-            raise ValueError(f"{name} must be a whole number, got {value:g}")
-        return int(value)
-    return float(value)
+    check_number(value, name)  # a NaN or an infinity is named as such, before the bounds or wholeness
+    checked = check_number(value, name, low=lo, high=hi, whole=whole)
+    return checked if whole else float(checked)
 
 
 def number_list(text, name: str, lo: float, hi: float, max_items: int = 9) -> list[float]:
