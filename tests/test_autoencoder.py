@@ -84,3 +84,17 @@ def test_foot_term_penalises_feet_that_slide_on_contact_frames(quick_bank):
     with pytest.raises(ValueError, match="mean and std"):
         reconstruction_loss(ae, clip, cfg)
     assert "foot" not in reconstruction_loss(ae, clip, AETrainConfig())[1]
+
+
+def test_decoder_only_fine_tuning_keeps_the_latent(trained_ae, tmp_path):
+    """A denoiser trained in an autoencoder's latent stays valid: --decoder_only leaves the encoder and the latent
+    statistics exactly as they were, and moves the decoder."""
+    data, ae_dir = trained_ae
+    out = train_autoencoder(data, tmp_path / "dec", TINY_AE, AETrainConfig(steps=20, batch_size=8, window=32, decoder_only=True, foot_weight=10.0),
+                            log=lambda *_: None, init=ae_dir)
+    before, after = MotionAutoencoder.load(ae_dir), MotionAutoencoder.load(out)
+    x = torch.from_numpy(normalised_clips(data, "val", 8)[0][:32])[None]
+    assert torch.equal(before.encode(x), after.encode(x))
+    assert not torch.equal(before.decode(before.encode(x)), after.decode(after.encode(x)))
+    with pytest.raises(ValueError, match="--init"):
+        train_autoencoder(data, tmp_path / "bad", TINY_AE, AETrainConfig(steps=1, decoder_only=True))

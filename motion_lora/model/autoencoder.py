@@ -65,6 +65,9 @@ class AETrainConfig:
     # the clips (width 128, 2,000 steps), though its feature error was small.
     foot_weight: float = 0.0
     root_weight: float = 1.0
+    # Train only the decoder of an --init autoencoder: its latent (encoder and z statistics) stays the same, so a
+    # denoiser trained in it stays valid while the decoding improves.
+    decoder_only: bool = False
     seed: int = 0
     ckpt_every: int = 500
     max_minutes: float = 0.0  # stop (checkpointed, resumable) after this much wall time; 0: no limit
@@ -222,16 +225,22 @@ def round_trip_error(model: MotionAutoencoder, clips: list[np.ndarray], mean: np
     return {"feature_mse": float(np.mean(mse)), "joint_error_m": float(np.mean(mpjpe)), "clips": len(mse)}
 
 
-def train_autoencoder(data: Path, out: Path, model_cfg: AutoencoderConfig, cfg: AETrainConfig, log=print) -> Path:
-    """Train (or resume) the autoencoder on `data`'s training clips into `out`; returns `out`."""
+def train_autoencoder(data: Path, out: Path, model_cfg: AutoencoderConfig, cfg: AETrainConfig, log=print, init: Path | None = None) -> Path:
+    """Train (or resume) the autoencoder on `data`'s training clips into `out`; returns `out`. `init`: an
+    autoencoder folder to start from (its config wins)."""
     torch.manual_seed(cfg.seed)
     if cfg.window % model_cfg.stride:
         raise ValueError(f"window must be a multiple of {model_cfg.stride}, got {cfg.window}")
     clips = normalised_clips(data, "train", cfg.window)
     val = normalised_clips(data, "val", 2 * model_cfg.stride)
     log(f"{len(clips)} training clips, {len(val)} validation clips")
-    model = MotionAutoencoder(model_cfg)
-    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=0.0)
+    if cfg.decoder_only and init is None:
+        raise ValueError("--decoder_only fine-tunes the decoder of an --init autoencoder")
+    model = MotionAutoencoder.load(init).train().requires_grad_(True) if init is not None else MotionAutoencoder(model_cfg)
+    model_cfg = model.cfg
+    if cfg.decoder_only:
+        model.encoder.requires_grad_(False)
+    opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=cfg.lr, weight_decay=0.0)
     out.mkdir(parents=True, exist_ok=True)
     state_path, step = out / "train_state.pt", 0
     if state_path.exists():
@@ -266,7 +275,8 @@ def train_autoencoder(data: Path, out: Path, model_cfg: AutoencoderConfig, cfg: 
             log(f"stopped at step {step} after --max_minutes {cfg.max_minutes:g}; run the same command again to resume")
             return out
     model.eval()
-    model.z_mean, model.z_std = latent_statistics(model, clips)
+    if not cfg.decoder_only:  # the encoder moved: standardise its latent again
+        model.z_mean, model.z_std = latent_statistics(model, clips)
     model.save(out)
     mean, std = (np.load(data / f"{n}.npy") for n in ("Mean", "Std"))
     report = {"steps": step, "train_config": dataclasses.asdict(cfg), "model_config": dataclasses.asdict(model_cfg),
@@ -282,8 +292,12 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m motion_lora.model.autoencoder", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data", type=Path, required=True, help="a HumanML3D-layout folder (MotionBank)")
     p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--init", type=Path, default=None, help="start from this autoencoder folder (its config wins)")
     for f in dataclasses.fields(AETrainConfig):
-        p.add_argument(f"--{f.name}", type=type(f.default), default=f.default)
+        if isinstance(f.default, bool):
+            p.add_argument(f"--{f.name}", action="store_true")
+        else:
+            p.add_argument(f"--{f.name}", type=type(f.default), default=f.default)
     for f in dataclasses.fields(AutoencoderConfig):
         if f.name != "feature_dim":
             p.add_argument(f"--{f.name}", type=type(f.default), default=f.default)
@@ -293,7 +307,11 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     cfg = AETrainConfig(**{f.name: getattr(args, f.name) for f in dataclasses.fields(AETrainConfig)})
     model_cfg = AutoencoderConfig(**{f.name: getattr(args, f.name) for f in dataclasses.fields(AutoencoderConfig) if f.name != "feature_dim"})
-    train_autoencoder(args.data, args.out, model_cfg, cfg)
+    try:
+        train_autoencoder(args.data, args.out, model_cfg, cfg, init=args.init)
+    except (ValueError, FileNotFoundError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
     return 0
 
 
