@@ -20,6 +20,7 @@ from .denoiser import MotionDenoiser
 from .diffusion import Schedule
 from .foot_contact import plant_feet
 from .sampler import DEFAULT_SCHEDULER, DEFAULT_STEPS, Sampler, check_scheduler, check_steps, seeded_noise
+from .student import read_student
 from .text_encoder import TextEncoder
 
 MIN_FRAMES, MAX_FRAMES = 20, 196
@@ -81,6 +82,8 @@ class MotionGenerator:
         self.std = np.load(checkpoint / "Std.npy", allow_pickle=False)
         self.text_encoder = text_encoder or TextEncoder(device=self.device)
         self.schedule = Schedule()
+        self.student = read_student(checkpoint)  # a few-step student samples its teacher's setting on its own schedule
+        self._teacher: MotionDenoiser | None = None  # a student's teacher, loaded for any other setting
         # a latent checkpoint (pretrain --latent) carries its autoencoder: sample latents, then decode
         ae_dir = checkpoint / AE_DIR
         self.autoencoder = MotionAutoencoder.load(ae_dir, self.device) if ae_dir.is_dir() else None
@@ -120,7 +123,11 @@ class MotionGenerator:
             stride = self.autoencoder.cfg.stride
             noise = seeded_noise(seeds, opts.frames // stride, self.autoencoder.cfg.latent_dim, MAX_FRAMES // stride).to(self.device)
             lengths = latent_lengths(lengths, stride)
-        g = opts.guidance
+        g, sampler = opts.guidance, Sampler(opts.scheduler, opts.steps)  # a fresh scheduler per call: thread-safe
+        if self.student is not None and self.student.stands_for(opts.scheduler, opts.steps, opts.guidance):
+            g, sampler = 1.0, Sampler(self.student.scheduler, self.student.steps)  # guidance baked in: one branch
+        elif self.student is not None:
+            denoise = self._teacher_denoise(denoise)
 
         def predict_v(x, t, i):
             if g == 1.0:  # the conditional path alone
@@ -129,10 +136,22 @@ class MotionGenerator:
             v_c, v_u = v[:B], v[B:]
             return v_u + g * (v_c - v_u)
 
-        out = Sampler(opts.scheduler, opts.steps).sample(predict_v, noise)  # a fresh scheduler per call: thread-safe
+        out = sampler.sample(predict_v, noise)
         if self.autoencoder is not None:
             out = self.autoencoder.decode(out)  # (B, frames, 263)
         return self.plant(out, frame_lengths) if opts.plant_feet else out
+
+    def _teacher_denoise(self, denoise: DenoiseFn) -> DenoiseFn:
+        """The teacher's forward, for a student asked for a setting other than the one it reproduces."""
+        if denoise != self.default_denoise:  # a caller's function (adapters) is bound to the student's weights
+            raise ValueError(f"{self.checkpoint.name} is a few-step student: it samples {self.student.teacher_scheduler} "
+                             f"{self.student.teacher_steps} steps at guidance {self.student.guidance:g}; load its teacher "
+                             f"{self.student.teacher!r} for other settings")
+        if self._teacher is None:
+            from .checkpoints import resolve_base
+
+            self._teacher = MotionDenoiser.load(resolve_base(self.student.teacher), self.device).requires_grad_(False)
+        return lambda x, t, tokens, mask, pooled, lengths, _i: self._teacher(x, t, tokens, mask, pooled, lengths)
 
     def plant(self, normalised: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
         """foot_contact.plant_feet on normalised features (B, T, 263) whose rows are `lengths` long; in float64."""
