@@ -1,10 +1,12 @@
 """Memory trace: where the served model's memory goes under load, in-process (no web server).
 
-    python -m benchmarks.performance.memory_trace [--requests 240] [--every 20] [--visitors 3] [--trainings 2] [--tracemalloc]
+    python -m benchmarks.performance.memory_trace [--requests 240] [--every 20] [--visitors 3] [--train_at 0 120] [--tracemalloc]
 
 Drives a MotionLab on the shipped checkpoints the way the app's visitors do: side-by-side generations from a
 few threads with distinct prompts (so prompt-keyed caches fill), varied lengths, strengths and seeds, and
-in-app trainings (`lab.unlearn`, small ones) in a background thread from the start. Every --every requests it
+in-app trainings (iterate_training, the Unlearn tab's defaults but --train_iterations) in a background thread, each
+once --train_at requests were served (after the caches filled, what a training leaves shows apart). Every --every
+requests it
 prints the process RSS next to what could explain it: the motion cache's and the text encoder cache's own
 counters, the adapters the PEFT model carries, live MotionDenoiser copies and torch tensors, and glibc's
 heap (bytes in use vs free bytes kept by malloc: RSS that grows while "in use" stays flat is allocator
@@ -52,6 +54,15 @@ def heap_mb() -> tuple[float, float] | None:
     return (m.uordblks + m.hblkhd) / 2**20, m.fordblks / 2**20
 
 
+def rss_parts() -> dict:
+    """Linux: resident anonymous memory (heaps, tensors) and file-backed pages (code of the libraries in use), MB."""
+    try:
+        status = dict(line.split(":", 1) for line in Path("/proc/self/status").read_text().splitlines() if ":" in line)
+        return {"anon_mb": round(int(status["RssAnon"].split()[0]) / 1024), "file_mb": round(int(status["RssFile"].split()[0]) / 1024)}
+    except (OSError, KeyError, ValueError):
+        return {}
+
+
 def request(k: int) -> dict:
     """Visitor request number k: a distinct prompt (k-th combination, numbered past the combinations), a length,
     a strength and a seed that vary independently."""
@@ -84,7 +95,7 @@ def counters(lab) -> dict:
 
 
 def report(proc: psutil.Process, lab, done: int, started: float, snapshot, top: int, trim: bool = False) -> tuple[dict, object]:
-    row = {"requests": done, "s": round(time.time() - started), "rss_mb": round(proc.memory_info().rss / 2**20), **counters(lab)}
+    row = {"requests": done, "s": round(time.time() - started), "rss_mb": round(proc.memory_info().rss / 2**20), **rss_parts(), **counters(lab)}
     heap = heap_mb()
     if heap:
         row["heap_used_mb"], row["heap_free_mb"] = round(heap[0]), round(heap[1])
@@ -102,15 +113,19 @@ def report(proc: psutil.Process, lab, done: int, started: float, snapshot, top: 
     return row, now
 
 
-def train(lab, n: int, iterations: int, log: list) -> None:
-    """n small in-app trainings, one after the other, the way the Unlearn tab runs them (iterate_training)."""
+def train(lab, starts: list[int], iterations: int, done: list[int], log: list) -> None:
+    """In-app trainings, one after the other, the way the Unlearn tab runs them (iterate_training, its default
+    settings but `iterations`); training i waits until `starts[i]` requests were served (after the caches filled,
+    what a training leaves behind shows apart from them)."""
     from motion_lora.serving.service import iterate_training
     from motion_lora.unlearning.unlearn import UnlearnConfig
 
-    for i in range(n):
+    for i, start in enumerate(starts):
+        while done[0] < start:
+            time.sleep(0.2)
         t0 = time.time()
-        config = UnlearnConfig(concept=["spin", "wave"][i % 2], iterations=iterations, batch_size=2, paraphrases=4, rollout_steps=4, pool_refresh=10)
-        info = list(iterate_training(lab, config, threading.Event()))[-1]
+        print(f"  -- training {i + 1} starts after {done[0]} requests", flush=True)
+        info = list(iterate_training(lab, UnlearnConfig(concept=["spin", "wave"][i % 2], iterations=iterations), threading.Event()))[-1]
         log.append(f"training {i + 1}: {info.short if info else 'stopped'} in {time.time() - t0:.0f} s")
         print(f"  -- {log[-1]}", flush=True)
 
@@ -120,7 +135,7 @@ def main() -> int:
     p.add_argument("--requests", type=int, default=240)
     p.add_argument("--every", type=int, default=20)
     p.add_argument("--visitors", type=int, default=3, help="threads generating at once (their requests merge into batches)")
-    p.add_argument("--trainings", type=int, default=2)
+    p.add_argument("--train_at", type=int, nargs="*", default=[0, 120], help="start a training after this many requests (one after the other)")
     p.add_argument("--train_iterations", type=int, default=20)
     p.add_argument("--steps", type=int, default=6, help="sampling steps per generation (fewer = more requests per minute)")
     p.add_argument("--tracemalloc", action="store_true")
@@ -145,10 +160,11 @@ def main() -> int:
             tracemalloc.start(8)
         snapshot = tracemalloc.take_snapshot() if args.tracemalloc else None
         started, rows, log = time.time(), [], []
-        trainer = threading.Thread(target=train, args=(lab, args.trainings, args.train_iterations, log), daemon=True)
-        trainer.start()
         counter, lock = iter(range(args.requests)), threading.Lock()
         done = [0]
+        starts = [n for n in args.train_at if n < args.requests]  # a later one would wait forever
+        trainer = threading.Thread(target=train, args=(lab, starts, args.train_iterations, done, log), daemon=True)
+        trainer.start()
 
         def visitor():
             nonlocal snapshot

@@ -23,7 +23,10 @@ from ..checks import check_number
 
 M_ARENA_MAX = -8  # mallopt parameter (malloc.h)
 DEFAULT_ARENAS = 2
-DEFAULT_RELEASE_S = 30.0  # MotionLab: at most one malloc_trim per this many seconds of serving
+# MotionLab: malloc_trim after a batch at most once per this many seconds, i.e. after about every batch on a CPU. A
+# trim costs milliseconds; trimming only every 30 s let the heap spread between trims: the 20-minute soak grew
+# +92 MB after its warm-up at 30 s and -32 MB at 1 s (docs/performance.md, Memory under load).
+DEFAULT_RELEASE_S = 1.0
 
 _libc: ctypes.CDLL | None = None
 _libc_lock = threading.Lock()
