@@ -29,14 +29,13 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
-from safetensors.torch import save_file
 from torch import nn
 
 from ..motion.features import FEATURE_DIM
-from .checkpoints import read_json, read_weights
+from .checkpoints import read_model_files, save_model_files
 from .foot_contact import foot_slide
 
-AE_DIR, WEIGHTS_FILE, CONFIG_FILE = "autoencoder", "model.safetensors", "config.json"
+AE_DIR = "autoencoder"  # a latent checkpoint's autoencoder, beside the denoiser
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -123,19 +122,13 @@ class MotionAutoencoder(nn.Module):
         return self.decode_raw(z * self.z_std + self.z_mean)
 
     def save(self, directory: str | Path) -> None:
-        directory = Path(directory)
-        directory.mkdir(parents=True, exist_ok=True)
-        save_file({k: v.detach().float().contiguous() for k, v in self.state_dict().items()}, str(directory / WEIGHTS_FILE))
-        (directory / CONFIG_FILE).write_text(json.dumps(dataclasses.asdict(self.cfg), indent=1, sort_keys=True) + "\n")
+        save_model_files(self.state_dict(), dataclasses.asdict(self.cfg), directory, torch.float32)
 
     @classmethod
     def load(cls, directory: str | Path, device: str | torch.device = "cpu") -> "MotionAutoencoder":
-        directory = Path(directory)
-        for name in (CONFIG_FILE, WEIGHTS_FILE):
-            if not (directory / name).is_file():
-                raise FileNotFoundError(f"no {name} in {directory}: not a motion autoencoder")
-        model = cls(AutoencoderConfig(**read_json(directory / CONFIG_FILE)))
-        model.load_state_dict(read_weights(directory / WEIGHTS_FILE, device))
+        config, state = read_model_files(directory, ": not a motion autoencoder", device)
+        model = cls(AutoencoderConfig(**config))
+        model.load_state_dict(state)
         return model.to(device).eval().requires_grad_(False)
 
 

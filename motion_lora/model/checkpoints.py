@@ -22,6 +22,7 @@ DATASET_NAME = "t2m"
 DEFAULT_BASE = "motionbank_base"
 EVALUATOR = "evaluator"
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
+WEIGHTS_FILE, CONFIG_FILE = "model.safetensors", "config.json"  # every model folder: weights beside their config
 
 
 def read_weights(path: Path, device: str = "cpu") -> dict:
@@ -33,6 +34,29 @@ def read_weights(path: Path, device: str = "cpu") -> dict:
         return load_file(str(path), device=str(device))
     except Exception as err:  # safetensors raises its own error type for bad headers and short files
         raise ValueError(f"{path} is corrupt or truncated ({err}); restore it or retrain") from err
+
+
+def save_model_files(state: dict, config: dict, directory: str | Path, dtype=None) -> Path:
+    """A model's state dict (safetensors; cast to `dtype` when given) and its config dict (config.json) into
+    `directory`, which is made if missing."""
+    from safetensors.torch import save_file
+
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    tensors = {k: (v.detach().to(dtype) if dtype is not None else v.detach()).cpu().contiguous() for k, v in state.items()}
+    save_file(tensors, str(directory / WEIGHTS_FILE))
+    (directory / CONFIG_FILE).write_text(json.dumps(config, indent=1, sort_keys=True) + "\n")
+    return directory
+
+
+def read_model_files(directory: str | Path, missing: str, device: str = "cpu") -> tuple[dict, dict]:
+    """(config dict, state dict) of a folder written by `save_model_files`; a missing file is a
+    FileNotFoundError that names it and ends with `missing` (what the folder should have been)."""
+    directory = Path(directory)
+    for name in (CONFIG_FILE, WEIGHTS_FILE):
+        if not (directory / name).is_file():
+            raise FileNotFoundError(f"no {name} in {directory}{missing}")
+    return read_json(directory / CONFIG_FILE), read_weights(directory / WEIGHTS_FILE, device)
 
 
 def read_json(path: Path) -> dict:

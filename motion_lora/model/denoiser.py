@@ -24,14 +24,12 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
-from safetensors.torch import save_file
 from torch import nn
 
 from ..motion.features import FEATURE_DIM
-from .checkpoints import read_json, read_weights
+from .checkpoints import read_model_files, save_model_files
 from .diffusion import NUM_TRAIN_STEPS, cosine_alpha_bar
 
-WEIGHTS_FILE, CONFIG_FILE = "model.safetensors", "config.json"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -209,20 +207,13 @@ class MotionDenoiser(nn.Module):
 
     def save(self, directory: str | Path, dtype: torch.dtype = torch.float32) -> None:
         """safetensors weights (float16 halves the shipped file; loading casts back to float32) + config."""
-        directory = Path(directory)
-        directory.mkdir(parents=True, exist_ok=True)
-        save_file({k: v.detach().to(dtype).contiguous() for k, v in self.state_dict().items()}, str(directory / WEIGHTS_FILE))
-        (directory / CONFIG_FILE).write_text(self.cfg.to_json() + "\n")
+        save_model_files(self.state_dict(), dataclasses.asdict(self.cfg), directory, dtype)
 
     @classmethod
     def load(cls, directory: str | Path, device: str | torch.device = "cpu") -> "MotionDenoiser":
-        directory = Path(directory)
-        for name in (CONFIG_FILE, WEIGHTS_FILE):
-            if not (directory / name).is_file():
-                raise FileNotFoundError(f"no {name} in {directory}: not a denoiser checkpoint")
-        model = cls(DenoiserConfig(**read_json(directory / CONFIG_FILE)))
-        state = {k: v.float() for k, v in read_weights(directory / WEIGHTS_FILE, device).items()}
-        model.load_state_dict(state)
+        config, state = read_model_files(directory, ": not a denoiser checkpoint", device)
+        model = cls(DenoiserConfig(**config))
+        model.load_state_dict({k: v.float() for k, v in state.items()})
         return model.to(device).eval()
 
 

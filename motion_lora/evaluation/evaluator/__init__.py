@@ -19,15 +19,13 @@ reference.py stores the real-motion embeddings for FID, cli.py is the command:
 
 from .cli import main
 from .embedding import collate, embed_dataset, evaluation_metrics
-from .model import CONFIG_FILE, WEIGHTS_FILE, Evaluator, EvaluatorConfig, MotionEncoder, frame_mask
+from .model import Evaluator, EvaluatorConfig, MotionEncoder, frame_mask
 from .reference import REFERENCE_FILE, UNSHIPPABLE_SOURCES, write_reference
 from .training import contrastive_loss, train_evaluator
 
 __all__ = [
-    "CONFIG_FILE",
     "REFERENCE_FILE",
     "UNSHIPPABLE_SOURCES",
-    "WEIGHTS_FILE",
     "Evaluator",
     "EvaluatorConfig",
     "MotionEncoder",

@@ -5,7 +5,6 @@ Also its config and how it is saved and loaded (config.json + model.safetensors)
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,13 +12,10 @@ from pathlib import Path
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from safetensors.torch import save_file
 
 from ...data.clip import CONCEPTS
-from ...model.checkpoints import read_json, read_weights
+from ...model.checkpoints import read_model_files, save_model_files
 
-CONFIG_FILE = "config.json"
-WEIGHTS_FILE = "model.safetensors"
 DOWNSAMPLE = 4  # two stride-2 convs; lengths are multiples of 4, so token counts are exact
 
 
@@ -129,21 +125,13 @@ class Evaluator(nn.Module):
 
     # --- persistence --------------------------------------------------------------------------------------
     def save(self, directory: str | Path) -> Path:
-        directory = Path(directory)
-        directory.mkdir(parents=True, exist_ok=True)
-        (directory / CONFIG_FILE).write_text(json.dumps(dataclasses.asdict(self.config), indent=2) + "\n")
-        state = {k: v.detach().cpu().contiguous() for k, v in self.state_dict().items()}
-        save_file(state, str(directory / WEIGHTS_FILE))
-        return directory
+        return save_model_files(self.state_dict(), dataclasses.asdict(self.config), directory)
 
     @classmethod
     def load(cls, directory: str | Path, device: str | torch.device = "cpu") -> "Evaluator":
-        directory = Path(directory)
-        for name in (CONFIG_FILE, WEIGHTS_FILE):
-            if not (directory / name).is_file():
-                raise FileNotFoundError(f"no {name} in {directory}; train with `python -m motion_lora.evaluator`")
-        model = cls(EvaluatorConfig.from_dict(read_json(directory / CONFIG_FILE)))
-        model.load_state_dict(read_weights(directory / WEIGHTS_FILE), strict=True)
+        config, state = read_model_files(directory, "; train with `python -m motion_lora.evaluator`")
+        model = cls(EvaluatorConfig.from_dict(config))
+        model.load_state_dict(state, strict=True)
         return model.to(device).eval().requires_grad_(False)
 
     def num_params(self) -> int:
