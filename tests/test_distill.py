@@ -150,3 +150,16 @@ def test_bad_specs_and_arguments(tmp_path, quick_bank):
         DistillConfig(batch_size=0).validated()
     data, _ = quick_bank
     assert main(["--teacher", str(tmp_path / "missing"), "--data", str(data), "--out", str(tmp_path / "o")]) == 2
+
+
+def test_the_shipped_student_loads_offline_and_samples_on_its_schedule():
+    from motion_lora.model.checkpoints import REPO_ROOT, resolve_base
+
+    folder = REPO_ROOT / "checkpoints" / "t2m" / "motionbank_base_student"
+    gen = MotionGenerator(folder)
+    assert gen.student.steps == 2 and resolve_base(gen.student.teacher).is_dir()
+    calls = []
+    x = gen.sample(["a person walks forward"], [0], SampleOptions(frames=40),
+                   denoise=lambda x, t, tok, m, p, L, i: calls.append(int(t[0])) or gen.model(x, t, tok, m, p, L))
+    assert x.shape == (1, 40, 263) and torch.isfinite(x).all()
+    assert calls == Sampler("ddim", 2).timesteps  # 2 DDIM steps, the caption alone (one row)
