@@ -17,6 +17,12 @@ the `SampleOptions` without `frames`) can be denoised in one batch, whoever aske
 running becomes the leader, waits for the model lock, then takes every compatible request that queued up
 meanwhile (up to `max_rows`) and runs them as one batch; the others wait for their result. A lone request runs
 at once (no batching window), so batching only ever adds requests that would have waited anyway.
+
+A request may also bring *optional* rows (a strength grid for the live slider), in the order it wants them. They
+only fill the room a batch has left: once the batch's own rows are taken, each job's next optional row is added in
+turn while the batch holds fewer than `fill_rows` rows. A lone visitor gets all of them; as more requests share a
+batch each gets fewer, and a full batch (`fill_rows` or more rows of requests' own) gets none, so optional work
+never delays what anyone asked for by more than the cost of `fill_rows` rows.
 """
 
 from __future__ import annotations
@@ -121,23 +127,50 @@ class RowScaledLora:
 class Job:
     key: Hashable  # what every job in a batch must share
     rows: list[Row]
+    optional: list[Row] = field(default_factory=list)  # rows added only where the batch has room, first ones first
+    taken: int = 0  # how many of `optional` the batch that ran this job holds (set when the batch is made)
     result: list[torch.Tensor] | None = None
     error: BaseException | None = None
     done: bool = False
     queued: float = field(default_factory=time.perf_counter)
 
+    @property
+    def batch_rows(self) -> list[Row]:
+        """The rows this job runs: its own, then the optional rows its batch had room for."""
+        return self.rows + self.optional[: self.taken]
+
     def finish(self, result: list[torch.Tensor] | None = None, error: BaseException | None = None) -> None:
         self.result, self.error, self.done = result, error, True
 
 
+def fill_optional(batch: list[Job], fill_rows: int) -> None:
+    """Give the jobs of `batch` optional rows, one job's next row at a time in arrival order, while the batch holds
+    fewer than `fill_rows` rows: every job gets a share of the room (a coarse grid each) before any gets more."""
+    room = fill_rows - sum(len(j.rows) for j in batch)
+    for job in batch:
+        job.taken = 0
+    grew = True
+    while room > 0 and grew:
+        grew = False
+        for job in batch:
+            if room > 0 and job.taken < len(job.optional):
+                job.taken += 1
+                room -= 1
+                grew = True
+
+
 class Batcher:
-    """The request-merging queue. `execute(jobs)` runs under `lock` and sets every job's outcome (`job.finish`)."""
+    """The request-merging queue. `execute(jobs)` runs under `lock`, runs each job's `batch_rows` and sets every
+    job's outcome (`job.finish`, one result per batch row)."""
 
     def __init__(self, execute: Callable[[list[Job]], None], lock: threading.RLock, max_rows: int = 32,
-                 gather_fraction: float = 0.25, gather_max_s: float = 0.3):
+                 gather_fraction: float = 0.25, gather_max_s: float = 0.3, fill_rows: int = 0):
         if max_rows < 1:
             raise ValueError(f"a batch must hold at least one row, got {max_rows}")
+        if fill_rows < 0:
+            raise ValueError(f"fill_rows (rows up to which optional rows fill a batch) must be 0 or more, got {fill_rows}")
         self.execute, self.lock, self.max_rows = execute, lock, int(max_rows)
+        self.fill_rows = min(int(fill_rows), self.max_rows)
         self.gather_fraction, self.gather_max_s = float(gather_fraction), float(gather_max_s)
         self._cond = threading.Condition()
         self._pending: list[Job] = []
@@ -150,11 +183,14 @@ class Batcher:
         with self._cond:
             return len(self._pending)
 
-    def run(self, key: Hashable, rows: list[Row]) -> list[torch.Tensor]:
-        """Denoise `rows` (in a batch with whatever else is queued under the same key); one tensor per row."""
-        job = Job(key, list(rows))
+    def run(self, key: Hashable, rows: list[Row], optional: Sequence[Row] = ()) -> list[torch.Tensor]:
+        """Denoise `rows` (in a batch with whatever else is queued under the same key), and as many of the
+        `optional` rows, first ones first, as the batch has room for: one result per row, then one per optional row
+        that ran (fewer results than optional rows when the batch was full)."""
+        job = Job(key, list(rows), list(optional))
         owned = getattr(self.lock, "_is_owned", None)
         if owned is not None and owned():  # the caller already holds the model: waiting for a leader would deadlock
+            fill_optional([job], self.fill_rows)
             self._run([job])
             if job.error is not None:
                 raise job.error
@@ -207,6 +243,7 @@ class Batcher:
                 batch.append(job)
                 rows += len(job.rows)
         self._pending = [j for j in self._pending if j not in batch]
+        fill_optional(batch, self.fill_rows)
         return batch
 
     def _run(self, batch: list[Job]) -> None:
@@ -220,6 +257,6 @@ class Batcher:
             for job in batch:
                 if not job.done:
                     job.finish(error=RuntimeError("the batch ended without a result for this request"))
-            self.history.append((len(batch), sum(len(j.rows) for j in batch)))
+            self.history.append((len(batch), sum(len(j.batch_rows) for j in batch)))
             with self._cond:
                 self._cond.notify_all()

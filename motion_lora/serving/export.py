@@ -12,7 +12,9 @@ Player payload (what assets/player.js reads; JSON-serialisable)::
      "chains": [[0, 2, 5, 8, 11], ...],     # KINEMATIC_CHAINS, drawn as polylines
      "left": [1, 4, ...], "right": [2, 5, ...],   # joint ids; a chain is coloured by its limb joints
      "motions": [{"label": "base", "caption": "...", "frames": T,
-                  "joints": [x0, y0, z0, x1, ...]}]}   # FLAT: frame-major, then joint, then xyz
+                  "joints": [x0, y0, z0, x1, ...],     # FLAT: frame-major, then joint, then xyz
+                  "strength": 1.0,                     # optional: the strength of the joints shown first
+                  "variants": [{"strength": 0.25, "label": "...", "joints": [...]}]}]}   # optional, each T frames
 
 `joints` is flattened (T * 22 * 3 numbers, rounded to millimetres) because it is about half the size of
 nested lists in JSON and the player copies it straight into one Float32Array. Clips may differ in length;
@@ -44,6 +46,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..checks import check_number
 from ..motion.skeleton import (
     FPS,
     JOINT,
@@ -82,28 +85,40 @@ END_SITES = {
 # ----------------------------------------------------------------------------------------------------------
 
 
-def player_payload(motions: list[tuple[str, np.ndarray]], captions: list[str] | None = None, fps: int = FPS) -> dict:
-    """[(label, joints (T, 22, 3)), ...] -> the JSON-ready dict assets/player.js plays (format in module doc)."""
+def flat_joints(joints: np.ndarray) -> list[float]:
+    """(T, 22, 3) -> the payload's flat list, in millimetres (far below what a screen shows; ~3x less JSON)."""
+    return np.round(check_joints(joints).reshape(-1), 3).tolist()
+
+
+def player_payload(motions: list[tuple[str, np.ndarray]], captions: list[str] | None = None, fps: int = FPS, *,
+                   variants: dict[int, list[tuple[float, str, np.ndarray]]] | None = None,
+                   strengths: dict[int, float] | None = None) -> dict:
+    """[(label, joints (T, 22, 3)), ...] -> the JSON-ready dict assets/player.js plays (format in module doc).
+
+    `variants` {motion index: [(strength, label, joints (T, 22, 3)), ...]}: the motion at other strengths (the live
+    slider swaps them in the browser); `strengths` {motion index: the strength of its own joints}."""
     if not motions:
         raise ValueError("player_payload needs at least one (label, joints) motion")
     if captions is not None and len(captions) != len(motions):
         raise ValueError(f"got {len(captions)} captions for {len(motions)} motions")
+    variants, strengths = variants or {}, strengths or {}
+    for i in [*variants, *strengths]:
+        if not (isinstance(i, int) and 0 <= i < len(motions)):
+            raise ValueError(f"variants and strengths are keyed by motion index 0 to {len(motions) - 1}, got {i!r}")
     entries = []
     for i, item in enumerate(motions):
         if not (isinstance(item, (tuple, list)) and len(item) == 2):
             raise ValueError(f"motion {i} must be a (label, joints) pair")
         label, joints = item
         joints = check_joints(joints)
-        # Millimetres are far below what a screen shows; rounding shrinks the JSON about 3x.
-        flat = np.round(joints.reshape(-1), 3)
-        entries.append(
-            {
-                "label": str(label),
-                "caption": "" if captions is None else str(captions[i]),
-                "frames": int(joints.shape[0]),
-                "joints": [float(v) for v in flat],
-            }
-        )
+        caption = "" if captions is None else str(captions[i])
+        entry = {"label": str(label), "caption": caption, "frames": int(joints.shape[0]), "joints": flat_joints(joints)}
+        if i in strengths:
+            entry["strength"] = float(check_number(strengths[i], f"strength of motion {i}"))
+        if i in variants:
+            entry["variants"] = [variant_entry(v, joints.shape, f"variant {k} of motion {i}")
+                                 for k, v in enumerate(variants[i])]
+        entries.append(entry)
     return {
         "fps": fps,
         "chains": [list(c) for c in KINEMATIC_CHAINS],
@@ -111,6 +126,19 @@ def player_payload(motions: list[tuple[str, np.ndarray]], captions: list[str] | 
         "right": list(RIGHT_JOINTS),
         "motions": entries,
     }
+
+
+def variant_entry(variant, shape: tuple[int, ...], name: str) -> dict:
+    """(strength, label, joints) -> a payload variant; its joints must have the motion's own `shape`."""
+    if not (isinstance(variant, (tuple, list)) and len(variant) == 3):
+        raise ValueError(f"{name} must be a (strength, label, joints) triple")
+    strength, label, joints = variant
+    joints = check_joints(joints)
+    if joints.shape != tuple(shape):
+        raise ValueError(f"{name} has joints of shape {joints.shape}, its motion {tuple(shape)}: "
+                         "a variant is as long as its motion")
+    strength = float(check_number(strength, f"strength of {name}"))
+    return {"strength": strength, "label": str(label), "joints": flat_joints(joints)}
 
 
 def _asset(name: str) -> str:

@@ -3,7 +3,8 @@
 Generation runs on rows (serving/batching.py): each motion of a request is a Row with its own prompt, seed, length
 and adapter factors; requests that share the sampling settings are merged into one batch by the Batcher. Computed
 rows go into the motion cache (serving/motion_cache.py), so a new strength for the same motion re-runs only the
-steered row, and a repeated request is answered with the very same motions.
+steered row, and a repeated request is answered with the very same motions. A request's optional rows (the live
+slider's strength grid) ride along where a merged batch has room (Batcher.fill_rows).
 """
 
 from __future__ import annotations
@@ -28,12 +29,13 @@ class RowSampler:
     """Denoises rows for the lab: merged batches under the model `lock`, cached motions, the evaluator's concepts."""
 
     def __init__(self, generator: MotionGenerator, library: AdapterLibrary, judge: Judge | None, lock: threading.RLock, *,
-                 max_rows: int, cache_mb: float, releaser: memory.Releaser):
+                 max_rows: int, cache_mb: float, releaser: memory.Releaser, fill_rows: int = 0):
         self.generator, self.library, self.judge, self.releaser = generator, library, judge, releaser
         self.adapters: AdapterSet = library.adapters
         self.rows = RowScaledLora(self.adapters)  # per-row adapter factors for merged batches
         max_rows = check_number(max_rows, "a merged batch (at least 2 motions: one side-by-side)", low=2, whole=True)
-        self.batcher = Batcher(self.execute, lock, max_rows=max_rows)
+        fill_rows = check_number(fill_rows, "rows up to which a strength grid fills a batch", low=0, whole=True)
+        self.batcher = Batcher(self.execute, lock, max_rows=max_rows, fill_rows=fill_rows)
         self.cache = MotionCache(cache_mb)
 
     @staticmethod
@@ -74,32 +76,37 @@ class RowSampler:
         evaluator's concepts for the whole batch at once. A job naming an adapter that is gone fails alone."""
         live = []
         for job in jobs:
-            gone = sorted({n for r in job.rows for n, _ in r.steer if n not in self.adapters.specs})
+            gone = sorted({n for r in job.batch_rows for n, _ in r.steer if n not in self.adapters.specs})
             if gone:
                 job.finish(error=ValueError(f"adapter {gone[0].removeprefix(self.library.prefix)!r} was removed before this request ran"))
+            elif not job.batch_rows:  # only optional rows, and no room for them
+                job.finish([])
             else:
                 live.append(job)
         if not live:
             return
-        rows = [r for job in live for r in job.rows]
+        rows = [r for job in live for r in job.batch_rows]
         feats = self.sample(rows, live[0].key)
         joints = self.generator.to_joints(feats)  # padded frames come after a row's own: its joints do not see them
         lengths = [r.frames for r in rows]
         concepts = self.concepts(feats, lengths)
         k = 0
         for job in live:
+            count = len(job.batch_rows)
             job.finish([Motion(feats[k + i, :n].clone(), joints[k + i, :n].copy(), concepts[k + i], self.library.epoch)
-                        for i, n in enumerate(lengths[k : k + len(job.rows)])])
-            k += len(job.rows)
+                        for i, n in enumerate(lengths[k : k + count])])
+            k += count
         del feats, joints  # the batch's tensors are freed before the release below can return their pages
         self.releaser.tick()
 
-    def generate(self, rows: list[Row], opts: SampleOptions) -> list[Motion]:
-        """Each row's motion, from one merged batch (with whatever else is queued). Rows come from the cache when
-        they can, and go into it when they are computed; equal rows are computed once."""
+    def generate(self, rows: list[Row], opts: SampleOptions, optional: list[Row] = ()) -> list[Motion | None]:
+        """Each row's motion, from one merged batch (with whatever else is queued), then each optional row's: from
+        the cache, or computed where the batch has room, else None. Rows come from the cache when they can, and go
+        into it when they are computed; equal rows are computed once (an optional row equal to a row is a row)."""
         opts = opts.validated()
-        canon = [Row(r.prompt, r.seed, r.frames) if r.is_base(opts.steps) else r for r in rows]
-        out: list[Motion | None] = [None] * len(rows)
+        every = list(rows) + list(optional)
+        canon = [Row(r.prompt, r.seed, r.frames) if r.is_base(opts.steps) else r for r in every]
+        out: list[Motion | None] = [None] * len(every)
         todo: dict[Row, list[int]] = {}
         for i, r in enumerate(canon):
             hit = self.cache.get(self.row_key(r, opts))
@@ -108,8 +115,9 @@ class RowSampler:
             else:
                 todo.setdefault(r, []).append(i)
         if todo:
-            unique = list(todo)
-            for r, motion in zip(unique, self.batcher.run(self.batch_key(opts), unique)):
+            needed = [r for r, where in todo.items() if where[0] < len(rows)]
+            extra = [r for r, where in todo.items() if where[0] >= len(rows)]  # in the caller's order
+            for r, motion in zip(needed + extra, self.batcher.run(self.batch_key(opts), needed, extra)):
                 for i in todo[r]:
                     out[i] = motion
                 self.cache.put(self.row_key(r, opts, motion.epoch), motion)

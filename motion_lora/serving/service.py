@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable
 
@@ -37,11 +37,12 @@ from .batching import Row, steering
 from .library import LOCAL_OWNER, SHIPPED, USER, AdapterInfo, AdapterLibrary, NotAllowed, write_owner_record
 from .motion_cache import Motion
 from .sampling import RowSampler
+from .slider_grid import GRID_STRENGTHS, Variant, check_grid, fill_order, steered_rows
 from .training import iterate_training
 
 # What callers of the lab import from here: the lab's results, its errors, and the in-app training runner.
-__all__ = ["FPS", "LOCAL_OWNER", "SHIPPED", "USER", "AdapterInfo", "Comparison", "MotionLab", "NotAllowed", "Sweep",
-           "default_lab", "iterate_training", "seconds_to_frames"]
+__all__ = ["FPS", "GRID_STRENGTHS", "LOCAL_OWNER", "SHIPPED", "USER", "AdapterInfo", "Comparison", "MotionLab",
+           "NotAllowed", "Sweep", "Variant", "default_lab", "iterate_training", "seconds_to_frames"]
 
 SWEEP_SCALES = (-0.5, 0.0, 0.5, 1.0, 1.5)
 RETAIN_PROBES = ("a person walks forward", "someone jumps up in place")
@@ -63,6 +64,14 @@ class Comparison:
     seconds: float
     base_cached: bool = False  # the base motion came from the cache (same prompt, seed, length and sampling settings)
     options: SampleOptions | None = None  # the sampling settings (steps, guidance, scheduler, ...)
+    grid: tuple[Variant, ...] = ()  # steered at the grid strengths a batch had room for and at `scale`, by strength
+
+    def at(self, strength: float) -> Comparison | None:
+        """This comparison with the steered motion of its grid at `strength`; None when the grid lacks it."""
+        for v in self.grid:
+            if abs(v.strength - float(strength)) < 1e-9:
+                return replace(self, scale=v.strength, steered_joints=v.joints, steered_concepts=v.concepts)
+        return None
 
 
 @dataclass(frozen=True)
@@ -102,7 +111,8 @@ class MotionLab:
     def __init__(self, base: str = DEFAULT_BASE, device: str = "cpu", user_dir: str | Path | None = None, evaluator: str | None = "evaluator",
                  max_user_adapters: int = settings.DEFAULT_MAX_USER_ADAPTERS, max_user_mb: float = settings.DEFAULT_MAX_USER_MB,
                  max_batch_rows: int = settings.DEFAULT_MAX_BATCH_ROWS, cache_mb: float = settings.DEFAULT_CACHE_MB, shipped_adapters: bool = True,
-                 text_cache_mb: float = DEFAULT_TEXT_CACHE_MB, release_s: float = memory.DEFAULT_RELEASE_S):
+                 text_cache_mb: float = DEFAULT_TEXT_CACHE_MB, release_s: float = memory.DEFAULT_RELEASE_S,
+                 grid_rows: int = settings.DEFAULT_GRID_ROWS):
         self.base_name = Path(base).name
         self.device = device
         # visitors' prompts are ever new: the encoder's cache is capped by bytes as well as by count
@@ -115,8 +125,9 @@ class MotionLab:
                                       max_user_adapters=max_user_adapters, max_user_mb=max_user_mb)
         self.judge = Judge(resolve_evaluator(evaluator), self.generator.text_encoder, device) if evaluator else None
         # the sampler hands malloc's free memory back after batches (memory.py: why)
+        # ... and lets strength grids fill merged batches up to grid_rows rows (slider_grid.py: why)
         self.sampler = RowSampler(self.generator, self.library, self.judge, self.lock, max_rows=max_batch_rows, cache_mb=cache_mb,
-                                  releaser=memory.Releaser(release_s))
+                                  releaser=memory.Releaser(release_s), fill_rows=grid_rows)
         remove_stale_staging(self.library.user_root)  # left by a killed training
         self.refresh_adapters()
 
@@ -192,10 +203,14 @@ class MotionLab:
         return w
 
     def compare(self, prompt: str, adapters: list[str] | str, *, scale: float = 1.0, weights: list[float] | None = None, seed: int = 0, frames: int = 120, steps: int = DEFAULT_STEPS, guidance: float = 2.5, start_step: int = 0,
-                scheduler: str = DEFAULT_SCHEDULER, plant_feet: bool = True) -> Comparison:
+                scheduler: str = DEFAULT_SCHEDULER, plant_feet: bool = True,
+                grid: list[float] | tuple[float, ...] = ()) -> Comparison:
         """Base and steered motion from the same noise. Concurrent calls are merged into one batch; the base motion
         is reused from the cache when this prompt, seed, length and sampling settings were generated before, so a
-        new strength costs only the steered motion."""
+        new strength costs only the steered motion.
+
+        `grid` (e.g. GRID_STRENGTHS): the steered motion also at these strengths, same noise, in the same batch as
+        far as it has room (slider_grid.py); `Comparison.grid` holds those computed or cached, and `scale`'s."""
         prompt = check_prompts([prompt])[0]
         seed = check_seed(seed)
         opts = options(frames, steps, guidance, scheduler, plant_feet)
@@ -205,13 +220,20 @@ class MotionLab:
         # Names are resolved without the model lock, so requests queue for the next merged batch while one runs
         # (the adapter library changes only by whole-dict updates under the lock; a request whose adapter goes
         # away before its batch runs fails alone, in RowSampler.execute).
+        strengths = [s for s in fill_order(check_grid(grid, STRENGTH_LIMIT), scale) if s != scale] if len(grid) else []
+        # (the grid's other strengths, coarse to fine: a busy batch takes a prefix)
         w = self.steering_weights(adapters, weights)
         base = Row(prompt, seed, opts.frames)
         steered = Row(prompt, seed, opts.frames, steering(w, scale), start_step)
         cached = self.sampler.cached(base, opts)
-        b, st = self.generate_rows([base, steered], opts)
+        grid_rows = steered_rows(prompt, seed, opts.frames, w, strengths, start_step)
+        b, st, *more = self.sampler.generate([base, steered], opts, grid_rows)
+        variants = [Variant(s, m.joints, m.concepts) for s, m in zip(strengths, more) if m is not None]
+        if len(grid):
+            variants.append(Variant(scale, st.joints, st.concepts))
+        variants = tuple(sorted(variants, key=lambda v: v.strength))
         return Comparison(prompt, seed, opts.frames, w, scale, b.joints, st.joints, b.concepts, st.concepts,
-                          time.perf_counter() - started, cached, opts)
+                          time.perf_counter() - started, cached, opts, variants)
 
     def warm_up(self, frames: int = 100, steps: int = DEFAULT_STEPS) -> float:
         """Generate once at the app's default size so the first user request does not pay for lazy
@@ -235,9 +257,10 @@ class MotionLab:
         if info is None:
             raise ValueError(f"adapter {adapter!r} was removed meanwhile")
         T, n, m = opts.frames, len(scales), len(RETAIN_PROBES)
-        shown = [Row(prompt, seed, T, steering({name: 1.0}, s)) for s in scales]
+        shown = steered_rows(prompt, seed, T, {name: 1.0}, scales)  # the Compare tab's strength grid, as rows
         probe_base = [Row(p, seed, T) for p in RETAIN_PROBES]
-        probe_steered = [Row(p, seed, T, steering({name: 1.0}, s)) for s in scales for p in RETAIN_PROBES]
+        probe_steered = [r for s in scales for p in RETAIN_PROBES for r in steered_rows(p, seed, T, {name: 1.0}, [s])]
+        # (the same rows as a grid per probe; listed strength-major, as the drift below reads them)
         out = self.generate_rows(shown + probe_base + probe_steered, opts)
         base_j = [o.joints for o in out[n : n + m]]
         drift = []
@@ -333,5 +356,6 @@ def default_lab(**kwargs) -> MotionLab:
     memory.limit_arenas()
     return MotionLab(base=s["MOTION_LORA_BASE"], user_dir=user_adapter_root(), max_user_adapters=s["MOTION_LORA_MAX_USER_ADAPTERS"],
                      max_user_mb=s["MOTION_LORA_MAX_USER_MB"], max_batch_rows=s["MOTION_LORA_MAX_BATCH_ROWS"],
-                     cache_mb=s["MOTION_LORA_CACHE_MB"], release_s=s["MOTION_LORA_RELEASE_S"], **kwargs)
+                     cache_mb=s["MOTION_LORA_CACHE_MB"], release_s=s["MOTION_LORA_RELEASE_S"],
+                     grid_rows=s["MOTION_LORA_GRID_ROWS"], **kwargs)
 

@@ -24,6 +24,9 @@ from . import memory
 DEFAULT_MAX_USER_ADAPTERS = 20
 DEFAULT_MAX_USER_MB = 200.0
 DEFAULT_MAX_BATCH_ROWS = 32  # motions denoised in one merged batch (a side-by-side is 2, 1 when its base is cached)
+# A merged batch takes strength-grid rows (the live slider's) only while it holds fewer rows than this: a lone
+# visitor's side-by-side plus its 13-strength grid is 13 rows; a batch of 8 side-by-sides (16 rows) gets no grid.
+DEFAULT_GRID_ROWS = 16
 DEFAULT_CACHE_MB = 64.0  # generated motions kept, by size (base ones for the live slider; 0.26 MB per full-length motion)
 DEFAULT_TRAINING_NICE = 10  # how much an in-app training lowers its thread's CPU priority (0 = not)
 DEFAULT_MAX_ITERATIONS = 1000
@@ -61,6 +64,8 @@ SWITCHES: dict[str, Switch] = {s.name: s for s in (
     Switch(name="MOTION_LORA_DISABLE_TRAINING", kind=FLAG, default=False, effect="no in-app training at all"),
     Switch(name="MOTION_LORA_MAX_BATCH_ROWS", kind=WHOLE, default=DEFAULT_MAX_BATCH_ROWS, low=2,
            effect="most motions in one merged batch (at least one side-by-side)"),
+    Switch(name="MOTION_LORA_GRID_ROWS", kind=WHOLE, default=DEFAULT_GRID_ROWS, low=0,
+           effect="rows up to which the live slider's strength grids fill a merged batch (0 = no grids)"),
     Switch(name="MOTION_LORA_CACHE_MB", kind=NUMBER, default=DEFAULT_CACHE_MB, low=0, effect="motion cache budget (0 = no cache)"),
     Switch(name="MOTION_LORA_TRAINING_NICE", kind=WHOLE, default=DEFAULT_TRAINING_NICE, low=0, high=19,
            effect="how much an in-app training lowers its thread's CPU priority (0 = not)"),
