@@ -105,6 +105,11 @@ def joints_of(result) -> np.ndarray:
     return np.load(npz)["joints"]
 
 
+def payload_of(html: str) -> dict:
+    """The player payload of a player's HTML."""
+    return json.loads(__import__("html").unescape(html.split('data-motion-payload="')[1].split('"')[0]))
+
+
 # ---------------------------------------------------------------------------------------------------- API
 
 
@@ -181,7 +186,7 @@ def test_generate_two_motions_of_requested_length(trained, client):
     assert summary["joints_shape"] == [2, 40, 22, 3] and summary["frames"] == 40
     assert summary["labels"] == ["base", "steered (kick ×1.0)"]
     assert "data-motion-payload" in html and "<script" not in html
-    payload = json.loads(__import__("html").unescape(html.split('data-motion-payload="')[1].split('"')[0]))
+    payload = payload_of(html)
     assert [m["label"] for m in payload["motions"]] == ["base", "steered (kick ×1.0)"] and payload["motions"][0]["frames"] == 40
     assert base_label["confidences"] and steered_label["confidences"]
     assert sorted(Path(f).suffix for f in files) == [".bvh", ".bvh", ".html", ".npz"]
@@ -189,6 +194,30 @@ def test_generate_two_motions_of_requested_length(trained, client):
     bvh = [f for f in files if f.endswith("_steered.bvh")][0]
     assert Path(bvh).read_text().startswith("HIERARCHY") and "Frames: 40" in Path(bvh).read_text()
     assert "<canvas" not in Path([f for f in files if f.endswith(".html")][0]).read_text()[:200]
+
+
+def test_generate_sends_the_strength_grid_with_the_base(trained, client, server):
+    """One Generate: the steered motion at every strength of the slider's grid rides in the player payload, from one
+    batch; strength 0 is the base, the strength asked for is the steered motion, and each equals a separate
+    generation at that strength (same noise)."""
+    from motion_lora.serving.slider_grid import GRID_STRENGTHS
+
+    lab = server["lab"]
+    lab.clear_cache()
+    before = len(lab.batcher.history)
+    html, _, _, _, summary = out = generate(client, seed=51, scale=1.0)
+    assert list(lab.batcher.history)[before:] == [(1, len(GRID_STRENGTHS))]
+    assert summary["grid"] == list(GRID_STRENGTHS)
+    base, steered = payload_of(html)["motions"]
+    assert steered["strength"] == 1.0 and [v["strength"] for v in steered["variants"]] == summary["grid"]
+    grid = {v["strength"]: v for v in steered["variants"]}
+    assert grid[0.0]["joints"] == base["joints"] and grid[1.0]["joints"] == steered["joints"]
+    assert grid[0.25]["label"] == "steered (kick ×0.25)" and grid[-1.0]["label"] == "steered (kick ×-1.0)"
+    assert np.abs(np.reshape(grid[1.0]["joints"], (-1, 22, 3)) - joints_of(out)[1]).max() <= 5e-4  # the payload is in mm
+    for s in (-1.0, 0.25, 2.0):
+        lab.clear_cache()
+        alone = joints_of(generate(client, seed=51, scale=s))
+        assert np.abs(np.reshape(grid[s]["joints"], (-1, 22, 3)) - alone[1]).max() <= 5e-4 + 1e-5, s
 
 
 def test_same_seed_same_motions_and_other_seed_differs(trained, client):
@@ -267,7 +296,8 @@ def test_concurrent_generations_merge_into_one_batch_with_the_results_of_single_
             time.sleep(0.02)
         assert lab.batcher.pending == len(requests)
     merged = [joints_of(j.result(timeout=120)) for j in jobs]
-    assert list(lab.batcher.history)[before:] == [(4, 8)]
+    # one batch: their 8 rows, and 8 grid rows (MOTION_LORA_GRID_ROWS = 16), two more strengths for each
+    assert list(lab.batcher.history)[before:] == [(4, 16)]
     for a, b, r in zip(alone, merged, requests):
         assert a.shape == b.shape == (2, int(r["seconds"] * 20), 22, 3)
         assert np.abs(a - b).max() < 1e-5, r

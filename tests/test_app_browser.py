@@ -1,9 +1,11 @@
 """The app in a real browser: headless Debian Chromium (never downloaded) driven by Playwright, tiny models.
 
-Type a prompt, click Generate, wait for both skeletons to be drawn and to move, release the strength slider
-and see the player re-rendered (the old player destroyed); start a training and see the loss chart draw one
-line per loss term while it runs; run a quick evaluation and see intervals with their n. Writes
-test-artifacts/app*.png for a person to look at.
+Type a prompt, click Generate, wait for both skeletons to be drawn and to move; drag the strength slider and see
+the steered skeleton change within 50 ms with no request to the server, labelled with the strength shown; release
+it and see the labels and downloads follow without a new player; change the seed and release again and see the
+player re-rendered (the old player destroyed) where it was; start a training and see the loss chart draw one line
+per loss term while it runs; run a quick evaluation and see intervals with their n. Writes test-artifacts/app*.png
+for a person to look at.
 
 Needs Debian's Chromium (`apt-get install chromium`); every test here skips without it.
 """
@@ -16,6 +18,8 @@ from pathlib import Path
 
 import pytest
 from conftest import running_app
+
+from motion_lora.serving.ui.downloads import strength_text
 
 CHROMIUM = os.environ.get("BROWSER_PATH") or "/usr/bin/chromium"  # any Chromium build: Debian's, or Playwright's (BROWSER_PATH)
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
@@ -83,6 +87,28 @@ def drag_slider(pg, label: str, lo: float, hi: float, value: float) -> None:
     pg.mouse.click(x, box["y"] + box["height"] / 2)
 
 
+def slider_point(pg, label: str, lo: float, hi: float, value: float) -> tuple[float, float]:
+    """Where on the page a slider's thumb sits at `value` (the native range input spans the track)."""
+    box = pg.get_by_label(f"range slider for {label}", exact=True).first.bounding_box()
+    return box["x"] + box["width"] * (value - lo) / (hi - lo), box["y"] + box["height"] / 2
+
+
+# Records every draw of the compare player from now on: when, and which strength its steered skeleton had.
+WATCH_DRAWS = """() => {
+  const p = window.__motionPlayers[0], draw = p.draw.bind(p);
+  window.__draws = [];
+  p.draw = function () { const out = draw(); window.__draws.push({t: performance.now(), strength: p.motions[1].strength}); return out; };
+}"""
+
+# The input event of the latest scrub (the page's scrub listener), the first draw after it showing its strength.
+SCRUB_TO_DRAW = """() => {
+  const s = window.__motionScrubbed;
+  if (!s) return null;
+  const d = (window.__draws || []).find((d) => d.t >= s.at && d.strength === s.shown[0]);
+  return d ? {ms: d.t - s.event, value: s.value, shown: s.shown, label: window.__motionPlayers[0].motions[1].label} : null;
+}"""
+
+
 def wait_two_canvases(pg, timeout=30):
     deadline = time.time() + timeout
     while time.time() < deadline:
@@ -120,13 +146,50 @@ def test_generate_plays_and_slider_rerenders(page):
     assert pg.evaluate(CANVAS_STATE) != states or shot1 != shot2
     print(f"\nGenerate click -> first drawn frame: {first_frame_s:.2f} s")
 
-    # strength slider release -> a new comparison replaces the old player (which is destroyed); it plays on from
-    # the old player's time position, and the downloads follow for the new strength
+    # the player holds the steered motion at the whole strength grid, sent with the base in one payload
+    grid = pg.evaluate("window.__motionPlayers[0].motions[1].variants.map((v) => v.strength)")
+    assert grid == [-1 + 0.25 * i for i in range(13)], grid
+
+    # dragging the thumb swaps the steered motion in the browser: a new frame within 50 ms, no request meanwhile,
+    # the label says which strength is shown; the player stays (no re-mount) and keeps its time position
     old_id = pg.evaluate("document.querySelector('#compare-player [data-motion-payload]').id")
     npz_links = "Array.from(document.querySelectorAll('a')).map((a) => a.href).filter((h) => h.includes('.npz'))"
     links_before = pg.evaluate(npz_links)
     assert links_before
     pg.evaluate("(() => { const p = window.__motionPlayers[0]; p.seek(25); p.pause(); window.__oldPlayer = p; })()")
+    pg.evaluate(WATCH_DRAWS)
+    requests: list[str] = []
+    pg.on("request", lambda r: requests.append(r.url))
+    pixels = pg.evaluate(CANVAS_STATE)
+    pg.mouse.move(*slider_point(pg, "Strength", -1, 2, 1.0))
+    pg.mouse.down()
+    pg.mouse.move(*slider_point(pg, "Strength", -1, 2, 0.25), steps=4)
+    deadline, scrub = time.time() + 5, None
+    while time.time() < deadline and scrub is None:
+        scrub = pg.evaluate(SCRUB_TO_DRAW)
+    assert scrub is not None, "no new steered frame after moving the thumb"
+    assert requests == [], requests  # nothing asked of the server between the thumb move and the frame
+    assert scrub["ms"] <= 50, scrub
+    print(f"thumb moved -> new steered frame drawn: {scrub['ms']:.1f} ms (strength {scrub['value']:g}, no request)")
+    assert scrub["shown"] == [scrub["value"]] and scrub["value"] != 1.0, scrub  # a grid point: the slider's own step
+    assert scrub["label"] == "steered (kick ×" + strength_text(scrub["value"]) + ")", scrub
+    assert pg.evaluate(CANVAS_STATE) != pixels  # the drawn skeleton did change
+    assert pg.evaluate("window.__motionPlayers[0] === window.__oldPlayer && window.__motionPlayers[0].frame === 25")
+
+    # release: the labels and downloads follow the strength shown, from the stored grid; no new player
+    pg.mouse.up()
+    deadline = time.time() + 30
+    while time.time() < deadline and not (pg.evaluate(npz_links) and pg.evaluate(npz_links) != links_before):
+        time.sleep(0.1)
+    assert pg.evaluate(npz_links) and pg.evaluate(npz_links) != links_before, "the downloads did not follow the release"
+    assert pg.evaluate("document.querySelector('#compare-player [data-motion-payload]').id") == old_id
+    assert pg.evaluate("window.__motionPlayers.length === 1 && window.__motionPlayers[0] === window.__oldPlayer")
+
+    # a changed form (another seed) and a release: a new comparison replaces the old player (which is destroyed),
+    # playing on from the old player's time position
+    links_before = pg.evaluate(npz_links)
+    seed = pg.get_by_label("Seed", exact=True).first
+    seed.fill("5")
     drag_slider(pg, "Strength", -1, 2, 0)
     deadline = time.time() + 30
     while time.time() < deadline:
@@ -135,10 +198,10 @@ def test_generate_plays_and_slider_rerenders(page):
             break
         time.sleep(0.05)
     else:
-        raise AssertionError("the strength change did not re-render the player")
+        raise AssertionError("a strength release after a form change did not re-render the player")
     wait_two_canvases(pg)
     label = pg.evaluate("window.__motionPlayers[0].motions[1].label")
-    assert label.startswith("steered (kick ×") and label != "steered (kick ×1.0)", label
+    assert label == "steered (kick ×0.0)", label
     kept = pg.evaluate("(() => { const p = window.__motionPlayers[0], o = window.__oldPlayer; return {resumed: p.resumed, frame: p.frame, playing: p.playing, oldAlive: window.__motionPlayers.includes(o) || o._raf !== 0}; })()")
     assert kept == {"resumed": True, "frame": 25, "playing": False, "oldAlive": False}, kept  # paused at frame 25, as the old one
     pg.evaluate("window.__motionPlayers[0].play()")

@@ -1,8 +1,14 @@
 """The Compare tab: base and steered motion side by side from the same noise, the live strength slider, downloads.
 
-Three seams, so that a later player that swaps strengths in the browser (one batched forward over a grid of
-strengths after each Generate) changes one piece each: `compare_kwargs` turns the form into MotionLab.compare's
-arguments, `CompareView.show` turns a result into the outputs' values, and `build` wires the events.
+Each Generate also computes the steered motion at the strength grid (-1 to 2 in the slider's steps of 0.25, as far
+as the merged batch has room: serving/slider_grid.py) and sends it in the same player payload. Moving the slider
+then swaps the steered motion in the browser (the page's scrub listener, ui/player.py), keeping time and camera,
+with no server round trip. Its release asks the server only to bring the evaluator's labels, the summary and the
+downloads to the strength shown, from the session's stored grid; it generates (and re-mounts the player, resuming
+its time position) only for a strength outside the grid, or after the form changed.
+
+`compare_kwargs` turns the form into MotionLab.compare's arguments, `CompareView.show` turns a result into the
+outputs' values, and `build` wires the events.
 """
 
 from __future__ import annotations
@@ -14,13 +20,13 @@ import gradio as gr
 
 from ...model.generator import MAX_PROMPT_CHARS
 from ...model.sampler import DEFAULT_SCHEDULER, DEFAULT_STEPS, SCHEDULERS
-from ..service import Comparison, seconds_to_frames
+from ..service import GRID_STRENGTHS, Comparison, seconds_to_frames
 from .context import AppContext
 from .downloads import comparison_clip, comparison_files, comparison_summary, steered_label
 from .errors import gpu, user_errors
 from .picker_set import COMBINED_INFO
 from .pickers import adapter_choices, picker_info
-from .player import placeholder_html, player_html
+from .player import SCRUB_CLASS, placeholder_html, player_html
 from .values import adapter_list, flag, number, number_list, scheduler
 
 MAX_SEED = 2**31 - 1
@@ -54,33 +60,58 @@ class CompareView:
     def components(self) -> list:
         return [self.player, self.base_label, self.steered_label, self.files, self.summary, self.clip]
 
-    def show(self, c: Comparison, label: str, files: list[str] | None, resume: bool = False) -> dict:
-        """The outputs' values for comparison `c` (its steered motion labelled `label`); `resume`: the player goes on
-        from the previous one's time position (a slider release)."""
-        return {self.player: player_html([("base", c.base_joints), (label, c.steered_joints)], keep="compare", resume=resume),
-                self.base_label: dict(c.base_concepts), self.steered_label: dict(c.steered_concepts), self.files: files,
-                self.summary: comparison_summary(c, label), self.clip: comparison_clip(c, label)}
+    def show(self, c: Comparison, names: dict[str, str], files: list[str] | None, form: tuple, resume: bool = False,
+             player: bool = True) -> dict:
+        """The outputs' values for comparison `c` (adapter folder names -> `names`' short ones in its labels), made
+        from the form `form` (form_key); `resume`: the player goes on from the previous one's time position (a slider
+        release); `player=False` leaves the player as it is (it already shows `c`: a strength of its grid)."""
+        label = steered_label(c, names)
+        out = {self.base_label: dict(c.base_concepts), self.steered_label: dict(c.steered_concepts), self.files: files,
+               self.summary: comparison_summary(c, label), self.clip: {**comparison_clip(c, label), "form": form}}
+        if player:
+            grid = [(v.strength, steered_label(c, names, v.strength), v.joints) for v in c.grid]
+            out[self.player] = player_html([("base", c.base_joints), (label, c.steered_joints)], keep="compare",
+                                           resume=resume, variants={1: grid} if grid else None,
+                                           strengths={1: c.scale} if grid else None)
+        return out
+
+
+def form_key(kwargs: dict) -> tuple:
+    """What makes a comparison's motions (its compare_kwargs but the strength): a grid serves a release only while
+    this is unchanged."""
+    return tuple((k, repr(v)) for k, v in sorted(kwargs.items()) if k != "scale")
 
 
 def build(ctx: AppContext, examples: list[str]) -> gr.Dropdown:
     """The tab's layout and events (inside gr.Tabs); returns its adapter picker (refreshed with the others)."""
     lab = ctx.lab
 
-    def run(*form) -> tuple[Comparison, str]:
-        c = lab.compare(**compare_kwargs(*form))
-        return c, steered_label(c, {i.name: i.short for i in lab.list_adapters()})
+    def names() -> dict[str, str]:
+        return {i.name: i.short for i in lab.list_adapters()}
 
     @user_errors
     def generate(prompt, adapters, scale, seed, seconds, steps, guidance, start_step, weights, scheduler=DEFAULT_SCHEDULER, plant_feet=True):
-        c, label = run(prompt, adapters, scale, seed, seconds, steps, guidance, start_step, weights, scheduler, plant_feet)
-        return view.show(c, label, comparison_files(c, ctx.outputs.new("compare"), label))
+        """Base and steered motion, and the steered one at the strength grid, in one merged batch."""
+        kwargs = compare_kwargs(prompt, adapters, scale, seed, seconds, steps, guidance, start_step, weights, scheduler,
+                                plant_feet)
+        c, shorts = lab.compare(**kwargs, grid=GRID_STRENGTHS), names()
+        files = comparison_files(c, ctx.outputs.new("compare"), steered_label(c, shorts))
+        return view.show(c, shorts, files, form_key(kwargs))
 
     @user_errors
-    def restrength(prompt, adapters, scale, seed, seconds, steps, guidance, start_step, weights, scheduler=DEFAULT_SCHEDULER, plant_feet=True):
-        """The strength slider's release: the same comparison at the new strength, the base motion reused from the
-        cache, the player resuming at its time position. Downloads follow in a second step (`downloads`)."""
-        c, label = run(prompt, adapters, scale, seed, seconds, steps, guidance, start_step, weights, scheduler, plant_feet)
-        return view.show(c, label, None, resume=True)
+    def restrength(prompt, adapters, scale, seed, seconds, steps, guidance, start_step, weights, scheduler, plant_feet,
+                   clip):
+        """The strength slider's release. The player already shows the grid's strength nearest to it: when that is
+        the strength released (and the form unchanged), only the labels, summary and session clip follow, from the
+        stored grid. Otherwise the comparison at the new strength (base from the cache), the player resuming at its
+        time position. Downloads follow in a second step (`downloads`)."""
+        kwargs = compare_kwargs(prompt, adapters, scale, seed, seconds, steps, guidance, start_step, weights, scheduler,
+                                plant_feet)
+        stored = (clip or {}).get("comparison") if (clip or {}).get("form") == form_key(kwargs) else None
+        shown = stored.at(kwargs["scale"]) if stored is not None else None
+        if shown is not None:
+            return view.show(shown, names(), None, form_key(kwargs), player=False)
+        return view.show(lab.compare(**kwargs, grid=GRID_STRENGTHS), names(), None, form_key(kwargs), resume=True)
 
     @user_errors
     def downloads(clip):
@@ -96,7 +127,11 @@ def build(ctx: AppContext, examples: list[str]) -> gr.Dropdown:
                 gr.Examples(examples, inputs=[prompt], cache_examples=False, label="Example prompts")
                 adapters = gr.Dropdown(adapter_choices(lab, None), value=ctx.default_pick(), multiselect=True, allow_custom_value=True,
                                        label="Adapters (concepts to erase)", info=picker_info(lab, COMBINED_INFO))
-                strength = gr.Slider(-1, 2, value=1.0, step=0.1, label="Strength", info="0 = base model · 1 = trained strength · negative = amplify the concept")
+                # the grid's own steps: every value the slider takes is a strength the player already holds
+                strength = gr.Slider(min(GRID_STRENGTHS), max(GRID_STRENGTHS), value=1.0, step=GRID_STRENGTHS[1] - GRID_STRENGTHS[0],
+                                     label="Strength", elem_id="compare-strength", elem_classes=SCRUB_CLASS,
+                                     info="0 = base model · 1 = trained strength · negative = amplify the concept · "
+                                          "the steered motion follows as you drag")
                 with gr.Row(elem_id="seed-row"):
                     seed = gr.Number(0, label="Seed", minimum=0, maximum=MAX_SEED, scale=4)
                     dice = gr.Button("Random", elem_id="dice", scale=0, min_width=90)  # text: emoji fonts are not everywhere
@@ -128,7 +163,9 @@ def build(ctx: AppContext, examples: list[str]) -> gr.Dropdown:
     generate_fn = gpu(generate)
     go_btn.click(generate_fn, form, view.components, api_name="generate", **ctx.merged)
     prompt.submit(generate_fn, form, view.components, api_visibility="private", **ctx.merged)
-    strength.release(gpu(restrength), form, view.components, api_visibility="private", trigger_mode="always_last", **ctx.merged).then(
+    release = strength.release(gpu(restrength), [*form, clip], view.components, api_visibility="private",
+                               trigger_mode="always_last", **ctx.merged)
+    release.then(
         downloads, clip, files, api_visibility="private", **ctx.video_events)
     dice.click(lambda: random.randint(0, 99_999), None, seed, queue=False, api_visibility="private")
     video_btn.click(ctx.video_handler(), clip, video_file, api_name="compare_video", **ctx.video_events)

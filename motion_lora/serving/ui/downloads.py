@@ -46,10 +46,18 @@ def slug(text: str, n: int = 32) -> str:
     return "_".join(filter(None, s.split("_")))[:n] or "motion"
 
 
-def steered_label(c: Comparison, names: dict[str, str]) -> str:
-    """'steered (kick ×1.0)'; weights shown when they are not all 1."""
+def strength_text(strength: float) -> str:
+    """1.0 -> '1.0', 1.25 -> '1.25', -0.5 -> '-0.5': one decimal at least, the grid's quarters in full."""
+    text = f"{float(strength) + 0.0:.2f}".rstrip("0")  # + 0.0: no '-0.0'
+    return text + "0" if text.endswith(".") else text
+
+
+def steered_label(c: Comparison, names: dict[str, str], strength: float | None = None) -> str:
+    """'steered (kick ×1.0)' at the comparison's strength, or at `strength` (a grid variant's); weights shown when
+    they are not all 1."""
     parts = [names.get(n, n) + (f"·{w:g}" if w != 1.0 else "") for n, w in c.adapters.items()]
-    return f"steered ({' + '.join(parts) or 'no adapter'} ×{c.scale:.1f})"
+    shown = c.scale if strength is None else strength
+    return f"steered ({' + '.join(parts) or 'no adapter'} ×{strength_text(shown)})"
 
 
 def comparison_files(c: Comparison, folder: Path, steered: str) -> list[str]:
@@ -83,6 +91,7 @@ def comparison_summary(c: Comparison, steered: str) -> dict:
         "max_joint_difference_m": round(float(np.abs(c.base_joints - c.steered_joints).max()), 5),
         **({"steps": c.options.steps, "guidance": c.options.guidance, "scheduler": c.options.scheduler, "plant_feet": c.options.plant_feet} if c.options else {}),
         "base_reused": c.base_cached,  # the base motion came from the cache: only the steered one was generated
+        "grid": [v.strength for v in c.grid],  # the strengths the player can show without asking the server
         "elapsed_s": round(c.seconds, 3),
     }
 

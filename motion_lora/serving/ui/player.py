@@ -1,4 +1,5 @@
-"""The motion player in the page: its HTML, the head assets and the script that mounts players."""
+"""The motion player in the page: its HTML, the head assets, the script that mounts players and the one that lets a
+strength slider scrub them."""
 
 from __future__ import annotations
 
@@ -85,20 +86,48 @@ MOUNT_SCRIPT = """
 """
 
 
+SCRUB_CLASS = "motion-strength"  # a slider with this class (Gradio's elem_classes) scrubs the players' variants
+
+# One document-level listener, in the capture phase so no component can swallow the event: while a strength slider
+# moves, every mounted player shows its variants nearest to the slider's value (MotionPlayer.scrub) on the next
+# animation frame, with no server round trip. The slider's number box fires the same event.
+SCRUB_SCRIPT = """
+(function () {
+  if (window.__motionScrubInstalled) return;
+  window.__motionScrubInstalled = true;
+  document.addEventListener("input", function (e) {
+    var t = e.target;
+    if (!window.MotionPlayer || !t || !t.closest || !t.closest(".%s")) return;
+    var value = Number(t.value);
+    if (t.value === "" || !isFinite(value)) return;
+    // for tests and benchmarks: the event's time, when the swap was made, the strengths now shown
+    var at = performance.now(), shown = MotionPlayer.scrub(value);
+    window.__motionScrubbed = {value: value, event: e.timeStamp, at: at, shown: shown};
+  }, true);
+})();
+""" % SCRUB_CLASS
+
+
 def head_html() -> str:
-    """What goes into launch(head=...): the player's styles and script, and the mount observer."""
+    """What goes into launch(head=...): the player's styles and script, the mount observer and the scrub listener."""
     css = (ASSETS / "player.css").read_text(encoding="utf-8")
     js = (ASSETS / "player.js").read_text(encoding="utf-8")
-    return f"<style>\n{css}\n</style>\n<script>\n{js}\n</script>\n<script>\n{MOUNT_SCRIPT}\n</script>\n"
+    scripts = "".join(f"<script>\n{code}\n</script>\n" for code in (js, MOUNT_SCRIPT, SCRUB_SCRIPT))
+    return f"<style>\n{css}\n</style>\n{scripts}"
 
 
 def player_html(motions: list[tuple[str, np.ndarray]], captions: list[str] | None = None, layout: str = "row",
-                keep: str | None = None, resume: bool = False) -> str:
+                keep: str | None = None, resume: bool = False,
+                variants: dict[int, list[tuple[float, str, np.ndarray]]] | None = None,
+                strengths: dict[int, float] | None = None) -> str:
     """A div the head script turns into a MotionPlayer (the payload rides in a data attribute).
 
     `keep` names a slot ('compare'): the player leaves its playback state there when it is replaced, and a new
-    player of the slot rendered with `resume=True` (the strength slider's re-generation) plays on from it."""
-    payload = json.dumps(player_payload(motions, captions), separators=(",", ":"))
+    player of the slot rendered with `resume=True` (the strength slider's re-generation) plays on from it.
+    `variants` / `strengths`: a motion at other strengths, swapped in the browser by a SCRUB_CLASS slider
+    (export.player_payload)."""
+    payload = json.dumps(player_payload(motions, captions, variants=variants, strengths=strengths),
+                         separators=(",", ":"))
     options = json.dumps({"layout": layout, **({"resume": True} if resume else {})})
     slot = f' data-motion-keep="{html.escape(keep, quote=True)}"' if keep else ""
     # A fresh id per render makes even an identical re-render replace the old player.
