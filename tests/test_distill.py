@@ -9,7 +9,6 @@ import torch
 
 from motion_lora.model.diffusion import Schedule
 from motion_lora.model.distill import (
-    VAL_FILE,
     DistillConfig,
     distill,
     main,
@@ -18,6 +17,7 @@ from motion_lora.model.distill import (
 from motion_lora.model.generator import MotionGenerator, SampleOptions
 from motion_lora.model.sampler import DEFAULT_SCHEDULER, Sampler
 from motion_lora.model.student import StudentSpec, read_student, write_student
+from motion_lora.model.teacher_samples import VAL_FILE
 
 # The teacher setting here is UniPC 6 steps (the app's 12 would double the test's time; 6 is still 3x the student's).
 FAST = DistillConfig(

@@ -36,20 +36,17 @@ import numpy as np
 import torch
 
 from ..checks import check_number
-from ..data.dataset import MotionDataset
 from ..motion.features import FEATURE_DIM
 from .checkpoints import DEFAULT_BASE, resolve_base
 from .denoiser import MotionDenoiser, frame_mask
 from .diffusion import Schedule, masked_mse
-from .generator import DEFAULT_GUIDANCE, MIN_FRAMES, MotionGenerator, SampleOptions
+from .generator import DEFAULT_GUIDANCE, MotionGenerator
 from .precision import use_bf16
 from .pretrain import STATE_FILE, TrainConfig, lr_at, save_atomic, update_ema
 from .sampler import DEFAULT_SCHEDULER, DEFAULT_STEPS, Sampler, seeded_noise
 from .student import StudentSpec, write_student
+from .teacher_samples import SEED_BASE, draw_items, split_prompts, teacher_samples, validation_set
 
-VAL_FILE = "val.pt"
-SEED_BASE = 1_000_000  # noise seeds of the training samples start here, apart from the seeds evaluations use
-VAL_SEED_BASE = 900_000
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -86,87 +83,6 @@ class DistillConfig:
         check_number(self.each_step, "each_step", low=0)
         check_number(self.max_minutes, "max_minutes", low=0)
         return self
-
-
-# ------------------------------------------------------------------------------------------ the teacher's samples
-
-
-@dataclass(frozen=True)
-class Prompts:
-    """A split's training phrasings, one group per clip, with the clip's length (a multiple of 4, <= 196 frames),
-    the clips sorted by length."""
-
-    captions: list[tuple[str, ...]]
-    lengths: np.ndarray  # (clips,)
-
-
-def split_prompts(data: Path, split: str) -> Prompts:
-    groups = []
-    for entry in MotionDataset(data, split).entries:
-        captions = tuple(c for c, held in zip(entry.captions, entry.heldout) if not held)
-        if captions:
-            groups.append((max(MIN_FRAMES, (min(len(entry.features), 196) // 4) * 4), captions))
-    groups.sort(key=lambda g: g[0])
-    return Prompts([c for _, c in groups], np.array([n for n, _ in groups]))
-
-
-def draw_items(prompts: Prompts, count: int, rng: np.random.Generator, first_seed: int) -> list[tuple[str, int, int]]:
-    """(caption, noise seed, length) for `count` clips of a random window of the length-sorted clips (similar
-    lengths share a batch: little padding), one random phrasing each; seeds first_seed, first_seed + 1, ..."""
-    start = int(rng.integers(0, max(1, len(prompts.captions) - count + 1)))
-    out = []
-    for row, k in enumerate(range(start, min(start + count, len(prompts.captions)))):
-        captions = prompts.captions[k]
-        out.append((captions[int(rng.integers(len(captions)))], first_seed + row, int(prompts.lengths[k])))
-    return out
-
-
-def teacher_samples(
-    teacher: MotionGenerator, items: list[tuple[str, int, int]], cfg: DistillConfig
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """The teacher's raw samples (B, T, 263) (normalised, not planted; zero past each row's length) and the
-    lengths (B,), at the setting the student stands for."""
-    lengths = [n for _, _, n in items]
-    opts = SampleOptions(
-        frames=max(lengths),
-        steps=cfg.teacher_steps,
-        scheduler=cfg.teacher_scheduler,
-        guidance=cfg.guidance,
-        plant_feet=False,
-    )
-    x0 = teacher.sample([c for c, _, _ in items], [s for _, s, _ in items], opts, lengths=lengths)
-    lengths = torch.tensor(lengths)
-    return x0 * frame_mask(lengths, x0.shape[1])[..., None], lengths
-
-
-def validation_set(teacher: MotionGenerator, data: Path, out: Path, cfg: DistillConfig) -> dict:
-    """The teacher's samples of `val_items` val-split captions (made once, kept in out/val.pt)."""
-    path = out / VAL_FILE
-    if path.is_file():
-        val = torch.load(path, weights_only=True)
-        if len(val["captions"]) == cfg.val_items:
-            return val
-    prompts = split_prompts(data, "val")
-    items = [
-        draw_items(prompts, 1, np.random.default_rng((cfg.seed, i)), VAL_SEED_BASE + i)[0] for i in range(cfg.val_items)
-    ]
-    items.sort(key=lambda item: item[2])  # similar lengths share a batch
-    started = time.perf_counter()
-    x0 = []
-    for start in range(0, len(items), cfg.batch_size):
-        chunk = items[start : start + cfg.batch_size]
-        x0 += [
-            row[:n].half().clone() for row, n in zip(teacher_samples(teacher, chunk, cfg)[0], [n for _, _, n in chunk])
-        ]
-    val = {
-        "captions": [c for c, _, _ in items],
-        "seeds": [s for _, s, _ in items],
-        "lengths": [n for _, _, n in items],
-        "x0": x0,
-        "seconds": time.perf_counter() - started,
-    }
-    save_atomic(val, path)
-    return val
 
 
 # ------------------------------------------------------------------------------------------ the student
