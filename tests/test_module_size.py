@@ -6,13 +6,10 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 MAX_MODULE_LINES = 400
 MAX_BUILD_DEMO_LINES = 80
-# Issue 29 splits the last long modules (serving/service.py, unlearning/attack.py, app.py's build_demo) in parallel
-SPLIT_IN_PROGRESS = pytest.mark.xfail(strict=False, reason="issue 29: the last long modules are being split")
 
 
 def sources() -> list[Path]:
@@ -36,12 +33,10 @@ def function_lines(path: Path, name: str) -> list[int]:
     return [f.end_lineno - min([f.lineno] + [d.lineno for d in f.decorator_list]) + 1 for f in functions]
 
 
-@SPLIT_IN_PROGRESS
 def test_no_module_is_longer_than_400_lines():
     assert too_long(sources(), MAX_MODULE_LINES) == []
 
 
-@SPLIT_IN_PROGRESS
 def test_build_demo_is_at_most_80_lines():
     found = {p: function_lines(p, "build_demo") for p in sources()}
     lengths = [n for ns in found.values() for n in ns]
