@@ -33,6 +33,7 @@ from torch import nn
 
 from ..motion.features import FEATURE_DIM
 from .checkpoints import read_model_files, save_model_files
+from .config_args import add_config_args, config_from_args
 from .foot_contact import foot_slide
 
 AE_DIR = "autoencoder"  # a latent checkpoint's autoencoder, beside the denoiser
@@ -147,7 +148,9 @@ def reconstruction_loss(model: MotionAutoencoder, x: torch.Tensor, cfg: AETrainC
                         norm: tuple[torch.Tensor, torch.Tensor] | None = None) -> tuple[torch.Tensor, dict]:
     """Training loss on windows x (B, W, 263): feature MSE + velocity MSE + KL (+ foot slide, which needs the
     data's mean and std `norm`); also returns its parts."""
-    from .pretrain import feature_weights  # here, not at the top: pretrain imports this module
+    from .pretrain import (
+        feature_weights,  # here, not at the top: pretrain imports this module
+    )
 
     mu, logvar = model.moments(x)
     noise = torch.randn(mu.shape, generator=generator).to(mu.device)
@@ -286,20 +289,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--data", type=Path, required=True, help="a HumanML3D-layout folder (MotionBank)")
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--init", type=Path, default=None, help="start from this autoencoder folder (its config wins)")
-    for f in dataclasses.fields(AETrainConfig):
-        if isinstance(f.default, bool):
-            p.add_argument(f"--{f.name}", action="store_true")
-        else:
-            p.add_argument(f"--{f.name}", type=type(f.default), default=f.default)
-    for f in dataclasses.fields(AutoencoderConfig):
-        if f.name != "feature_dim":
-            p.add_argument(f"--{f.name}", type=type(f.default), default=f.default)
+    add_config_args(p, AETrainConfig)
+    add_config_args(p, AutoencoderConfig, skip=("feature_dim",))
     args = p.parse_args(argv)
     if not (args.data / "train.txt").exists():
         print(f"error: {args.data} is not a HumanML3D-layout folder (no train.txt)", file=sys.stderr)
         return 1
-    cfg = AETrainConfig(**{f.name: getattr(args, f.name) for f in dataclasses.fields(AETrainConfig)})
-    model_cfg = AutoencoderConfig(**{f.name: getattr(args, f.name) for f in dataclasses.fields(AutoencoderConfig) if f.name != "feature_dim"})
+    cfg = config_from_args(AETrainConfig, args)
+    model_cfg = config_from_args(AutoencoderConfig, args, skip=("feature_dim",))
     try:
         train_autoencoder(args.data, args.out, model_cfg, cfg, init=args.init)
     except (ValueError, FileNotFoundError) as e:

@@ -38,6 +38,7 @@ import torch
 from ..checks import check_number
 from ..motion.features import FEATURE_DIM
 from .checkpoints import DEFAULT_BASE, resolve_base
+from .config_args import add_config_args, config_from_args
 from .denoiser import MotionDenoiser, frame_mask
 from .diffusion import Schedule, masked_mse
 from .generator import DEFAULT_GUIDANCE, MotionGenerator
@@ -45,8 +46,13 @@ from .precision import use_bf16
 from .pretrain import STATE_FILE, TrainConfig, lr_at, save_atomic, update_ema
 from .sampler import DEFAULT_SCHEDULER, DEFAULT_STEPS, Sampler, seeded_noise
 from .student import StudentSpec, write_student
-from .teacher_samples import SEED_BASE, draw_items, split_prompts, teacher_samples, validation_set
-
+from .teacher_samples import (
+    SEED_BASE,
+    draw_items,
+    split_prompts,
+    teacher_samples,
+    validation_set,
+)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -361,11 +367,7 @@ def main(argv: list[str] | None = None) -> int:
         action="store_false",
         help="start the student over (the validation samples are kept)",
     )
-    for f in dataclasses.fields(DistillConfig):
-        if isinstance(f.default, bool):
-            p.add_argument(f"--{f.name}", action="store_true")
-        else:
-            p.add_argument(f"--{f.name}", type=type(f.default), default=f.default)
+    add_config_args(p, DistillConfig)
     args = p.parse_args(argv)
     if not (args.data / "train.txt").exists():
         print(
@@ -375,7 +377,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 1
     try:
-        cfg = DistillConfig(**{f.name: getattr(args, f.name) for f in dataclasses.fields(DistillConfig)}).validated()
+        cfg = config_from_args(DistillConfig, args).validated()
         teacher_dir = resolve_base(args.teacher)
         distill(teacher_dir, args.data, args.out, cfg, teacher_name=args.teacher, resume=args.resume)
         done = json.loads((args.out / "train_info.json").read_text())["steps"] >= cfg.steps

@@ -32,6 +32,7 @@ from tqdm import tqdm
 from ..data.dataset import MotionDataset, collate
 from ..motion.features import BLOCKS, FEATURE_DIM
 from .autoencoder import AE_DIR, MotionAutoencoder, latent_batch
+from .config_args import add_config_args, config_from_args
 from .denoiser import DenoiserConfig, MotionDenoiser, frame_mask
 from .diffusion import Schedule
 from .foot_contact import foot_slide
@@ -39,6 +40,8 @@ from .precision import use_bf16
 from .text_encoder import TextEncoder
 
 STATE_FILE = "train_state.pt"
+# Denoiser fields the command line does not set: fixed by the data (features, frames), or --overlap's own flag
+DERIVED_FIELDS = ("feature_dim", "max_frames", "patch", "text_dim", "mlp_ratio", "overlap")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -367,14 +370,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     p.add_argument("--no-resume", dest="resume", action="store_false", help="start over even if a train_state.pt exists")
     p.add_argument("--init", type=Path, default=None, help="start from this checkpoint folder's weights (fresh optimiser; its model config wins)")
-    for f in dataclasses.fields(TrainConfig):
-        if isinstance(f.default, bool):
-            p.add_argument(f"--{f.name}", action="store_true")
-        else:
-            p.add_argument(f"--{f.name}", type=type(f.default), default=f.default)
-    for f in dataclasses.fields(DenoiserConfig):
-        if f.name in ("d_model", "n_layers", "n_heads", "dropout"):
-            p.add_argument(f"--{f.name}", type=type(f.default), default=f.default)
+    add_config_args(p, TrainConfig)
+    add_config_args(p, DenoiserConfig, skip=DERIVED_FIELDS)
     p.add_argument("--overlap", type=int, default=None,
                    help="frames each token also writes into each neighbouring patch (default 0; with --init: the init's, "
                         "or this value with the new weights at zero)")
@@ -382,9 +379,9 @@ def main(argv: list[str] | None = None) -> int:
     if not (args.data / "train.txt").exists():
         print(f"error: {args.data} is not a HumanML3D-layout folder (no train.txt); build one with python -m motion_lora.data build", file=sys.stderr)
         return 1
-    cfg = TrainConfig(**{f.name: getattr(args, f.name) for f in dataclasses.fields(TrainConfig)})
+    cfg = config_from_args(TrainConfig, args)
     try:
-        model_cfg = DenoiserConfig(d_model=args.d_model, n_layers=args.n_layers, n_heads=args.n_heads, dropout=args.dropout, overlap=args.overlap or 0)
+        model_cfg = dataclasses.replace(config_from_args(DenoiserConfig, args, skip=DERIVED_FIELDS), overlap=args.overlap or 0)
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
