@@ -90,7 +90,8 @@ def test_bad_grids_are_clear_errors(lab, grid, match):
 
 def test_under_load_grids_fill_only_the_room_a_batch_has_left(lab):
     """Six visitors' Generates queued while the model is busy: their 12 own rows all run in the one batch, and the
-    grids get the 4 rows left under grid_rows = 16, a coarse one each for the first four (their next whole strength)."""
+    grids get the 4 rows left under grid_rows = 16, one more strength each for the first four (their next whole
+    strength); the lone Generate after it still gets only 4 (recent demand), not the whole grid."""
     lab.clear_cache()
     out, errors = [None] * 6, []
 
@@ -113,6 +114,8 @@ def test_under_load_grids_fill_only_the_room_a_batch_has_left(lab):
     assert not errors, errors
     assert list(lab.batcher.history)[before:] == [(6, 16)]
     assert [[v.strength for v in c.grid] for c in out] == [[0.0, 1.0, 2.0]] * 4 + [[0.0, 1.0]] * 2
+    lone = lab.compare(PROMPT, ["kick"], scale=1.0, seed=200, grid=GRID_STRENGTHS, **SMALL)
+    assert [v.strength for v in lone.grid] == [-1.0, 0.0, 0.5, 1.0, 1.5, 2.0]
 
 
 def test_fill_order_is_coarse_to_fine_around_the_shown_strength():
@@ -125,19 +128,40 @@ def job(rows: int, optional: int) -> Job:
     return Job("k", [Row("p", i, 20) for i in range(rows)], [Row("p", 100 + i, 20) for i in range(optional)])
 
 
-@pytest.mark.parametrize("jobs, fill_rows, taken", [
-    ([(2, 11)], 16, [11]),  # a lone visitor: the whole grid
-    ([(2, 11)], 8, [6]),
-    ([(2, 11), (2, 11), (1, 11)], 16, [4, 4, 3]),  # in turn: a coarse grid each
-    ([(2, 11)] * 8, 16, [0] * 8),  # a full batch: none
-    ([(2, 11)], 0, [0]),  # grids off
-    ([(0, 3), (2, 0)], 16, [3, 0]),
+@pytest.mark.parametrize("jobs, room, taken", [
+    ([(2, 11)], 14, [11]),  # a lone visitor: the whole grid
+    ([(2, 11)], 6, [6]),
+    ([(2, 11), (2, 11), (1, 11)], 11, [4, 4, 3]),  # in turn: a coarse grid each
+    ([(2, 11)] * 8, 0, [0] * 8),  # no room: none
+    ([(2, 11)], -2, [0]),
+    ([(0, 3), (2, 0)], 14, [3, 0]),
 ])
-def test_fill_optional_shares_the_room_in_turn(jobs, fill_rows, taken):
+def test_fill_optional_shares_the_room_in_turn(jobs, room, taken):
     batch = [job(*j) for j in jobs]
-    fill_optional(batch, fill_rows)
+    fill_optional(batch, room)
     assert [j.taken for j in batch] == taken
     assert all(len(j.batch_rows) == len(j.rows) + j.taken for j in batch)
+
+
+def test_recent_demand_keeps_optional_rows_out_while_the_server_is_busy():
+    """A batch that needed 6 rows of requests' own leaves a lone request's next batches room for only 8 - 6 optional
+    rows, for the DEMAND_WINDOW batches after it."""
+    from motion_lora.serving.batching import DEMAND_WINDOW
+
+    lock = threading.RLock()
+    b = Batcher(lambda jobs: [j.finish([torch.zeros(1) for _ in j.batch_rows]) for j in jobs], lock, max_rows=8, fill_rows=8)
+    with lock:  # three requests of 2 rows queue while the model is busy
+        threads = [threading.Thread(target=b.run, args=("k", [Row("p", 2 * i, 20), Row("p", 2 * i + 1, 20)])) for i in range(3)]
+        for t in threads:
+            t.start()
+        while b.pending < 3:
+            time.sleep(0.001)
+    for t in threads:
+        t.join(10)
+    extras = [Row("q", i, 20) for i in range(7)]
+    taken = [len(b.run("k", [Row("p", 99, 20)], extras)) - 1 for _ in range(DEMAND_WINDOW + 1)]
+    assert list(b.history)[0] == (3, 6)  # no room left in the busy batch itself
+    assert taken == [2] * DEMAND_WINDOW + [7]  # 8 - 6 while the busy batch is in the window; then 8 - 1
 
 
 def test_the_batcher_returns_the_optional_rows_that_ran():
