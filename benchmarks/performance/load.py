@@ -1,11 +1,13 @@
 """Load: N concurrent gradio_client users generating against `python app.py` (shipped checkpoints) for a
 while, with an in-app training running at the same time.
 
-    python -m benchmarks.performance.load [--users 8 32] [--seconds 120] [--json out.json]
+    python -m benchmarks.performance.load [--users 16] [--seconds 60] [--json out.json]
 
 For each user count: requests served, errors, p50/p95 latency, the app's resident memory after warm-up
 and at the end (sampled every second), and whether the concurrent training finished and its adapter was
-listed. Each user loops over default-setting generations with its own prompts and seeds.
+listed. Each user loops over default-setting generations with its own prompts and seeds, as the Generate button
+does: each answer also carries the live slider's strength grid as far as the merged batch had room for it
+(MOTION_LORA_GRID_ROWS), so the table also says how many strengths the answers held.
 """
 
 from __future__ import annotations
@@ -40,12 +42,12 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_app(port: int, user_dir: Path) -> subprocess.Popen:
+def start_app(port: int, user_dir: Path, timeout: float = 120) -> subprocess.Popen:
     env = {**os.environ, "GRADIO_SERVER_PORT": str(port), "HF_HUB_OFFLINE": "1", "MOTION_LORA_USER_DIR": str(user_dir)}
     proc = subprocess.Popen([sys.executable, "app.py"], cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     import httpx
 
-    deadline = time.time() + 120
+    deadline = time.time() + timeout
     while time.time() < deadline:
         try:
             if httpx.get(f"http://127.0.0.1:{port}/", timeout=2).status_code == 200:
@@ -60,17 +62,18 @@ def rss_mb(proc: psutil.Process) -> float:
     return sum(p.memory_info().rss for p in [proc, *proc.children(recursive=True)]) / 2**20
 
 
-def run(users: int, seconds: float) -> dict:
+def run(users: int, seconds: float, start_timeout: float = 120) -> dict:
     from gradio_client import Client
 
     port = free_port()
     url = f"http://127.0.0.1:{port}/"
     with tempfile.TemporaryDirectory() as tmp:
-        app = start_app(port, Path(tmp))
+        app = start_app(port, Path(tmp), start_timeout)
         proc = psutil.Process(app.pid)
         try:
             memory: list[tuple[float, float]] = []
             latencies: list[float] = []
+            grids: list[int] = []  # strengths in each answer's grid
             errors: list[str] = []
             started = time.time()
             stop_at = started + seconds
@@ -87,8 +90,9 @@ def run(users: int, seconds: float) -> dict:
                 while time.time() < stop_at:
                     t0 = time.perf_counter()
                     try:
-                        client.predict(PROMPTS[(k + n) % len(PROMPTS)], ["kick"], 1.0, 1000 * k + n, 5.0, DEFAULT_STEPS, 2.5, 0, "", api_name="/generate")
+                        out = client.predict(PROMPTS[(k + n) % len(PROMPTS)], ["kick"], 1.0, 1000 * k + n, 5.0, DEFAULT_STEPS, 2.5, 0, "", api_name="/generate")
                         latencies.append(time.perf_counter() - t0)
+                        grids.append(len(out[4].get("grid", [])))
                     except Exception as err:  # noqa: BLE001 - counted and reported
                         errors.append(repr(err)[:200])
                     n += 1
@@ -116,6 +120,7 @@ def run(users: int, seconds: float) -> dict:
     return {
         "users": users, "seconds": seconds, "requests": len(latencies), "errors": len(errors), "error_samples": errors[:5],
         "p50_s": float(np.percentile(latencies, 50)) if latencies else None, "p95_s": float(np.percentile(latencies, 95)) if latencies else None,
+        "grid_sizes": {str(n): grids.count(n) for n in sorted(set(grids))},  # strengths per answer -> answers
         "rss_after_warmup_mb": warm[0] if warm else None, "rss_end_mb": memory[-1][1] if memory else None, "rss_max_mb": max(m for _, m in memory) if memory else None,
         "training": training, "trained_adapter_listed": "spin" in listed,
     }
@@ -123,16 +128,23 @@ def run(users: int, seconds: float) -> dict:
 
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--users", type=int, nargs="+", default=[8, 32])
-    p.add_argument("--seconds", type=float, default=120)
+    p.add_argument("--users", type=int, nargs="+", default=[16])
+    p.add_argument("--seconds", type=float, default=60)
+    p.add_argument("--grid_rows", type=int, default=None, help="MOTION_LORA_GRID_ROWS for the app (0: no strength grids, the baseline)")
+    p.add_argument("--start_timeout", type=float, default=120, help="seconds the app may take to start (a busy machine)")
     p.add_argument("--json", type=Path, default=None)
     args = p.parse_args()
-    rows = [run(n, args.seconds) for n in args.users]
-    print(f"load: default generations (5 s, {DEFAULT_STEPS} steps, kick adapter) for {args.seconds:.0f} s while an in-app training ({TRAIN[5]} iterations) runs; {os.cpu_count()} CPU cores")
-    print("| users | requests | errors | p50 (s) | p95 (s) | app RSS after warm-up -> end (max), MB | training |")
-    print("|---|---|---|---|---|---|---|")
+    if args.grid_rows is not None:
+        os.environ["MOTION_LORA_GRID_ROWS"] = str(args.grid_rows)  # start_app passes the environment on
+    rows = [run(n, args.seconds, args.start_timeout) for n in args.users]
+    grid_rows = os.environ.get("MOTION_LORA_GRID_ROWS") or "default"
+    print(f"load: default generations (5 s, {DEFAULT_STEPS} steps, kick adapter) for {args.seconds:.0f} s while an in-app training ({TRAIN[5]} iterations) runs; "
+          f"MOTION_LORA_GRID_ROWS {grid_rows}; {os.cpu_count()} CPU cores")
+    print("| users | requests | errors | p50 (s) | p95 (s) | grid strengths per answer: answers | app RSS after warm-up -> end (max), MB | training |")
+    print("|---|---|---|---|---|---|---|---|")
     for r in rows:
-        print(f"| {r['users']} | {r['requests']} | {r['errors']} | {r['p50_s']:.2f} | {r['p95_s']:.2f} | {r['rss_after_warmup_mb']:.0f} -> {r['rss_end_mb']:.0f} ({r['rss_max_mb']:.0f}) | "
+        grid = ", ".join(f"{n}: {c}" for n, c in r["grid_sizes"].items())
+        print(f"| {r['users']} | {r['requests']} | {r['errors']} | {r['p50_s']:.2f} | {r['p95_s']:.2f} | {grid} | {r['rss_after_warmup_mb']:.0f} -> {r['rss_end_mb']:.0f} ({r['rss_max_mb']:.0f}) | "
               f"{r['training']}{', adapter listed' if r['trained_adapter_listed'] else ', NOT listed'} |")
     if args.json:
         args.json.write_text(json.dumps(rows, indent=1))
