@@ -117,9 +117,10 @@ class MotionGenerator:
         if len(lengths) != B or not all(MIN_FRAMES <= n <= opts.frames for n in lengths):
             raise ValueError(f"need one length per prompt, each between {MIN_FRAMES} and {opts.frames}")
         lengths = torch.tensor(list(lengths) * 2, device=self.device)
-        noise = seeded_noise(seeds, opts.frames, FEATURE_DIM).to(self.device)
         frame_lengths = lengths[:B]
-        if self.autoencoder is not None:
+        if self.autoencoder is None:
+            noise = seeded_noise(seeds, opts.frames, FEATURE_DIM).to(self.device)
+        else:  # (B, frames / stride, latent_dim): the latent the autoencoder decodes
             stride = self.autoencoder.cfg.stride
             noise = seeded_noise(seeds, opts.frames // stride, self.autoencoder.cfg.latent_dim, MAX_FRAMES // stride).to(self.device)
             lengths = latent_lengths(lengths, stride)
