@@ -30,8 +30,10 @@ def shipped():
 
 
 def inputs(B=2):
+    """Denoiser inputs in the space the base samples (263 features, or a latent base's latent)."""
     g = torch.Generator().manual_seed(0)
-    return (torch.randn(B, 48, 263, generator=g), torch.tensor([40, 600][:B]), torch.randn(B, 6, 384, generator=g),
+    D = json.loads((BASE_DIR / "config.json").read_text())["feature_dim"]
+    return (torch.randn(B, 48, D, generator=g), torch.tensor([40, 600][:B]), torch.randn(B, 6, 384, generator=g),
             torch.ones(B, 6, dtype=torch.bool), torch.nn.functional.normalize(torch.randn(B, 384, generator=g), dim=-1), torch.full((B,), 48))
 
 

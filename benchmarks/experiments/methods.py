@@ -47,6 +47,7 @@ from motion_lora.evaluation.protocol import prompt_sets
 from motion_lora.model.checkpoints import DEFAULT_BASE, resolve_base
 from motion_lora.model.generator import SampleOptions
 from motion_lora.model.sampler import DEFAULT_SCHEDULER, DEFAULT_STEPS
+from motion_lora.unlearning.evaluate import EVAL_GUIDANCE
 from motion_lora.unlearning.methods import LABELS, MethodOptions
 from motion_lora.unlearning.results import ResultEvaluation, load_results, result_kind
 from motion_lora.unlearning.test_unlearn import evaluate_folder
@@ -58,7 +59,7 @@ RESULTS = Path(__file__).resolve().parents[1] / "results"
 METHOD_LR = {"full": 1e-5, "ga": 1e-4, "task_vector": 1e-4}  # lora: the train CLI's default (2e-4)
 # full fine-tuning stays the ESD paper's recipe (plain ESD); lora is ours with every default, adversarial tokens included
 METHOD_ADVERSARIAL_TOKENS = {"full": 0}
-EVAL_FRAMES, EVAL_GUIDANCE = 120, 2.5  # MotionLab.evaluate's
+EVAL_FRAMES = 120  # MotionLab.evaluate's
 
 
 def nearest_concept(concept: str, text_encoder) -> str:

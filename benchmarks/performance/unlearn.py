@@ -86,7 +86,7 @@ def child(variant: str, concept: str, iterations: int) -> dict:
     base_model = adapters.base
     before = quick_eval(lab, base_model, concept)
     cfg = UnlearnConfig(concept=concept, iterations=iterations, lora=LoraSpec(), **VARIANTS[variant])
-    u = Unlearner(denoiser_target(adapters.base, lab.generator.text_encoder), adapters, cfg, f"bench_{variant.replace('+', '_')}")
+    u = Unlearner(denoiser_target(adapters.base, lab.generator.text_encoder, autoencoder=lab.generator.autoencoder), adapters, cfg, f"bench_{variant.replace('+', '_')}")
     with PeakRSS() as mem:
         start = time.perf_counter()
         u.run()
@@ -115,7 +115,7 @@ def time_to_bar(concept: str, iterations: int, every: int = 25, bar: float = 0.0
     lab = MotionLab()
     adapters = bare_model(lab)
     cfg = config_from_args(build_parser().parse_args(["--target_concept", concept, "--iterations", str(iterations)]))
-    u = Unlearner(denoiser_target(adapters.base, lab.generator.text_encoder), adapters, cfg, "bench_to_bar")
+    u = Unlearner(denoiser_target(adapters.base, lab.generator.text_encoder, autoencoder=lab.generator.autoencoder), adapters, cfg, "bench_to_bar")
     curve, train_s = [(0, 0.0, quick_eval(lab, adapters.base, concept)["forget"])], 0.0
     t0 = time.perf_counter()
     for event in u:
@@ -140,7 +140,7 @@ def rollout_child(concept: str, scheduler: str, steps: int) -> dict:
     lab = MotionLab()
     adapters = bare_model(lab)
     cfg = dataclasses.replace(config_from_args(build_parser().parse_args(["--target_concept", concept])), scheduler=scheduler, rollout_steps=steps).validated()
-    u = Unlearner(denoiser_target(adapters.base, lab.generator.text_encoder), adapters, cfg, "bench_rollout")
+    u = Unlearner(denoiser_target(adapters.base, lab.generator.text_encoder, autoencoder=lab.generator.autoencoder), adapters, cfg, "bench_rollout")
     spent = {"wall": 0.0, "cpu": 0.0}
     rollout = u.rollout
 

@@ -36,7 +36,7 @@ import numpy as np
 import torch
 
 from ..checks import check_number
-from ..motion.features import FEATURE_DIM
+from .autoencoder import AE_DIR
 from .checkpoints import DEFAULT_BASE, resolve_base
 from .config_args import add_config_args, config_from_args
 from .denoiser import MotionDenoiser, frame_mask
@@ -44,7 +44,7 @@ from .diffusion import Schedule, masked_mse
 from .generator import DEFAULT_GUIDANCE, MotionGenerator
 from .precision import use_bf16
 from .pretrain import STATE_FILE, TrainConfig, lr_at, save_atomic, update_ema
-from .sampler import DEFAULT_SCHEDULER, DEFAULT_STEPS, Sampler, seeded_noise
+from .sampler import DEFAULT_SCHEDULER, DEFAULT_STEPS, Sampler
 from .student import StudentSpec, write_student
 from .teacher_samples import (
     SEED_BASE,
@@ -103,7 +103,7 @@ def student_estimates(
     schedule: Schedule,
     bf16: bool = False,
 ) -> list[torch.Tensor]:
-    """The x0 estimate (B, T, 263) of each of the student's deterministic DDIM steps from `noise` (B, T, 263), the
+    """The x0 estimate (B, T, D) of each of the student's deterministic DDIM steps from `noise` (B, T, D), the
     caption alone (text = tokens, mask, pooled); the last is the student's sample. Differentiable; the same steps as
     Sampler("ddim", K) at sampling (the final step lands on the clean sample)."""
     x, estimates = noise, []
@@ -134,19 +134,20 @@ def distill_loss(
 
 @torch.no_grad()
 def validation_error(
-    model: MotionDenoiser, val: dict, encode, timesteps: list[int], schedule: Schedule, batch: int = 32
+    model: MotionDenoiser, val: dict, encode, noise_of, timesteps: list[int], schedule: Schedule, batch: int = 32
 ) -> float:
-    """Mean masked MSE between the student's samples and the teacher's on the validation set."""
+    """Mean masked MSE between the student's samples and the teacher's on the validation set; noise_of(seeds,
+    frames) gives the teacher's starting noise of `frames` denoiser frames."""
     was_training = model.training
     model.eval()
     total, frames = 0.0, 0
     for start in range(0, len(val["x0"]), batch):
         idx = range(start, min(start + batch, len(val["x0"])))
         lengths = torch.tensor([val["lengths"][i] for i in idx])
-        target = torch.zeros(len(idx), int(lengths.max()), FEATURE_DIM)
+        target = torch.zeros(len(idx), int(lengths.max()), val["x0"][0].shape[-1])
         for row, i in enumerate(idx):
             target[row, : lengths[row]] = val["x0"][i].float()
-        noise = seeded_noise([val["seeds"][i] for i in idx], target.shape[1], FEATURE_DIM)
+        noise = noise_of([val["seeds"][i] for i in idx], target.shape[1])
         final = student_estimates(
             model, noise, encode([val["captions"][i] for i in idx]), lengths, timesteps, schedule
         )[-1]
@@ -179,12 +180,16 @@ def distill(
     torch.manual_seed(cfg.seed)
     out.mkdir(parents=True, exist_ok=True)
     teacher = MotionGenerator(teacher_dir)
-    if teacher.student is not None or getattr(teacher, "autoencoder", None) is not None:
-        raise ValueError(
-            f"{teacher_dir} is not a feature-space teacher (a student, or a latent model): distil from the base"
-        )
+    if teacher.student is not None:
+        raise ValueError(f"{teacher_dir} is a student already: distil from the base")
     for name in ("Mean.npy", "Std.npy"):
         shutil.copyfile(teacher_dir / name, out / name)
+    if teacher.autoencoder is not None:  # a latent teacher: the student samples the same latent and decodes alike
+        shutil.copytree(teacher_dir / AE_DIR, out / AE_DIR, dirs_exist_ok=True)
+
+    def noise_of(seeds: list[int], frames: int) -> torch.Tensor:  # (B, frames, D), frames in the denoiser's own
+        return teacher.noise(seeds, frames * teacher.stride).cpu()
+
     spec = StudentSpec(
         teacher=teacher_name or str(teacher_dir),
         steps=cfg.student_steps,
@@ -222,7 +227,7 @@ def distill(
     lr_cfg = TrainConfig(lr=cfg.lr, warmup=cfg.warmup, steps=cfg.steps)  # pretrain's warm-up and cosine decay
     log_file = (out / "train_log.jsonl").open("a")
     if step == 0:
-        before = validation_error(ema, val, encode, timesteps, schedule)
+        before = validation_error(ema, val, encode, noise_of, timesteps, schedule)
         log(
             f"validation error before distillation (the teacher itself on {spec.steps} DDIM steps, no guidance): "
             f"{before:.4f}"
@@ -239,9 +244,7 @@ def distill(
         )
         target, lengths = teacher_samples(teacher, items, cfg)
         seconds["teacher"] += time.perf_counter() - t0
-        noise = seeded_noise(
-            [s for _, s, _ in items], target.shape[1], FEATURE_DIM
-        )  # the noise the teacher started from
+        noise = noise_of([s for _, s, _ in items], target.shape[1])  # the noise the teacher started from
         for group in opt.param_groups:
             group["lr"] = lr_at(step, lr_cfg)
         estimates = student_estimates(
@@ -258,7 +261,7 @@ def distill(
         out_of_time = bool(cfg.max_minutes) and time.perf_counter() - started > 60 * cfg.max_minutes
         record = {"step": step, "loss": loss.item(), "lr": lr_at(step, lr_cfg), "elapsed": seconds["train"]}
         if step % cfg.ckpt_every == 0 or step == cfg.steps or out_of_time:
-            record["val_error"] = validation_error(ema, val, encode, timesteps, schedule)
+            record["val_error"] = validation_error(ema, val, encode, noise_of, timesteps, schedule)
             if record["val_error"] < best["val_error"]:  # the exported student is the best on the validation set
                 best = {"step": step, "val_error": record["val_error"]}
                 export(ema, spec, out)
@@ -304,6 +307,8 @@ def ship(out: Path, folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     for name in SHIPPED_FILES:
         shutil.copyfile(out / name, folder / name)
+    if (out / AE_DIR).is_dir():  # a latent student decodes with its teacher's autoencoder
+        shutil.copytree(out / AE_DIR, folder / AE_DIR, dirs_exist_ok=True)
 
 
 def export(ema: MotionDenoiser, spec: StudentSpec, out: Path) -> None:

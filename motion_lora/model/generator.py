@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 from ..checks import check_number
-from ..motion.features import FEATURE_DIM, denormalize, recover_joints
+from ..motion.features import denormalize, recover_joints
 from .autoencoder import AE_DIR, MotionAutoencoder, latent_lengths
 from .denoiser import MotionDenoiser
 from .diffusion import Schedule
@@ -88,6 +88,17 @@ class MotionGenerator:
         ae_dir = checkpoint / AE_DIR
         self.autoencoder = MotionAutoencoder.load(ae_dir, self.device) if ae_dir.is_dir() else None
 
+    @property
+    def stride(self) -> int:
+        """Motion frames per frame the denoiser samples (4 on a latent checkpoint, else 1)."""
+        return self.autoencoder.cfg.stride if self.autoencoder is not None else 1
+
+    def noise(self, seeds: list[int], frames: int) -> torch.Tensor:
+        """The starting noise (B, frames / stride, D) of a `frames`-long sample, in the space the denoiser samples;
+        a seed's noise is the same at any length."""
+        s = self.stride
+        return seeded_noise(seeds, frames // s, self.model.cfg.feature_dim, MAX_FRAMES // s).to(self.device)
+
     def encode(self, prompts: list[str]):
         """Conditional rows for the prompts followed by as many unconditional rows."""
         text = self.text_encoder.encode(prompts)
@@ -100,10 +111,12 @@ class MotionGenerator:
         return self.model(x, t, tokens, mask, pooled, lengths)
 
     @torch.no_grad()
-    def sample(self, prompts: list[str], seeds: list[int], options: SampleOptions = SampleOptions(), denoise: DenoiseFn | None = None, lengths: list[int] | None = None) -> torch.Tensor:
+    def sample(self, prompts: list[str], seeds: list[int], options: SampleOptions = SampleOptions(), denoise: DenoiseFn | None = None,
+               lengths: list[int] | None = None, decode: bool = True) -> torch.Tensor:
         """Normalised features (B, frames, 263) for prompts[i] with seeds[i].
 
-        `lengths` (each <= frames) gives rows their own valid length; frames past it are padding.
+        `lengths` (each <= frames) gives rows their own valid length; frames past it are padding. decode=False
+        returns what the denoiser sampled (B, frames / stride, D), before decoding and planting (distillation).
         """
         prompts = check_prompts(prompts)
         opts = options.validated()
@@ -118,12 +131,8 @@ class MotionGenerator:
             raise ValueError(f"need one length per prompt, each between {MIN_FRAMES} and {opts.frames}")
         lengths = torch.tensor(list(lengths) * 2, device=self.device)
         frame_lengths = lengths[:B]
-        if self.autoencoder is None:
-            noise = seeded_noise(seeds, opts.frames, FEATURE_DIM).to(self.device)
-        else:  # (B, frames / stride, latent_dim): the latent the autoencoder decodes
-            stride = self.autoencoder.cfg.stride
-            noise = seeded_noise(seeds, opts.frames // stride, self.autoencoder.cfg.latent_dim, MAX_FRAMES // stride).to(self.device)
-            lengths = latent_lengths(lengths, stride)
+        noise = self.noise(seeds, opts.frames)
+        lengths = latent_lengths(lengths, self.stride)  # the denoiser's frames
         g, sampler = opts.guidance, Sampler(opts.scheduler, opts.steps)  # a fresh scheduler per call: thread-safe
         if self.student is not None and self.student.stands_for(opts.scheduler, opts.steps, opts.guidance):
             g, sampler = 1.0, Sampler(self.student.scheduler, self.student.steps)  # guidance baked in: one branch
@@ -138,6 +147,8 @@ class MotionGenerator:
             return v_u + g * (v_c - v_u)
 
         out = sampler.sample(predict_v, noise)
+        if not decode:
+            return out
         if self.autoencoder is not None:
             out = self.autoencoder.decode(out)  # (B, frames, 263)
         return self.plant(out, frame_lengths) if opts.plant_feet else out

@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from ..data.dataset import MotionDataset
+from .autoencoder import latent_lengths
 from .denoiser import frame_mask
 from .generator import MIN_FRAMES, MotionGenerator, SampleOptions
 from .pretrain import save_atomic
@@ -60,8 +61,9 @@ def draw_items(prompts: Prompts, count: int, rng: np.random.Generator, first_see
 def teacher_samples(
     teacher: MotionGenerator, items: list[tuple[str, int, int]], cfg: DistillConfig
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """The teacher's raw samples (B, T, 263) (normalised, not planted; zero past each row's length) and the
-    lengths (B,), at the setting the student stands for."""
+    """The teacher's raw samples in the space its denoiser samples (B, T, D): normalised features, not planted, or
+    a latent checkpoint's latents (T = frames / 4) before decoding; zero past each row's length; and those lengths
+    (B,) in the same frames, at the setting the student stands for."""
     lengths = [n for _, _, n in items]
     opts = SampleOptions(
         frames=max(lengths),
@@ -70,8 +72,8 @@ def teacher_samples(
         guidance=cfg.guidance,
         plant_feet=False,
     )
-    x0 = teacher.sample([c for c, _, _ in items], [s for _, s, _ in items], opts, lengths=lengths)
-    lengths = torch.tensor(lengths)
+    x0 = teacher.sample([c for c, _, _ in items], [s for _, s, _ in items], opts, lengths=lengths, decode=False)
+    lengths = latent_lengths(torch.tensor(lengths), teacher.stride)
     return x0 * frame_mask(lengths, x0.shape[1])[..., None], lengths
 
 
@@ -91,13 +93,12 @@ def validation_set(teacher: MotionGenerator, data: Path, out: Path, cfg: Distill
     x0 = []
     for start in range(0, len(items), cfg.batch_size):
         chunk = items[start : start + cfg.batch_size]
-        x0 += [
-            row[:n].half().clone() for row, n in zip(teacher_samples(teacher, chunk, cfg)[0], [n for _, _, n in chunk])
-        ]
+        samples, sample_lengths = teacher_samples(teacher, chunk, cfg)
+        x0 += [row[:n].half().clone() for row, n in zip(samples, sample_lengths.tolist())]
     val = {
         "captions": [c for c, _, _ in items],
         "seeds": [s for _, s, _ in items],
-        "lengths": [n for _, _, n in items],
+        "lengths": [int(x.shape[0]) for x in x0],  # in the denoiser's frames (a quarter of the motion's when latent)
         "x0": x0,
         "seconds": time.perf_counter() - started,
     }

@@ -21,8 +21,7 @@ import torch
 
 from ..checks import check_number
 from ..data.clip import CONCEPT_INDEX
-from ..evaluation import kinematic_judge
-from ..evaluation.protocol import EvalPrompt, Judge, present, prompt_sets, set_metrics
+from ..evaluation.protocol import EvalPrompt, Judge, present
 from ..model.checkpoints import DATASET_NAME, DEFAULT_BASE, checkpoint_root, resolve_base, resolve_evaluator, user_adapter_root
 from ..model.denoiser import MotionDenoiser
 from ..model.generator import MotionGenerator, SampleOptions, check_prompts
@@ -30,6 +29,7 @@ from ..model.sampler import DEFAULT_SCHEDULER, DEFAULT_STEPS
 from ..model.text_encoder import TextEncoder
 from ..motion.skeleton import FPS
 from ..unlearning.adapters import AdapterSet
+from ..unlearning.evaluate import EVAL_GUIDANCE, evaluate_sets
 from ..unlearning.train import remove_stale_staging, unlearn_to_folder
 from ..unlearning.unlearn import TrainEvent, UnlearnConfig
 from . import memory, settings
@@ -302,31 +302,17 @@ class MotionLab:
     # ------------------------------------------------------------------ evaluation
 
     def evaluate(self, adapter: str, *, per_kind: int = 16, per_concept: int = 4, natural_forget: int | None = None, natural_per_concept: int | None = 4, repeats: int = 3, steps: int = DEFAULT_STEPS, frames: int = 120, progress: Callable[[float, str], None] | None = None, scheduler: str = DEFAULT_SCHEDULER) -> dict:
-        """Base vs adapter on the forget and retain sets: metrics with 95% intervals. The retain set never
-        holds the adapter's own preservation prompts; natural_* cap the natural prompts (None = all)."""
+        """Base vs adapter on the forget and retain sets (`unlearning.evaluate.evaluate_sets`, the CLIs' protocol)
+        with this lab's generation: metrics with 95% intervals."""
         if self.judge is None:
             raise ValueError("evaluation needs the evaluator checkpoint")
         with self.lock:
             name = self.adapter_name(adapter)
             concept = self.infos[name].concept
             preserved = tuple(self.infos[name].meta.get("retain_prompts") or ())
-        if concept not in CONCEPT_INDEX:
-            raise ValueError(f"the evaluator cannot score {concept!r}: it knows only the MotionBank concepts")
-        sets = prompt_sets(concept, per_kind=per_kind, per_concept=per_concept, natural_forget=natural_forget, natural_per_concept=natural_per_concept, preserved=preserved)
-        opts = options(frames, steps, 2.5, scheduler)
-        result = {"adapter": name, "concept": concept, "steps": steps, "scheduler": opts.scheduler, "frames": opts.frames}
-        total, done = 2 * len(sets) * repeats, 0
-        for set_name, prompts in sets.items():
-            for model_name, weights in (("base", {}), ("unlearned", {name: 1.0})):
-                runs = []
-                for r in range(repeats):
-                    runs.append((self.generate_set(prompts, weights, 1.0, opts, seed=1000 * r), np.full(len(prompts), opts.frames)))
-                    done += 1
-                    if progress:
-                        progress(done / total, f"{set_name} set, {model_name}, repeat {r + 1}/{repeats}")
-                result.setdefault(set_name, {})[model_name] = set_metrics(self.judge, prompts, runs)
-                result[set_name][model_name]["kinematic"] = kinematic_judge.judge_eval_runs(self.judge, prompts, runs)
-        return result
+        return evaluate_sets(self.generate_set, self.judge, name, concept, options(frames, steps, EVAL_GUIDANCE, scheduler), preserved=preserved,
+                             per_kind=per_kind, per_concept=per_concept, natural_forget=natural_forget, natural_per_concept=natural_per_concept,
+                             repeats=repeats, progress=progress)
 
     def generate_set(self, prompts: list[EvalPrompt], weights: dict[str, float], scale: float, opts: SampleOptions, seed: int = 0, batch: int = 16) -> np.ndarray:
         """Unnormalised features (N, T, 263) for evaluation prompts under an adapter mix; prompt i uses seed + i."""
@@ -342,7 +328,7 @@ class MotionLab:
         """(N,) bool: is each prompt's concept present in its motion under this adapter mix (evaluator)."""
         if self.judge is None:
             raise ValueError("presence needs the evaluator checkpoint")
-        feats = self.generate_set(prompts, weights, scale, options(frames, steps, 2.5), seed)
+        feats = self.generate_set(prompts, weights, scale, options(frames, steps, EVAL_GUIDANCE), seed)
         _, probs = self.judge.score(feats, np.full(len(feats), feats.shape[1]))
         return present(probs, prompts)
 

@@ -18,10 +18,12 @@ from pathlib import Path
 
 import torch
 
+from ..model.autoencoder import latent_batch
 from ..model.diffusion import Schedule
 from ..model.pretrain import TrainConfig, training_loss
 from .adapters import AdapterSet
 from .concept_data import ClipStream, concept_split
+from .our_denoiser import folder_autoencoder
 from .target import TextToMotion
 from .unlearn import TrainEvent, UnlearnConfig, concept_key
 
@@ -47,6 +49,7 @@ class DataLoraTrainer:
         self.retain: list[str] = []
         self.summary = {"data": str(data), "forget_clips": len(forget), "retain_clips": len(retain) if self.uses_retain else 0}
         self.device = model.device
+        self.autoencoder = folder_autoencoder(base_dir, self.device)  # a latent base learns from its clips' latents
         self.schedule = Schedule()
         self.loss_cfg = TrainConfig(cond_drop=0.0)
         adapters.add(name, config.lora)
@@ -58,6 +61,9 @@ class DataLoraTrainer:
 
     def v_loss(self, stream: ClipStream) -> torch.Tensor:
         batch = stream.next(self.device)
+        if self.autoencoder is not None:
+            with torch.no_grad():
+                batch = latent_batch(batch, self.autoencoder)
         text = self.model.text(batch["caption"])
         return training_loss(self.student, self.schedule, batch, text, self.loss_cfg, self.g)
 

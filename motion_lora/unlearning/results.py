@@ -21,7 +21,7 @@ import torch
 from ..evaluation.protocol import EvalPrompt, Judge
 from ..model.checkpoints import DATASET_NAME, DEFAULT_BASE, check_name, checkpoint_root, read_json, resolve_base, resolve_evaluator, user_adapter_root
 from ..model.generator import MotionGenerator, SampleOptions
-from ..model.sampler import DEFAULT_SCHEDULER, DEFAULT_STEPS, seeded_noise
+from ..model.sampler import DEFAULT_SCHEDULER, DEFAULT_STEPS
 from .adapters import AdapterSet
 from .attack.target import AttackTarget, file_sha256
 from .evaluate import EVAL_GUIDANCE, evaluate_sets
@@ -133,10 +133,10 @@ class ResultEvaluation:
         out = []
         for i in range(0, len(prompts), batch):
             chunk = prompts[i : i + batch]
-            noise = seeded_noise([seed + i + j for j in range(len(chunk))], opts.frames, self.model.feature_dim).to(self.model.device)
+            noise = self.model.noise([seed + i + j for j in range(len(chunk))], opts.frames)
             with self.running(weights, scale) as module:
-                out.append(self.model.sample(module, self.model.text([p.text for p in chunk]), noise, guidance=opts.guidance, steps=opts.steps,
-                                             scheduler=opts.scheduler, finish=opts.plant_feet))
+                x0 = self.model.sample(module, self.model.text([p.text for p in chunk]), noise, guidance=opts.guidance, steps=opts.steps, scheduler=opts.scheduler)
+            out.append(self.model.motion(x0, finish=opts.plant_feet))
         return torch.cat(out).cpu().numpy() * self.std + self.mean
 
     def generate_set(self, prompts: list[EvalPrompt], weights: dict[str, float], scale: float, opts: SampleOptions, seed: int = 0, batch: int = 16) -> np.ndarray:

@@ -15,7 +15,10 @@ A model is a `TextToMotion`, a frozen set of parts (docs/unlearning.md, "Bring y
   type is an affine function of the others, so the same target is ESD's in any of the three spaces.
 * `sampler(name, steps)`: a fresh reverse process (`ReverseProcess`) for the teacher rollouts and the judged
   samples; None gives DDIM over `schedule` (`DDIM`), which is then the only scheduler the model offers.
-* `finish(x0, lengths)`: what becomes of a sampled motion before it is judged (foot planting for ours); None = as is.
+* `frame_stride`, `decode(x0)`: a latent model (MLD, SALAD, ours with `pretrain --latent`) samples T / stride
+  latent frames of D dims, and `decode` turns them into motion features (B, T, F) for the judges; a model that
+  samples the features themselves keeps stride 1 and no decoder. `noise` and `motion` do the bookkeeping.
+* `finish(x0, lengths)`: what becomes of a decoded motion before it is judged (foot planting for ours); None = as is.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ import torch
 from torch import nn
 
 from ..checks import check_number
+from ..model.sampler import seeded_noise
 from ..model.text_batch import TextBatch
 
 PREDICTIONS = ("v", "epsilon", "sample")  # the network's output: v = alpha eps - sigma x0, the noise, or x0 itself
@@ -134,8 +138,10 @@ class TextToMotion:
     encode: Callable[[Sequence[str]], TextBatch]
     schedule: NoiseSchedule
     lora_targets: Mapping[str, str]
-    feature_dim: int  # D of a motion (T, D)
-    max_frames: int = 196
+    feature_dim: int  # D of what the denoiser samples (B, T / frame_stride, D)
+    max_frames: int = 196  # motion frames
+    frame_stride: int = 1
+    decode: Callable[[torch.Tensor], torch.Tensor] | None = None
     forward: Forward = call_with_text
     sampler: Callable[[str, int], ReverseProcess] | None = None
     finish: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None
@@ -149,11 +155,33 @@ class TextToMotion:
             raise ValueError("lora_targets must map at least one preset name to a regular expression of module names")
         check_number(self.feature_dim, "feature_dim", low=1, whole=True)
         check_number(self.max_frames, "max_frames", low=1, whole=True)
+        check_number(self.frame_stride, "frame_stride", low=1, whole=True)
+        if self.max_frames % self.frame_stride:
+            raise ValueError(f"max_frames ({self.max_frames}) must be a multiple of frame_stride ({self.frame_stride})")
 
     @property
     def device(self) -> torch.device:
         params = list(self.denoiser.parameters())
         return params[0].device if params else torch.device("cpu")
+
+    def model_frames(self, frames: int) -> int:
+        """How many frames the denoiser samples for a motion of `frames` frames."""
+        if frames % self.frame_stride:
+            raise ValueError(f"{self.label} samples {self.frame_stride} motion frames per step of its latent: frames must be a multiple of it, got {frames}")
+        return frames // self.frame_stride
+
+    def noise(self, seeds: Sequence[int], frames: int) -> torch.Tensor:
+        """Seeded starting noise (B, frames / stride, D) on the denoiser's device; a seed's noise is the same at any length."""
+        return seeded_noise(list(seeds), self.model_frames(frames), self.feature_dim, self.max_frames // self.frame_stride).to(self.device)
+
+    def motion(self, x0: torch.Tensor, lengths: torch.Tensor | None = None, *, finish: bool = True) -> torch.Tensor:
+        """Sampled x0 (B, T / stride, D) -> motion features (B, T, F): decoded, then `finish`ed (with `finish`);
+        lengths (B,) are the samples' valid model frames (default: all)."""
+        x = self.decode(x0) if self.decode is not None else x0
+        if not finish or self.finish is None:
+            return x
+        frames = torch.full((x.shape[0],), x.shape[1], device=x.device) if lengths is None else lengths * self.frame_stride
+        return self.finish(x, frames)
 
     def text(self, prompts: Sequence[str]) -> TextBatch:
         """The prompts encoded, on the denoiser's device."""
@@ -179,8 +207,8 @@ class TextToMotion:
         return self.sampler(scheduler, steps) if self.sampler is not None else DDIM(self.schedule, steps)
 
     def sample(self, module: nn.Module, text: TextBatch, noise: torch.Tensor, *, guidance: float, steps: int, scheduler: str = "ddim",
-               lengths: torch.Tensor | None = None, finish: bool = False) -> torch.Tensor:
-        """x0 (B, T, D) from noise (B, T, D) under `text`, with guidance; `finish` applies the model's `finish`."""
+               lengths: torch.Tensor | None = None) -> torch.Tensor:
+        """x0 (B, T, D) from noise (B, T, D) under `text`, with guidance, in the denoiser's space (`motion` decodes)."""
         B, T = noise.shape[:2]
         lengths = torch.full((B,), T, device=noise.device) if lengths is None else lengths
         process = self.reverse_process(scheduler, steps)
@@ -188,4 +216,4 @@ class TextToMotion:
         for i, t in enumerate(process.timesteps):
             tt = torch.full((B,), t, device=noise.device, dtype=torch.long)
             x = process.step(self.guided(module, process.model_input(x, i), tt, text, lengths, guidance), i, x)
-        return self.finish(x, lengths) if finish and self.finish is not None else x
+        return x

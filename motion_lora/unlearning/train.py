@@ -45,7 +45,7 @@ from ..model.sampler import SCHEDULERS
 from ..model.text_encoder import TextEncoder
 from .adapters import PRESETS, AdapterSet, LoraSpec, base_state_hash
 from .methods import LORA_RESULTS, TAGS, MethodOptions, make_trainer
-from .our_denoiser import denoiser_target
+from .our_denoiser import denoiser_target, folder_autoencoder
 from .target import TextToMotion
 from .unlearn import METHODS, TrainEvent, UnlearnConfig, Unlearner, concept_key, concept_prompts, lora_state
 from .weight_edit import changed_tensors, save_edited
@@ -225,7 +225,8 @@ def unlearn_to_folder(
     if adapters is None:
         adapters = AdapterSet.for_model(model) if model is not None else AdapterSet(MotionDenoiser.load(base_dir, device))
     if model is None:
-        model = denoiser_target(adapters.base, text_encoder or TextEncoder(device=device), label=Path(base_name).name)
+        model = denoiser_target(adapters.base, text_encoder or TextEncoder(device=device), label=Path(base_name).name,
+                                autoencoder=folder_autoencoder(base_dir, device))
     hash_before = base_state_hash(adapters.model)
     staging = root / f".{name}.partial-{os.getpid()}-{threading.get_ident()}"
     if staging.exists():

@@ -222,6 +222,7 @@ class Unlearner:
             raise ValueError(f"frames must be at most the model's {model.max_frames}, got {config.frames}")
         config.lora.validated(adapters.presets)
         self.model, self.adapters, self.name = model, adapters, name
+        self.frames = model.model_frames(config.frames)  # what the denoiser sees: T / 4 latent frames on a latent model
         self.stop = stop or threading.Event()
         self.prompts = concept_prompts(config.concept, config.extra_prompts, config.paraphrases)
         self.retain = list(config.retain_prompts) or (nearest_retain_prompts(config.concept, self.prompts, model.encode) if config.preserve_weight > 0 else [])
@@ -246,20 +247,20 @@ class Unlearner:
     def teacher(self, groups: list[Rows]) -> list[torch.Tensor]:
         """The frozen network (every adapter off) on the row groups, without gradient."""
         with torch.no_grad(), self.adapters.disabled() as module:
-            return forward_rows(self.model, module, groups, self.cfg.frames)
+            return forward_rows(self.model, module, groups, self.frames)
 
     def student_forward(self, groups: list[Rows]) -> list[torch.Tensor]:
-        return forward_rows(self.model, self.student, groups, self.cfg.frames)
+        return forward_rows(self.model, self.student, groups, self.frames)
 
     def _full_mask(self, n: int) -> torch.Tensor:
-        return torch.ones(n, self.cfg.frames, dtype=torch.bool, device=self.device)
+        return torch.ones(n, self.frames, dtype=torch.bool, device=self.device)
 
     @torch.no_grad()
     def rollout(self, prompts: list[str]) -> Pool:
         """Teacher sampling with CFG from fresh noise; keep x_t at every step (the x_t ESD trains on).
 
         The chosen scheduler sets the timesteps; x_t is always the model input (Euler's own sample is not)."""
-        B, T = len(prompts), self.cfg.frames
+        B, T = len(prompts), self.frames
         text = self.model.text(prompts)
         process = self.model.reverse_process(self.cfg.scheduler, self.cfg.rollout_steps)  # fresh: schedulers are stateful
         sample = process.init(torch.randn(B, T, self.model.feature_dim, generator=self.g).to(self.device))

@@ -38,8 +38,9 @@ def proxy_x0(target: AttackTarget, module, cfg: AttackConfig, cond: TextBatch, g
     model's trajectory), else the attacked model's own."""
     model, device = target.model, target.device
     B = len(cond)
-    noise = torch.randn(B, cfg.frames, model.feature_dim, generator=gen).to(device)
-    lengths = torch.full((B,), cfg.frames, device=device)
+    T = model.model_frames(cfg.frames)
+    noise = torch.randn(B, T, model.feature_dim, generator=gen).to(device)
+    lengths = torch.full((B,), T, device=device)
     tt = lambda t: torch.full((B,), t, device=device, dtype=torch.long)  # noqa: E731
     guided = lambda fn, x, t, c: model.guided(fn, x, t, c, lengths, cfg.guidance)  # noqa: E731
     if cfg.grad_path == "ddim":
@@ -85,7 +86,6 @@ def soft_prompt_attack(target: AttackTarget, concept: str, prompts: list[str], c
     curve: list[float] = []
     losses: list[float] = []
     clean_cond = text.repeat_interleave(cfg.opt_seeds)
-    frames = lambda x0: torch.full((x0.shape[0],), cfg.frames, device=dev)  # noqa: E731
     with target.session() as module:
         # the match objective's reference: the model before erasure on the clean prompt; attacking the base
         # itself, the reference is the base (the attack then starts at its optimum)
@@ -99,9 +99,9 @@ def soft_prompt_attack(target: AttackTarget, concept: str, prompts: list[str], c
                 # the erased model's clean-prompt x0, which puts every noise level on one scale, reached 6%.)
                 loss = F.mse_loss(x0, x0_ref)
                 with torch.no_grad():
-                    logits = scorer.logits(x0, frames(x0))
+                    logits = scorer.logits(x0)
             else:
-                logits = scorer.logits(x0, frames(x0))
+                logits = scorer.logits(x0)
                 loss = F.cross_entropy(logits, target_idx)
             losses.append(loss.item())
             opt.zero_grad(set_to_none=True)
