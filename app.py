@@ -56,7 +56,7 @@ adapters disabled) predicts *v<sub>c</sub>* (conditional) and *v<sub>u</sub>* (u
   **v\* = v<sub>u</sub> − η (v<sub>c</sub> − v<sub>u</sub>)**,  loss = ‖v<sub>student</sub>(x<sub>t</sub>, c) − v\*‖²
 
 plus λ‖v<sub>student</sub>(x<sub>r</sub>, r) − v<sub>teacher</sub>(x<sub>r</sub>, r)‖² on retain prompts *r* (the
-"preservation weight", 1 by default, 0 = plain ESD). Unless you give your own, the retain prompts are the other
+"preservation weight", 2 by default, 0 = plain ESD). Unless you give your own, the retain prompts are the other
 concepts' captions that read most like the concept (for kick: walking "on foot"), because that is where plain ESD
 does its collateral damage. Since ε is affine in v at fixed x<sub>t</sub>, this is ESD's ε-space target up to a
 per-timestep weight.
@@ -69,7 +69,8 @@ per-timestep weight.
   captions written like annotators', with held-out phrasings for testing paraphrase robustness.
   **The shipped weights are for non-commercial use** (CC BY-NC 4.0 training data).
 - Text encoder: all-MiniLM-L6-v2 (sentence-transformers, Apache-2.0), frozen.
-- Denoiser: a small transformer (v-prediction, sampled with diffusers schedulers (UniPC by default) and classifier-free guidance) trained here.
+- Base model, trained here: a motion autoencoder (263-d features to a 32-d latent at a quarter of the frame rate) and a
+  small transformer denoiser in that latent (as MLD and MotionLCM do; v-prediction, diffusers' UniPC sampler, classifier-free guidance).
 - HumanML3D format: Guo et al., CVPR 2022. LoRA: Hu et al. 2021, via Hugging Face PEFT.
 
 ## Known limits

@@ -5,11 +5,11 @@
 #   BANDAI=path/to/bandai-namco-research-motiondataset.tar.xz OUT=$OUT/gpu_base scripts/gpu_pretrain.sh
 #
 # MotionBank is built first when data/motionbank is missing (about 2 minutes on 2 cores, less on a GPU machine's
-# CPUs; without BANDAI it is built from the DeepMimic clips and procedural motions only). The model is 4x the
-# shipped base's width x depth (d 512, 8 layers), trained with the shipped recipe plus sqrt-balanced concept
-# sampling, bf16 autocast (probed: fp32 where the GPU lacks bf16) and a resumable checkpoint every 1,000 steps,
-# so a second lease continues the same run. Ship its weights only if eval_base shows it beats the CPU base at the
-# CPU latency budget (docs/models.md).
+# CPUs; without BANDAI it is built from the DeepMimic clips and procedural motions only). The model is the shipped
+# recipe (a denoiser in the shipped motion autoencoder's latent, which it reuses as is) at 4x the shipped base's
+# width x depth (d 512, 8 layers), with bf16 autocast (probed: fp32 where the GPU lacks bf16) and a resumable
+# checkpoint every 1,000 steps, so a second lease continues the same run. Ship its weights only if eval_base shows
+# it beats the CPU base at the CPU latency budget (docs/models.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${OUT:-runs/gpu_base}
@@ -17,8 +17,8 @@ MINUTES=${MINUTES:-8}
 if [ ! -f data/motionbank/train.txt ]; then
   python -m motion_lora.data build --out data/motionbank --seed 0 ${BANDAI:+--bandai "$BANDAI"}
 fi
-python -m motion_lora.pretrain --data data/motionbank --out "$OUT" --device cuda \
-  --d_model 512 --n_layers 8 --n_heads 8 --overlap 2 --batch_size 256 --lr 3e-4 --warmup 500 --steps 30000 \
-  --loss_weight truncated --vel_weight 1.0 --foot_weight 100 --balance 0.5 --bf16 --ckpt_every 1000 \
-  --max_minutes "$MINUTES"
+AE=${AE:-checkpoints/t2m/motionbank_base/autoencoder}
+python -m motion_lora.pretrain --data data/motionbank --out "$OUT" --device cuda --latent "$AE" \
+  --d_model 512 --n_layers 8 --n_heads 8 --batch_size 256 --lr 3e-4 --warmup 500 --steps 30000 \
+  --bf16 --ckpt_every 1000 --max_minutes "$MINUTES"
 python -m motion_lora.eval_base --data data/motionbank --ckpt "$OUT" --repeats 1 --out "$OUT/eval"

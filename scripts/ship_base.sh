@@ -20,7 +20,9 @@ if has copy; then
   tmp=$(mktemp -d "$BASE.new.XXXX")
   # weights, config, normaliser, autoencoder and the training record; not the optimiser state
   (cd "$RUN" && tar cf - --exclude=train_state.pt --exclude=eval .) | (cd "$tmp" && tar xf -)
-  [ -f "$BASE/README.md" ] && cp "$BASE/README.md" "$tmp/README.md"
+  # float16 halves the file; loading casts back to float32 (the autoencoder stays float32: 4 MB)
+  python -c 'import sys, torch; from motion_lora.model.denoiser import MotionDenoiser as M; M.load(sys.argv[1]).save(sys.argv[1], dtype=torch.float16)' "$tmp"
+  if [ -f "$BASE/README.md" ]; then cp "$BASE/README.md" "$tmp/README.md"; fi
   rm -rf "$BASE" && mv "$tmp" "$BASE"
 fi
 if has eval; then
@@ -36,6 +38,9 @@ fi
 if has kick; then
   python -m motion_lora.test_unlearn --name motionbank_base_LoRA_kick --target_concept kick --repeats 2 --natural_per_concept all
   python -m motion_lora.attack --adapter kick --objective match
+  for concept in punch jump wave; do
+    python -m motion_lora.test_unlearn --name "motionbank_base_LoRA_$concept" --target_concept "$concept" --repeats 2
+  done
 fi
 if has student; then
   # the recipe of the first student (2 DDIM steps from UniPC 12 at guidance 2.5), from a fresh folder: the

@@ -13,7 +13,7 @@ from motion_lora.serving import generate as generate_cli
 from motion_lora.unlearning import test_unlearn as test_unlearn_cli
 from motion_lora.unlearning import train as train_cli
 from motion_lora.unlearning.adapters import base_state_hash
-from motion_lora.unlearning.unlearn import RETAIN_PROMPTS
+from motion_lora.unlearning.unlearn import RETAIN_PROMPTS, UnlearnConfig
 
 pytestmark = pytest.mark.slow
 
@@ -106,7 +106,7 @@ def test_train_then_test_unlearn(checkpoints, capsys):
     payload = torch.load(folder / "model" / "latest.tar", weights_only=True)
     assert payload["config"]["rank"] == 4 and payload["config"]["alpha"] == 4.0 and payload["config"]["base_hash"] == base_hash
     summary = json.loads((folder / "adapter.json").read_text())  # preservation is on by default, on derived neighbours
-    assert summary["preserve_weight"] == 1.0 and len(summary["retain_prompts"]) == RETAIN_PROMPTS
+    assert summary["preserve_weight"] == UnlearnConfig().preserve_weight and len(summary["retain_prompts"]) == RETAIN_PROMPTS
     assert not any("kick" in p for p in summary["retain_prompts"])
     assert f"retain {json.dumps(summary['retain_prompts'])}" in (folder / "logs" / "train_lora.log").read_text()
     assert not [p for p in (checkpoints / "t2m").iterdir() if p.name.startswith(".")]  # no staging left

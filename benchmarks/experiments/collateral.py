@@ -26,6 +26,7 @@ from motion_lora.data.captions import concept_paraphrases
 from motion_lora.data.clip import CONCEPTS
 from motion_lora.evaluation.protocol import forget_set, natural_forget, natural_retain, retain_set
 from motion_lora.serving.service import MotionLab
+from motion_lora.unlearning.adapters import LoraSpec
 from motion_lora.unlearning.unlearn import UnlearnConfig, concept_prompts, nearest_retain_prompts
 
 
@@ -49,6 +50,11 @@ def variants(concept: str, lab: MotionLab) -> dict[str, dict]:
         "default, lr 1e-4 (the earlier default)": dict(lr=1e-4),
         "default, lr 3e-4": dict(lr=3e-4),
         "default, η 2": dict(negative_guidance=2.0),
+        # Which layers LoRA adapts: ESD-x (Gandikota et al. 2023) edits only the cross-attention for specific concepts
+        "ESD-x: cross-attention only (--targets xattn)": dict(lora=LoraSpec(preset="xattn")),
+        "default, 150 iterations": dict(iterations=150),
+        "lr 1e-4, λ 2": dict(lr=1e-4, preserve_weight=2.0),
+        "ESD-x, lr 1e-4": dict(lora=LoraSpec(preset="xattn"), lr=1e-4),
     }
 
 

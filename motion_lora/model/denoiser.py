@@ -1,8 +1,10 @@
-"""The text-to-motion denoiser: a small transformer over 4-frame patches of HumanML3D features.
+"""The text-to-motion denoiser: a small transformer over short temporal tokens of a motion.
 
-x_t (B, 196, 263) --patchify--> (B, 49, d) --[AdaLN self-attn, cross-attn to text, MLP] x L--> v (B, 196, 263)
+Feature space: x_t (B, 196, 263) --4-frame patches--> (B, 49, d) --[AdaLN self-attn, cross-attn, MLP] x L--> v (B, 196, 263)
+Latent (the shipped base): x_t (B, 49, 32) --one token per latent frame (patch 1)--> (B, 49, d) --...--> v (B, 49, 32)
 
-* Tokens are short temporal patches (4 frames), like the latent stride of the field's motion models.
+* Tokens are short temporal windows: 4-frame patches of the features, or the frames of a motion autoencoder's
+  latent at a quarter of the frame rate (model/autoencoder.py), the latent stride of the field's motion models.
 * The timestep and the pooled sentence vector condition every block through adaptive LayerNorm.
 * Cross-attention reads MiniLM token states; a learned null token is always present, so the
   unconditional branch of classifier-free guidance is "attend to the null token only".

@@ -49,15 +49,16 @@ class UnlearnConfig:
     paraphrases: int = 16
     negative_guidance: float = 1.0  # eta
     anchor: str = ""  # "a person stands still": map the concept to this prompt's motion; "" = the unconditional one
-    # 2e-4, not the research code's 1e-4: the base retrained from scratch on real mocap resists 1e-4 (natural kick
-    # presence 0.52 -> 0.12 in 300 iterations; 2e-4 reaches 0.01 with the same collateral, benchmarks/experiments/collateral.py).
-    lr: float = 2e-4
+    # The research code's 1e-4 with preservation lambda 2: on the latent base, 2e-4 with lambda 1 erased kicks as fully
+    # (natural kick presence 0.59 -> 0.00 against 0.02) at 2.6x the collateral (retain drop 9.8 against 3.7 points;
+    # benchmarks/experiments/collateral.py, docs/unlearning.md).
+    lr: float = 1e-4
     iterations: int = 300
     batch_size: int = 4
     method: str = "lora"
     lora: LoraSpec = field(default_factory=LoraSpec)
     retain_prompts: tuple[str, ...] = ()  # empty = the other concepts' captions nearest to the concept prompts
-    preserve_weight: float = 1.0  # lambda; 0 = plain ESD
+    preserve_weight: float = 2.0  # lambda; 0 = plain ESD
     # Teacher rollouts that provide x_t. 10 UniPC steps instead of the earlier 20 DDIM: on natural prompts
     # (benchmarks/experiments/collateral.py) they erase kick as well with the same collateral, in fewer teacher forwards.
     rollout_steps: int = 10
@@ -66,7 +67,7 @@ class UnlearnConfig:
     # Adversarial unlearning (AdvUnlearn, Zhang et al. 2024): soft tokens appended to the concept prompts are
     # optimised to bring the concept back (the erased model's v pulled to the teacher's v_c, P4D's objective) for
     # `adversarial_steps` Adam steps per iteration, warm-started over a rollout pool; the ESD target is then also
-    # trained on the attacked prompts. 0 tokens = off. On by default, at one inner step: on the shipped base it
+    # trained on the attacked prompts. 0 tokens = off. On by default, at one inner step: on the feature-space base it
     # cut P4D's soft-prompt attack on the kick adapter from 25% to 9% and left natural kicks 0.008 (plain: 0.025)
     # with less collateral, at 54 s of training instead of 39 s (two inner steps: ~2.5x the time).
     adversarial_tokens: int = 4
