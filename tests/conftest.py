@@ -58,12 +58,17 @@ def tiny_root(quick_bank, tmp_path_factory):
     return root
 
 
+def use_checkpoint_root(monkeypatch, root):
+    """`root` as the process's checkpoint root, with no Hub fallback."""
+    monkeypatch.setenv("MOTION_LORA_CHECKPOINTS", str(root))
+    monkeypatch.delenv("MOTION_LORA_HUB_REPO", raising=False)
+    return root
+
+
 @pytest.fixture
 def checkpoints(tiny_root, monkeypatch):
-    """The tiny checkpoints as the process's checkpoint root, with no Hub fallback."""
-    monkeypatch.setenv("MOTION_LORA_CHECKPOINTS", str(tiny_root))
-    monkeypatch.delenv("MOTION_LORA_HUB_REPO", raising=False)
-    return tiny_root
+    """The tiny checkpoints as the process's checkpoint root."""
+    return use_checkpoint_root(monkeypatch, tiny_root)
 
 
 def copy_without_adapters(tiny_root, root):

@@ -8,7 +8,7 @@ import shutil
 import pytest
 import torch
 
-from conftest import TINY_DENOISER
+from conftest import TINY_DENOISER, use_checkpoint_root
 from motion_lora.model.autoencoder import AE_DIR, AETrainConfig, AutoencoderConfig, train_autoencoder
 from motion_lora.model.denoiser import MotionDenoiser
 from motion_lora.model.distill import DistillConfig, distill
@@ -39,9 +39,7 @@ def latent_root(quick_bank, tiny_root, tmp_path_factory):
 
 @pytest.fixture
 def latent_checkpoints(latent_root, monkeypatch):
-    monkeypatch.setenv("MOTION_LORA_CHECKPOINTS", str(latent_root))
-    monkeypatch.delenv("MOTION_LORA_HUB_REPO", raising=False)
-    return latent_root
+    return use_checkpoint_root(monkeypatch, latent_root)
 
 
 def test_train_and_test_unlearn_on_a_latent_base(latent_checkpoints):
