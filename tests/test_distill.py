@@ -111,11 +111,9 @@ def test_other_settings_take_the_teacher_path(student, tiny_root):
     gen, teacher = MotionGenerator(student), MotionGenerator(tiny_root / "t2m" / "tiny_base")
     options = SampleOptions(frames=40, steps=5, scheduler="ddim")
     assert torch.equal(gen.sample(["a person waves"], [3], options), teacher.sample(["a person waves"], [3], options))
-    # a caller's own forward (adapters) is bound to the student's weights: the teacher path cannot take it
-    with pytest.raises(ValueError, match="few-step student"):
-        gen.sample(
-            ["a person waves"], [3], options, denoise=lambda x, t, tok, m, p, L, i: gen.model(x, t, tok, m, p, L)
-        )
+    # a caller's own forward of the module (as adapters run) gets the teacher's weights on the teacher path
+    mine = gen.sample(["a person waves"], [3], options, denoise=lambda x, t, tok, m, p, L, i: gen.model(x, t, tok, m, p, L))
+    assert torch.equal(mine, teacher.sample(["a person waves"], [3], options))
     # at the teacher setting a caller's forward runs on the student's own schedule: 2 calls
     calls = []
     gen.sample(
@@ -125,6 +123,29 @@ def test_other_settings_take_the_teacher_path(student, tiny_root):
         denoise=lambda x, t, tok, m, p, L, i: calls.append(x.shape) or gen.model(x, t, tok, m, p, L),
     )
     assert calls == [(1, 40, 263)] * 2  # the caption alone: no unconditional rows
+    # fast=False asks the full sampler even at the student's setting
+    full = SampleOptions(frames=40, steps=6, fast=False)
+    assert torch.equal(gen.sample(["a person waves"], [3], full), teacher.sample(["a person waves"], [3], full))
+
+
+def test_a_teacher_with_its_student_is_one_module_with_two_weight_sets(student, tiny_root):
+    """MotionGenerator(teacher, student=...) samples like the student at its setting and like the teacher at any
+    other, through one module (so one set of adapters steers both); the weights it swaps in always come back."""
+    base = tiny_root / "t2m" / "tiny_base"
+    pair, alone, teacher = MotionGenerator(base, student=student), MotionGenerator(student), MotionGenerator(base)
+    before = {k: v.clone() for k, v in pair.model.state_dict().items()}
+    fast, other = SampleOptions(frames=40, steps=6), SampleOptions(frames=40, steps=4, scheduler="ddim")
+    assert pair.serves_with_student(fast.validated()) and not pair.serves_with_student(other.validated())
+    assert torch.equal(pair.sample(["a person jumps"], [1], fast), alone.sample(["a person jumps"], [1], fast))
+    assert torch.equal(pair.sample(["a person jumps"], [1], other), teacher.sample(["a person jumps"], [1], other))
+    assert "student" in pair.describe(fast.validated()) and "student" not in pair.describe(other.validated())
+    with pytest.raises(RuntimeError, match="boom"):  # an error mid-sample still swaps the teacher back
+        pair.sample(["a person jumps"], [1], fast, denoise=lambda *a: (_ for _ in ()).throw(RuntimeError("boom")))
+    assert all(torch.equal(v, before[k]) for k, v in pair.model.state_dict().items())
+    with pytest.raises(ValueError, match="not a few-step student"):
+        MotionGenerator(base, student=base)
+    with pytest.raises(ValueError, match="student already"):
+        MotionGenerator(student, student=student)
 
 
 def test_resume_adds_steps_and_keeps_the_validation_set(student, tiny_root, quick_bank):
@@ -163,3 +184,28 @@ def test_the_shipped_student_loads_offline_and_samples_on_its_schedule():
                    denoise=lambda x, t, tok, m, p, L, i: calls.append(int(t[0])) or gen.model(x, t, tok, m, p, L))
     assert x.shape == (1, 40, 263) and torch.isfinite(x).all()
     assert calls == Sampler("ddim", 2).timesteps  # 2 DDIM steps, the caption alone (one row)
+
+
+def test_the_lab_serves_the_default_setting_with_the_student_beside_its_base(student, private_root, tmp_path):
+    """MotionLab finds <base>_student, steers it with the same adapter as the teacher (one module), and runs the
+    full sampler when asked (fast=False), for a start step, or with MOTION_LORA_STUDENT's 'none'."""
+    import shutil
+
+    from motion_lora.serving.service import MotionLab
+    from motion_lora.unlearning.adapters import AdapterSet
+    from tests.test_adapters import with_trained_looking_adapter
+
+    shutil.copytree(student, private_root / "t2m" / "tiny_base_student")
+    lab = MotionLab(base="tiny_base", user_dir=tmp_path / "user", evaluator=None)
+    assert lab.generator.student is not None and lab.generator.student.steps == 2
+    with_trained_looking_adapter(lab.adapters, "probe")
+    fast, full = SampleOptions(frames=40, steps=6), SampleOptions(frames=40, steps=6, fast=False)
+    for folder, opts in ((student, fast), (private_root / "t2m" / "tiny_base", full)):
+        alone = MotionGenerator(folder)
+        adapters = with_trained_looking_adapter(AdapterSet(alone.model), "probe")  # the same seed: the same LoRA
+        with adapters.using({"probe": 1.0}) as model:
+            expected = alone.sample(["a person kicks"], [0], opts, denoise=lambda x, t, tok, m, p, L, _i: model(x, t, tok, m, p, L))
+        pair = lab.sample_pair("a person kicks", 0, opts, {"probe": 1.0}, 1.0, 0)
+        assert torch.allclose(pair[1], expected[0], atol=1e-5)
+        assert not torch.allclose(pair[0], pair[1], atol=1e-3)  # the adapter steers on this path
+    assert MotionLab(base="tiny_base", user_dir=tmp_path / "user", evaluator=None, student="none").generator.student is None

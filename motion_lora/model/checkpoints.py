@@ -20,6 +20,8 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[2]  # motion_lora/model/ -> the repository
 DATASET_NAME = "t2m"
 DEFAULT_BASE = "motionbank_base"
+STUDENT_SUFFIX = "_student"  # <base>_student: the few-step student distilled from <base> (motion_lora.distill)
+AUTO_STUDENT = "auto"
 EVALUATOR = "evaluator"
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 WEIGHTS_FILE, CONFIG_FILE = "model.safetensors", "config.json"  # every model folder: weights beside their config
@@ -123,6 +125,23 @@ def resolve_base(name_or_path: str = DEFAULT_BASE) -> Path:
             raise FileNotFoundError(f"{path} is not a denoiser checkpoint (no config.json)")
         return path
     return resolve(f"{DATASET_NAME}/{check_name(name_or_path, 'base checkpoint')}", "config.json")
+
+
+def resolve_student(base: str = DEFAULT_BASE, student: str | None = AUTO_STUDENT) -> Path | None:
+    """The few-step student folder that serves beside `base`: AUTO_STUDENT = `<base>_student` (next to a base given
+    as a folder, else by name) when there is one; None or 'none' = no student; otherwise a name or folder."""
+    if student is None or student.strip().lower() in ("", "none"):
+        return None
+    if student != AUTO_STUDENT:
+        return resolve_base(student)
+    name = f"{Path(base).name}{STUDENT_SUFFIX}"
+    beside = Path(base).parent / name
+    if Path(base).is_dir():
+        return beside if (beside / "config.json").is_file() else None
+    try:
+        return resolve_base(name)
+    except FileNotFoundError:
+        return None
 
 
 def resolve_evaluator(name_or_path: str = EVALUATOR) -> Path:

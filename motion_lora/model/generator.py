@@ -6,7 +6,8 @@ only on the seed, so two calls with the same seed (e.g. base and LoRA-steered) s
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import dataclasses
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable
 
@@ -16,6 +17,7 @@ import torch
 from ..checks import check_number
 from ..motion.features import denormalize, recover_joints
 from .autoencoder import AE_DIR, MotionAutoencoder, latent_lengths
+from .checkpoints import resolve_base
 from .denoiser import MotionDenoiser
 from .diffusion import Schedule
 from .foot_contact import plant_feet
@@ -32,23 +34,25 @@ MAX_GUIDANCE = 20.0
 DenoiseFn = Callable[..., torch.Tensor]
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class SampleOptions:
     frames: int = 120
     steps: int = DEFAULT_STEPS
     guidance: float = DEFAULT_GUIDANCE
     scheduler: str = DEFAULT_SCHEDULER  # one of sampler.SCHEDULERS
     plant_feet: bool = True  # foot_contact.plant_feet on the result; False gives the raw model output
+    fast: bool = True  # let a few-step student serve the setting it stands for (False: always the full sampler)
 
     def validated(self) -> "SampleOptions":
         """Check ranges; frames are rounded to the nearest multiple of the 4-frame patch."""
         frames = check_number(self.frames, "frames", low=MIN_FRAMES, high=MAX_FRAMES)  # 1 to 9.8 s at 20 fps
         steps = check_steps(self.steps)
         guidance = check_number(self.guidance, "guidance", low=0.0, high=MAX_GUIDANCE)
-        if not isinstance(self.plant_feet, bool):
-            raise ValueError(f"plant_feet must be True or False, got {self.plant_feet!r}")
+        for flag in ("plant_feet", "fast"):
+            if not isinstance(getattr(self, flag), bool):
+                raise ValueError(f"{flag} must be True or False, got {getattr(self, flag)!r}")
         return SampleOptions(frames=int(4 * round(frames / 4)), steps=steps, guidance=float(guidance),
-                             scheduler=check_scheduler(self.scheduler), plant_feet=self.plant_feet)
+                             scheduler=check_scheduler(self.scheduler), plant_feet=self.plant_feet, fast=self.fast)
 
 
 def check_prompts(prompts) -> list[str]:
@@ -70,9 +74,17 @@ def check_prompts(prompts) -> list[str]:
 
 
 class MotionGenerator:
-    """A denoiser checkpoint + text encoder + normaliser, ready to sample."""
+    """A denoiser checkpoint + text encoder + normaliser, ready to sample.
 
-    def __init__(self, checkpoint: str | Path, device: str = "cpu", text_encoder: TextEncoder | None = None):
+    With a few-step student (`student=` its folder, or a student folder as the checkpoint) the generator holds two
+    weight sets for one module: the student's serves the setting it was distilled for, the teacher's every other
+    one. Adapters wrap that one module, so the same adapter steers both (they are trained on the teacher; a student
+    initialised from it keeps the parametrisation they act on). Swapping weights mutates the module: callers that
+    share a generator across threads hold one lock around `sample` (MotionLab does).
+    """
+
+    def __init__(self, checkpoint: str | Path, device: str = "cpu", text_encoder: TextEncoder | None = None,
+                 student: str | Path | None = None):
         checkpoint = Path(checkpoint)
         self.checkpoint = checkpoint
         self.device = torch.device(device)
@@ -82,8 +94,22 @@ class MotionGenerator:
         self.std = np.load(checkpoint / "Std.npy", allow_pickle=False)
         self.text_encoder = text_encoder or TextEncoder(device=self.device)
         self.schedule = Schedule()
-        self.student = read_student(checkpoint)  # a few-step student samples its teacher's setting on its own schedule
-        self._teacher: MotionDenoiser | None = None  # a student's teacher, loaded for any other setting
+        # The module's own parameters, by name, captured before adapters wrap it (PEFT keeps these objects)
+        self._params = dict(self.model.named_parameters())
+        self.student = read_student(checkpoint)  # the spec of the student, whichever weight set is loaded
+        self.loaded_is_student = self.student is not None
+        self._other: dict[str, torch.Tensor] | None = None  # the other weight set, swapped in when it serves
+        self._other_folder = None if self.student is None else resolve_base(self.student.teacher)
+        if student is not None:
+            if self.student is not None:
+                raise ValueError(f"{checkpoint} is a student already: give its teacher as the checkpoint")
+            spec = read_student(student)
+            if spec is None:
+                raise ValueError(f"{student} is not a few-step student (no student.json)")
+            if Path(spec.teacher).name != checkpoint.name:
+                raise ValueError(f"{Path(student).name} was distilled from {spec.teacher!r}, not from {checkpoint.name!r}")
+            self.student, self._other_folder = spec, Path(student)
+            self._other = self._weights_of(self._other_folder)  # the default setting's path: load it now
         # a latent checkpoint (pretrain --latent) carries its autoencoder: sample latents, then decode
         ae_dir = checkpoint / AE_DIR
         self.autoencoder = MotionAutoencoder.load(ae_dir, self.device) if ae_dir.is_dir() else None
@@ -134,10 +160,9 @@ class MotionGenerator:
         noise = self.noise(seeds, opts.frames)
         lengths = latent_lengths(lengths, self.stride)  # the denoiser's frames
         g, sampler = opts.guidance, Sampler(opts.scheduler, opts.steps)  # a fresh scheduler per call: thread-safe
-        if self.student is not None and self.student.stands_for(opts.scheduler, opts.steps, opts.guidance):
+        by_student = self.serves_with_student(opts)
+        if by_student:
             g, sampler = 1.0, Sampler(self.student.scheduler, self.student.steps)  # guidance baked in: one branch
-        elif self.student is not None:
-            denoise = self._teacher_denoise(denoise)
 
         def predict_v(x, t, i):
             if g == 1.0:  # the conditional path alone
@@ -146,24 +171,52 @@ class MotionGenerator:
             v_c, v_u = v[:B], v[B:]
             return v_u + g * (v_c - v_u)
 
-        out = sampler.sample(predict_v, noise)
+        with self._weights(student=by_student):
+            out = sampler.sample(predict_v, noise)
         if not decode:
             return out
         if self.autoencoder is not None:
             out = self.autoencoder.decode(out)  # (B, frames, 263)
         return self.plant(out, frame_lengths) if opts.plant_feet else out
 
-    def _teacher_denoise(self, denoise: DenoiseFn) -> DenoiseFn:
-        """The teacher's forward, for a student asked for a setting other than the one it reproduces."""
-        if denoise != self.default_denoise:  # a caller's function (adapters) is bound to the student's weights
-            raise ValueError(f"{self.checkpoint.name} is a few-step student: it samples {self.student.teacher_scheduler} "
-                             f"{self.student.teacher_steps} steps at guidance {self.student.guidance:g}; load its teacher "
-                             f"{self.student.teacher!r} for other settings")
-        if self._teacher is None:
-            from .checkpoints import resolve_base
+    def serves_with_student(self, options: SampleOptions) -> bool:
+        """Will the few-step student sample these (validated) settings? Only the one it stands for, when asked fast."""
+        return (self.student is not None and options.fast
+                and self.student.stands_for(options.scheduler, options.steps, options.guidance))
 
-            self._teacher = MotionDenoiser.load(resolve_base(self.student.teacher), self.device).requires_grad_(False)
-        return lambda x, t, tokens, mask, pooled, lengths, _i: self._teacher(x, t, tokens, mask, pooled, lengths)
+    def describe(self, options: SampleOptions) -> str:
+        """What samples these (validated) settings, in words for a summary."""
+        full = f"{options.scheduler} {options.steps} steps, guidance {options.guidance:g}"
+        if not self.serves_with_student(options):
+            return full
+        return f"few-step student: {self.student.scheduler} {self.student.steps} steps (stands for {full})"
+
+    def _weights_of(self, folder: Path) -> dict[str, torch.Tensor]:
+        """A checkpoint's parameters keyed like this generator's module; it must be the same architecture."""
+        other = MotionDenoiser.load(folder, self.device)
+        if dataclasses.replace(other.cfg, dropout=self.model.cfg.dropout) != self.model.cfg:  # dropout: training only
+            raise ValueError(f"{folder.name} and {self.checkpoint.name} are different architectures: one cannot stand for the other")
+        return {name: p.detach() for name, p in other.named_parameters()}
+
+    @contextmanager
+    def _weights(self, *, student: bool):
+        """The module with the student's (student=True) or the teacher's weights for the duration."""
+        if student == self.loaded_is_student:
+            yield
+            return
+        if self._other is None:  # a student checkpoint's teacher, loaded the first time another setting is asked
+            self._other = self._weights_of(self._other_folder)
+        self._swap()
+        try:
+            yield
+        finally:
+            self._swap()
+
+    def _swap(self) -> None:
+        with torch.no_grad():
+            for name, other in self._other.items():
+                param = self._params[name]
+                param.data, self._other[name] = other, param.data
 
     def plant(self, normalised: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
         """foot_contact.plant_feet on normalised features (B, T, 263) whose rows are `lengths` long; in float64."""

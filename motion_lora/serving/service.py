@@ -22,7 +22,8 @@ import torch
 from ..checks import check_number
 from ..data.clip import CONCEPT_INDEX
 from ..evaluation.protocol import EvalPrompt, Judge, present
-from ..model.checkpoints import DATASET_NAME, DEFAULT_BASE, checkpoint_root, resolve_base, resolve_evaluator, user_adapter_root
+from ..model.checkpoints import (AUTO_STUDENT, DATASET_NAME, DEFAULT_BASE, checkpoint_root, resolve_base, resolve_evaluator, resolve_student,
+                                 user_adapter_root)
 from ..model.denoiser import MotionDenoiser
 from ..model.generator import MotionGenerator, SampleOptions, check_prompts
 from ..model.sampler import DEFAULT_SCHEDULER, DEFAULT_STEPS
@@ -65,6 +66,7 @@ class Comparison:
     base_cached: bool = False  # the base motion came from the cache (same prompt, seed, length and sampling settings)
     options: SampleOptions | None = None  # the sampling settings (steps, guidance, scheduler, ...)
     grid: tuple[Variant, ...] = ()  # steered at the grid strengths a batch had room for and at `scale`, by strength
+    sampler: str = ""  # what sampled it (MotionGenerator.describe): the student's few steps or the full sampler
 
     def at(self, strength: float) -> Comparison | None:
         """This comparison with the steered motion of its grid at `strength`; None when the grid lacks it."""
@@ -103,8 +105,8 @@ def check_scales(scales) -> list[float]:
         raise ValueError(message) from None
 
 
-def options(frames: int, steps: int, guidance: float, scheduler: str = DEFAULT_SCHEDULER, plant_feet: bool = True) -> SampleOptions:
-    return SampleOptions(frames=frames, steps=steps, guidance=guidance, scheduler=scheduler, plant_feet=plant_feet).validated()
+def options(frames: int, steps: int, guidance: float, scheduler: str = DEFAULT_SCHEDULER, plant_feet: bool = True, fast: bool = True) -> SampleOptions:
+    return SampleOptions(frames=frames, steps=steps, guidance=guidance, scheduler=scheduler, plant_feet=plant_feet, fast=fast).validated()
 
 
 class MotionLab:
@@ -112,11 +114,13 @@ class MotionLab:
                  max_user_adapters: int = settings.DEFAULT_MAX_USER_ADAPTERS, max_user_mb: float = settings.DEFAULT_MAX_USER_MB,
                  max_batch_rows: int = settings.DEFAULT_MAX_BATCH_ROWS, cache_mb: float = settings.DEFAULT_CACHE_MB, shipped_adapters: bool = True,
                  text_cache_mb: float = DEFAULT_TEXT_CACHE_MB, release_s: float = memory.DEFAULT_RELEASE_S,
-                 grid_rows: int = settings.DEFAULT_GRID_ROWS):
+                 grid_rows: int = settings.DEFAULT_GRID_ROWS, student: str | None = AUTO_STUDENT):
         self.base_name = Path(base).name
         self.device = device
         # visitors' prompts are ever new: the encoder's cache is capped by bytes as well as by count
-        self.generator = MotionGenerator(resolve_base(base), device=device, text_encoder=TextEncoder(device=device, cache_mb=text_cache_mb))
+        # ... and the base's few-step student (checkpoints.resolve_student) serves the default setting
+        self.generator = MotionGenerator(resolve_base(base), device=device, text_encoder=TextEncoder(device=device, cache_mb=text_cache_mb),
+                                         student=resolve_student(base, student))
         self.adapters = AdapterSet(self.generator.model)
         self.lock = threading.RLock()  # the model and its adapter state
         self.training_lock = threading.Lock()
@@ -203,18 +207,22 @@ class MotionLab:
         return w
 
     def compare(self, prompt: str, adapters: list[str] | str, *, scale: float = 1.0, weights: list[float] | None = None, seed: int = 0, frames: int = 120, steps: int = DEFAULT_STEPS, guidance: float = 2.5, start_step: int = 0,
-                scheduler: str = DEFAULT_SCHEDULER, plant_feet: bool = True,
+                scheduler: str = DEFAULT_SCHEDULER, plant_feet: bool = True, fast: bool = True,
                 grid: list[float] | tuple[float, ...] = ()) -> Comparison:
         """Base and steered motion from the same noise. Concurrent calls are merged into one batch; the base motion
         is reused from the cache when this prompt, seed, length and sampling settings were generated before, so a
         new strength costs only the steered motion.
 
         `grid` (e.g. GRID_STRENGTHS): the steered motion also at these strengths, same noise, in the same batch as
-        far as it has room (slider_grid.py); `Comparison.grid` holds those computed or cached, and `scale`'s."""
+        far as it has room (slider_grid.py); `Comparison.grid` holds those computed or cached, and `scale`'s.
+
+        `fast`: the base's few-step student serves the setting it stands for (the defaults); False, or a start
+        step (counted in the full sampler's steps), runs the full sampler."""
         prompt = check_prompts([prompt])[0]
         seed = check_seed(seed)
-        opts = options(frames, steps, guidance, scheduler, plant_feet)
+        opts = options(frames, steps, guidance, scheduler, plant_feet, fast)
         start_step = check_number(start_step, "start step", low=0, high=opts.steps, whole=True)
+        opts = replace(opts, fast=opts.fast and start_step == 0)
         scale = float(check_number(scale, "strength", low=-STRENGTH_LIMIT, high=STRENGTH_LIMIT))
         started = time.perf_counter()
         # Names are resolved without the model lock, so requests queue for the next merged batch while one runs
@@ -233,7 +241,7 @@ class MotionLab:
             variants.append(Variant(scale, st.joints, st.concepts))
         variants = tuple(sorted(variants, key=lambda v: v.strength))
         return Comparison(prompt, seed, opts.frames, w, scale, b.joints, st.joints, b.concepts, st.concepts,
-                          time.perf_counter() - started, cached, opts, variants)
+                          time.perf_counter() - started, cached, opts, variants, self.generator.describe(opts))
 
     def warm_up(self, frames: int = 100, steps: int = DEFAULT_STEPS) -> float:
         """Generate once at the app's default size so the first user request does not pay for lazy
@@ -343,5 +351,5 @@ def default_lab(**kwargs) -> MotionLab:
     return MotionLab(base=s["MOTION_LORA_BASE"], user_dir=user_adapter_root(), max_user_adapters=s["MOTION_LORA_MAX_USER_ADAPTERS"],
                      max_user_mb=s["MOTION_LORA_MAX_USER_MB"], max_batch_rows=s["MOTION_LORA_MAX_BATCH_ROWS"],
                      cache_mb=s["MOTION_LORA_CACHE_MB"], release_s=s["MOTION_LORA_RELEASE_S"],
-                     grid_rows=s["MOTION_LORA_GRID_ROWS"], **kwargs)
+                     grid_rows=s["MOTION_LORA_GRID_ROWS"], student=s["MOTION_LORA_STUDENT"], **kwargs)
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import torch
 
 from ..checks import check_number
-from ..model.checkpoints import DEFAULT_BASE
+from ..model.checkpoints import AUTO_STUDENT, DEFAULT_BASE
 from . import memory
 
 DEFAULT_MAX_USER_ADAPTERS = 20
@@ -52,6 +52,8 @@ class Switch:
 
 SWITCHES: dict[str, Switch] = {s.name: s for s in (
     Switch(name="MOTION_LORA_BASE", kind=TEXT, default=DEFAULT_BASE, effect="the base checkpoint"),
+    Switch(name="MOTION_LORA_STUDENT", kind=TEXT, default=AUTO_STUDENT,
+           effect="the few-step student serving the default setting: auto = <base>_student when there is one, none = never, or a checkpoint name"),
     Switch(name="MOTION_LORA_CHECKPOINTS", kind=TEXT, default=None, effect="the local checkpoint root (default: checkpoints/)"),
     Switch(name="MOTION_LORA_HUB_REPO", kind=TEXT, default=None, effect="Hub repo to fetch checkpoints from when they are not local"),
     Switch(name="MOTION_LORA_USER_DIR", kind=TEXT, default=None, effect="where visitors' adapters live (checkpoints.user_adapter_root)"),

@@ -32,7 +32,7 @@ from .values import adapter_list, flag, number, number_list, scheduler
 MAX_SEED = 2**31 - 1
 
 
-def compare_kwargs(prompt, adapters, scale, seed, seconds, steps, guidance, start_step, weights, scheduler_name, plant_feet) -> dict:
+def compare_kwargs(prompt, adapters, scale, seed, seconds, steps, guidance, start_step, weights, scheduler_name, plant_feet, fast=True) -> dict:
     """The Compare form's values (as the UI or an API client sends them) -> MotionLab.compare's keyword arguments."""
     picked = adapter_list(adapters)
     if not picked:
@@ -42,6 +42,7 @@ def compare_kwargs(prompt, adapters, scale, seed, seconds, steps, guidance, star
         seed=number(seed, "seed", 0, MAX_SEED, whole=True), frames=seconds_to_frames(number(seconds, "length (s)", 1, 9.8)),
         steps=number(steps, "steps", 1, 200, whole=True), guidance=number(guidance, "guidance", 0, 20),
         start_step=number(start_step, "start step", 0, 200, whole=True), scheduler=scheduler(scheduler_name), plant_feet=flag(plant_feet, "plant feet"),
+        fast=flag(fast, "fast student"),
     )
 
 
@@ -82,6 +83,15 @@ def form_key(kwargs: dict) -> tuple:
     return tuple((k, repr(v)) for k, v in sorted(kwargs.items()) if k != "scale")
 
 
+def student_info(lab) -> str:
+    """The Fast student checkbox's help: which setting the student serves, or that this base has none."""
+    spec = lab.generator.student
+    if spec is None:
+        return "this base has no few-step student: every setting runs the full sampler"
+    return (f"a {spec.steps}-step student distilled from the base serves {spec.teacher_scheduler} {spec.teacher_steps} steps at "
+            f"guidance {spec.guidance:g} (the defaults; no start step); off = the full sampler, slower, the reference quality")
+
+
 def build(ctx: AppContext, examples: list[str]) -> gr.Dropdown:
     """The tab's layout and events (inside gr.Tabs); returns its adapter picker (refreshed with the others)."""
     lab = ctx.lab
@@ -90,23 +100,24 @@ def build(ctx: AppContext, examples: list[str]) -> gr.Dropdown:
         return {i.name: i.short for i in lab.list_adapters()}
 
     @user_errors
-    def generate(prompt, adapters, scale, seed, seconds, steps, guidance, start_step, weights, scheduler=DEFAULT_SCHEDULER, plant_feet=True):
+    def generate(prompt, adapters, scale, seed, seconds, steps, guidance, start_step, weights, scheduler=DEFAULT_SCHEDULER, plant_feet=True,
+                 fast=True):
         """Base and steered motion, and the steered one at the strength grid, in one merged batch."""
         kwargs = compare_kwargs(prompt, adapters, scale, seed, seconds, steps, guidance, start_step, weights, scheduler,
-                                plant_feet)
+                                plant_feet, fast)
         c, shorts = lab.compare(**kwargs, grid=GRID_STRENGTHS), names()
         files = comparison_files(c, ctx.outputs.new("compare"), steered_label(c, shorts))
         return view.show(c, shorts, files, form_key(kwargs))
 
     @user_errors
     def restrength(prompt, adapters, scale, seed, seconds, steps, guidance, start_step, weights, scheduler, plant_feet,
-                   clip):
+                   fast, clip):
         """The strength slider's release. The player already shows the grid's strength nearest to it: when that is
         the strength released (and the form unchanged), only the labels, summary and session clip follow, from the
         stored grid. Otherwise the comparison at the new strength (base from the cache), the player resuming at its
         time position. Downloads follow in a second step (`downloads`)."""
         kwargs = compare_kwargs(prompt, adapters, scale, seed, seconds, steps, guidance, start_step, weights, scheduler,
-                                plant_feet)
+                                plant_feet, fast)
         stored = (clip or {}).get("comparison") if (clip or {}).get("form") == form_key(kwargs) else None
         shown = stored.at(kwargs["scale"]) if stored is not None else None
         if shown is not None:
@@ -144,6 +155,7 @@ def build(ctx: AppContext, examples: list[str]) -> gr.Dropdown:
                     weights = gr.Textbox("", label="Per-adapter weights", placeholder="e.g. 1, 0.5 — one per chosen adapter; empty = all 1")
                     sampler = gr.Dropdown(list(SCHEDULERS), value=DEFAULT_SCHEDULER, label="Scheduler", info="the diffusers sampler of both motions")
                     plant_feet = gr.Checkbox(True, label="Plant feet", info="move the root so the feet the model calls planted do not slide; off = the raw model output")
+                    fast = gr.Checkbox(True, label="Fast student", info=student_info(lab), interactive=lab.generator.student is not None)
                 go_btn = gr.Button("Generate", variant="primary", size="lg")
             with gr.Column(scale=3, min_width=420):
                 player = gr.HTML(label="player", value=placeholder_html("Type a prompt and press Generate: base and steered motion play side by side from the same noise."),
@@ -159,7 +171,7 @@ def build(ctx: AppContext, examples: list[str]) -> gr.Dropdown:
                 with gr.Accordion("Details (JSON)", open=False):
                     summary = gr.JSON(label="generation summary")
     view = CompareView(player=player, base_label=base_label, steered_label=steered, files=files, summary=summary, clip=clip)
-    form = [prompt, adapters, strength, seed, length, steps, guidance, start_step, weights, sampler, plant_feet]
+    form = [prompt, adapters, strength, seed, length, steps, guidance, start_step, weights, sampler, plant_feet, fast]
     generate_fn = gpu(generate)
     go_btn.click(generate_fn, form, view.components, api_name="generate", **ctx.merged)
     prompt.submit(generate_fn, form, view.components, api_visibility="private", **ctx.merged)

@@ -89,7 +89,9 @@ def comparison_summary(c: Comparison, steered: str) -> dict:
         "base_concepts": [[k, round(v, 4)] for k, v in c.base_concepts],
         "steered_concepts": [[k, round(v, 4)] for k, v in c.steered_concepts],
         "max_joint_difference_m": round(float(np.abs(c.base_joints - c.steered_joints).max()), 5),
-        **({"steps": c.options.steps, "guidance": c.options.guidance, "scheduler": c.options.scheduler, "plant_feet": c.options.plant_feet} if c.options else {}),
+        **({"steps": c.options.steps, "guidance": c.options.guidance, "scheduler": c.options.scheduler, "plant_feet": c.options.plant_feet,
+            "fast": c.options.fast} if c.options else {}),
+        "sampled_by": c.sampler,  # the few-step student, or the full sampler
         "base_reused": c.base_cached,  # the base motion came from the cache: only the steered one was generated
         "grid": [v.strength for v in c.grid],  # the strengths the player can show without asking the server
         "elapsed_s": round(c.seconds, 3),
