@@ -476,7 +476,7 @@ def test_generate_bad_input_is_a_clear_error(trained, client, kwargs, message):
 
 @pytest.mark.parametrize("position, name", [(2, "strength"), (3, "seed"), (4, "length"), (6, "guidance")])
 def test_nan_is_a_clear_error(trained, server, position, name):
-    data = ["a person kicks", ["kick"], 1.0, 0, 2.0, 4, 2.5, 0, "", "ddim", True]
+    data = ["a person kicks", ["kick"], 1.0, 0, 2.0, 4, 2.5, 0, "", "ddim", True, True]
     data[position] = math.nan
     text = call_raw(server["url"], "generate", data)
     assert "event: error" in text and name in text and "finite" in text, text

@@ -17,7 +17,7 @@ from conftest import copy_without_adapters, files_under, repo_snapshot, running_
 REPO = Path(__file__).resolve().parent.parent
 NAN, INF = float("nan"), float("inf")
 
-GEN = ["a person kicks", ["kick"], 1.0, 0, 2.0, 2, 2.5, 0, "", "ddim", True]  # prompt, adapters, strength, seed, seconds, steps, guidance, start step, weights, scheduler, plant feet
+GEN = ["a person kicks", ["kick"], 1.0, 0, 2.0, 2, 2.5, 0, "", "ddim", True, True]  # prompt, adapters, strength, seed, seconds, steps, guidance, start step, weights, scheduler, plant feet, fast student
 SWEEP = ["a person kicks", "kick", "0, 1", 0, 2.0, 2, "ddim"]  # prompt, adapter, scales, seed, seconds, steps, scheduler
 TRAIN = ["kick", "attn", 2, 2.0, 3e-4, 3, 1.0, "", 0.0, "", 1, 2.0, 2, "", "", 0]  # concept ... rollout steps, save as ("" = a new adapter), replace with ("" = unconditional), adversarial tokens
 EVAL = ["kick", 1, 1, 1, 2]  # adapter, per kind, per concept, repeats, steps

@@ -9,6 +9,10 @@
 With --adapter NAME[,NAME...] (concept names such as `kick`, or adapter folder names) the motions are steered
 by the adapters (--weights per adapter, --scale overall, --start_step to keep them off for the noisiest
 steps); --both also stores `base_joints`, the unsteered motions from the same noise.
+
+At the default setting (UniPC 12 steps, guidance 2.5) the base's few-step student samples when it is shipped
+(`<ckpt>_student`, in 2 steps); --student none, another --scheduler/--steps/--guidance, or a --start_step runs
+the full sampler.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..model.checkpoints import DEFAULT_BASE, resolve_base
+from ..model.checkpoints import AUTO_STUDENT, DEFAULT_BASE, resolve_base, resolve_student
 from ..model.generator import DEFAULT_GUIDANCE, MotionGenerator, SampleOptions, check_prompts
 from ..model.sampler import DEFAULT_SCHEDULER, DEFAULT_STEPS, SCHEDULERS
 
@@ -52,7 +56,7 @@ def steered_grid(args, prompts: list[str], seeds: list[int], options: SampleOpti
 
     names = [n.strip() for n in args.adapter.split(",") if n.strip()]
     weights = [float(w) for w in args.weights.split(",")] if args.weights else None
-    lab = MotionLab(base=args.ckpt, device=args.device, evaluator=None)
+    lab = MotionLab(base=args.ckpt, device=args.device, evaluator=None, student=args.student)
     mix = lab.adapter_weights(names, weights)
     steered, base = [], []
     for p in prompts:
@@ -77,6 +81,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--guidance", type=float, default=DEFAULT_GUIDANCE)
     p.add_argument("--no_plant_feet", action="store_true", help="keep the raw model output: no root correction for the feet the model calls planted")
     p.add_argument("--ckpt", default=DEFAULT_BASE, help="base checkpoint name or folder")
+    p.add_argument("--student", default=AUTO_STUDENT,
+                   help="few-step student for the default setting: auto (<ckpt>_student when shipped), none, or a checkpoint")
     p.add_argument("--adapter", default=None, help="NAME[,NAME...]: concept names (kick) or adapter folder names")
     p.add_argument("--weights", default=None, help="w1,w2,...: one weight per adapter (default 1 each)")
     p.add_argument("--scale", type=float, default=1.0, help="adapter strength: 0 = base, 1 = trained, <0 amplifies")
@@ -108,7 +114,8 @@ def main(argv: list[str] | None = None) -> int:
         elif args.both:
             raise ValueError("--both needs --adapter: it stores the base beside the steered motion")
         else:
-            joints = generate_grid(MotionGenerator(resolve_base(args.ckpt), device=args.device), prompts, seeds, options)
+            generator = MotionGenerator(resolve_base(args.ckpt), device=args.device, student=resolve_student(args.ckpt, args.student))
+            joints = generate_grid(generator, prompts, seeds, options)
     except (ValueError, FileNotFoundError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

@@ -52,9 +52,15 @@ class RowSampler:
             key += (row.steer, row.start_step, self.library.epoch if epoch is None else epoch)
         return key
 
+    def settled(self, opts: SampleOptions) -> SampleOptions:
+        """The settings validated, `fast` True only where the student serves them: requests that the same sampler
+        serves share batches and cached motions whatever they asked."""
+        opts = opts.validated()
+        return replace(opts, fast=self.generator.serves_with_student(opts))
+
     def cached(self, row: Row, opts: SampleOptions) -> bool:
         """Is this row's motion in the cache now?"""
-        return self.cache.get(self.row_key(row, opts)) is not None
+        return self.cache.get(self.row_key(row, self.settled(opts))) is not None
 
     def sample(self, rows: list[Row], opts: SampleOptions) -> torch.Tensor:
         """Normalised features (len(rows), max frames, 263) of rows that share `opts` (its frames are ignored);
@@ -103,7 +109,7 @@ class RowSampler:
         """Each row's motion, from one merged batch (with whatever else is queued), then each optional row's: from
         the cache, or computed where the batch has room, else None. Rows come from the cache when they can, and go
         into it when they are computed; equal rows are computed once (an optional row equal to a row is a row)."""
-        opts = opts.validated()
+        opts = self.settled(opts)
         every = list(rows) + list(optional)
         canon = [Row(r.prompt, r.seed, r.frames) if r.is_base(opts.steps) else r for r in every]
         out: list[Motion | None] = [None] * len(every)
