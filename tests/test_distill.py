@@ -209,3 +209,31 @@ def test_the_lab_serves_the_default_setting_with_the_student_beside_its_base(stu
         assert torch.allclose(pair[1], expected[0], atol=1e-5)
         assert not torch.allclose(pair[0], pair[1], atol=1e-3)  # the adapter steers on this path
     assert MotionLab(base="tiny_base", user_dir=tmp_path / "user", evaluator=None, student="none").generator.student is None
+
+
+def test_the_strength_grid_on_the_student_equals_separate_generations(student, tiny_root):
+    """One batch of strengths on the student path: each row is the student's own steered sample at that strength,
+    strength 0 is the student's base sample (same batch size: bit for bit), and a start step takes the teacher."""
+    from motion_lora.unlearning.adapters import AdapterSet
+    from motion_lora.unlearning.strength_grid import strength_grid
+    from tests.test_adapters import with_trained_looking_adapter
+
+    pair = MotionGenerator(tiny_root / "t2m" / "tiny_base", student=student)
+    adapters = with_trained_looking_adapter(AdapterSet(pair.model), "probe")
+    fast, strengths = SampleOptions(frames=40, steps=6), [-1.0, 0.0, 1.0, 2.0]
+    grid = strength_grid(pair, adapters, "a person kicks", 5, {"probe": 1.0}, strengths, fast)
+    for row, s in zip(grid, strengths):
+        with adapters.using({"probe": 1.0}, s) as model:
+            alone = pair.sample(["a person kicks"], [5], fast, denoise=lambda x, t, tok, m, p, L, _i: model(x, t, tok, m, p, L))
+        assert (row - alone[0]).abs().max() < 1e-5
+    with adapters.disabled() as model:
+        base = pair.sample(["a person kicks"] * 4, [5] * 4, fast, denoise=lambda x, t, tok, m, p, L, _i: model(x, t, tok, m, p, L))
+    assert torch.equal(grid[1], base[1])
+    calls = []
+    real = pair.model.forward
+    pair.model.forward = lambda *a, **k: calls.append(1) or real(*a, **k)
+    try:
+        strength_grid(pair, adapters, "a person kicks", 5, {"probe": 1.0}, strengths, fast, start_step=1)
+    finally:
+        del pair.model.forward
+    assert len(calls) == 6  # the teacher's 6 UniPC steps, not the student's 2

@@ -131,15 +131,19 @@ def main() -> int:
     p.add_argument("--users", type=int, nargs="+", default=[16])
     p.add_argument("--seconds", type=float, default=60)
     p.add_argument("--grid_rows", type=int, default=None, help="MOTION_LORA_GRID_ROWS for the app (0: no strength grids, the baseline)")
+    p.add_argument("--student", default=None, help="MOTION_LORA_STUDENT for the app (none: the full sampler at the defaults, the baseline)")
     p.add_argument("--start_timeout", type=float, default=120, help="seconds the app may take to start (a busy machine)")
     p.add_argument("--json", type=Path, default=None)
     args = p.parse_args()
     if args.grid_rows is not None:
         os.environ["MOTION_LORA_GRID_ROWS"] = str(args.grid_rows)  # start_app passes the environment on
+    if args.student is not None:
+        os.environ["MOTION_LORA_STUDENT"] = args.student
     rows = [run(n, args.seconds, args.start_timeout) for n in args.users]
     grid_rows = os.environ.get("MOTION_LORA_GRID_ROWS") or "default"
+    student = os.environ.get("MOTION_LORA_STUDENT") or "auto (the shipped few-step student serves the defaults)"
     print(f"load: default generations (5 s, {DEFAULT_STEPS} steps, kick adapter) for {args.seconds:.0f} s while an in-app training ({TRAIN[5]} iterations) runs; "
-          f"MOTION_LORA_GRID_ROWS {grid_rows}; {os.cpu_count()} CPU cores")
+          f"MOTION_LORA_GRID_ROWS {grid_rows}; MOTION_LORA_STUDENT {student}; {os.cpu_count()} CPU cores")
     print("| users | requests | errors | p50 (s) | p95 (s) | grid strengths per answer: answers | app RSS after warm-up -> end (max), MB | training |")
     print("|---|---|---|---|---|---|---|---|")
     for r in rows:

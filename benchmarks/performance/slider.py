@@ -13,6 +13,8 @@ Starts `python app.py` (shipped checkpoints) as a user would and drives headless
   the labels and downloads to the strength shown, with no new player (checked: the same player plays on throughout).
 - **baseline**: the same Generates on a second start of the app with MOTION_LORA_GRID_ROWS=0 (base and steered
   motion only, as before the live slider), so the grid's own cost is read on the same machine in the same run.
+- **teacher**: the same Generates, grid on, on a third start with MOTION_LORA_STUDENT=none (the full sampler at the
+  defaults, as before the few-step student served them): the student's share of the grid-ready time.
 """
 
 from __future__ import annotations
@@ -145,6 +147,7 @@ def main() -> int:
     p.add_argument("--generates", type=int, default=3)
     p.add_argument("--moves", type=int, default=8)
     p.add_argument("--no_baseline", action="store_true", help="skip the Generates without a grid")
+    p.add_argument("--no_teacher", action="store_true", help="skip the Generates with the full sampler (no student)")
     p.add_argument("--start_timeout", type=float, default=serving.START_TIMEOUT_S, help="seconds the app may take to start (a busy machine)")
     p.add_argument("--json", type=Path, default=None, help="also write the figures here")
     args = p.parse_args()
@@ -156,6 +159,11 @@ def main() -> int:
             os.environ["MOTION_LORA_GRID_ROWS"] = "0"  # served_app passes the environment on
             with served_app(args.port + 1) as (url, _):  # the first app's port may still be held for a while
                 result["baseline"] = measure(url, args.generates, 0)
+            os.environ.pop("MOTION_LORA_GRID_ROWS")
+        if not args.no_teacher:
+            os.environ["MOTION_LORA_STUDENT"] = "none"
+            with served_app(args.port + 2) as (url, _):
+                result["teacher"] = measure(url, args.generates, 0)
     except AppDidNotStart as err:
         print(err, file=sys.stderr)
         return 1
@@ -168,6 +176,12 @@ def main() -> int:
         for r in base["generates"]:
             print(f"| {r['seed']} | {r['grid_ready_s']:.2f} |")
         print(f"without the grid: median {base['grid_ready_median_s']:.2f} s")
+    if teacher := result.get("teacher"):
+        print("| Generate (seed), full sampler (MOTION_LORA_STUDENT=none) | click -> grid ready (s) | grid |\n|---|---|---|")
+        for r in teacher["generates"]:
+            print(f"| {r['seed']} | {r['grid_ready_s']:.2f} | {len(r['grid'])} strengths |")
+        print(f"full sampler: median {teacher['grid_ready_median_s']:.2f} s; student / full sampler: "
+              f"{result['grid_ready_median_s'] / teacher['grid_ready_median_s']:.2f}x")
     print("| thumb to | thumb moved -> frame (ms) | requests between | label |\n|---|---|---|---|")
     for r in result["moves"]:
         print(f"| {r['strength']:g} | {r['thumb_to_frame_ms']:.1f} | {len(r['requests_between'])} | {r['label']} |")

@@ -15,7 +15,7 @@ All in one run, on one machine:
    skating and jitter <= 1.5x mocap.
 3. **Adapters on the student**: test_unlearn's protocol (`unlearning.evaluate.evaluate_sets`: its prompt sets, seeds
    and metrics) for each shipped adapter (--adapters), loaded unchanged on the teacher and on the student, every
-   natural prompt: natural forget presence (bar <= 5%), retain drop (<= 3 points) and punch drop (<= 10). Both
+   natural prompt: natural forget presence (bar <= 5%), retain drop (<= 3 points) and the neighbour's drop (punch; kick for the punch adapter; <= 10). Both
    sample through `MotionGenerator.sample` at the app's defaults, which the student serves on its own schedule.
 
 JSON goes to benchmarks/results/student.json.
@@ -55,7 +55,7 @@ BARS = {
     "physics_x_mocap": 1.5,
     "natural_forget": 0.05,
     "retain_drop_points": 3.0,
-    "punch_drop_points": 10.0,
+    "neighbour_drop_points": 10.0,
 }
 
 
@@ -136,7 +136,12 @@ def generate_set(generator: MotionGenerator, adapters: AdapterSet):
     return run
 
 
-def adapter_figures(result: dict, watch: str = "punch") -> dict:
+def neighbour(concept: str) -> str:
+    """The concept whose drop is watched: punch, the nearest to kick; kick for the punch adapter itself."""
+    return "kick" if concept == "punch" else "punch"
+
+
+def adapter_figures(result: dict, watch: str) -> dict:
     """Natural forget presence, the retain drop on the natural retain prompts (mean over concepts, as
     benchmarks.experiments.collateral reports it), the watched concept's drop, and the drop over all retain prompts."""
     forget = result["forget"]
@@ -151,7 +156,8 @@ def adapter_figures(result: dict, watch: str = "punch") -> dict:
         "natural_forget": forget["unlearned"]["presence_by_kind"]["natural"]["mean"],
         "retain_base": retain["base"],
         "retain_drop_points": 100 * (retain["base"] - retain["unlearned"]),
-        f"{watch}_drop_points": 100 * (per["base"].get(watch, np.nan) - per["unlearned"].get(watch, np.nan)),
+        "neighbour": watch,
+        "neighbour_drop_points": 100 * (per["base"].get(watch, np.nan) - per["unlearned"].get(watch, np.nan)),
         "retain_drop_all_prompts_points": 100 * (overall["base"] - overall["unlearned"]),
     }
 
@@ -174,7 +180,7 @@ def adapters_on_both(models: dict, folders: list[Path], repeats: int) -> dict:
                 natural_per_concept=None,
                 repeats=repeats,
             )
-            out.setdefault(folder.name, {})[label] = adapter_figures(result)
+            out.setdefault(folder.name, {})[label] = adapter_figures(result, neighbour(meta["concept"]))
     return out
 
 
@@ -237,14 +243,14 @@ def print_quality(q: dict) -> None:
 def print_adapters(a: dict, repeats: int) -> None:
     print(f"\nteacher-trained adapters, unchanged, every natural prompt, {repeats} seed(s), 120 frames:")
     print(
-        "| adapter | on | natural forget (base -> adapter) | retain drop (points) | punch drop (points) | "
+        "| adapter | on | natural forget (base -> adapter) | retain drop (points) | neighbour drop (points) | "
         "retain drop, all retain prompts |\n|---|---|---|---|---|---|"
     )
     for name, both in a.items():
         for label, f in both.items():
             print(
                 f"| {name} | {label} | {f['natural_forget_base']:.3f} -> {f['natural_forget']:.3f} | "
-                f"{f['retain_drop_points']:.1f} | {f['punch_drop_points']:.1f} | "
+                f"{f['retain_drop_points']:.1f} | {f['neighbour']} {f['neighbour_drop_points']:.1f} | "
                 f"{f['retain_drop_all_prompts_points']:.1f} |"
             )
         f = both["student"]
@@ -252,7 +258,7 @@ def print_adapters(a: dict, repeats: int) -> None:
             f"bars on the student ({name}): "
             f"natural forget <= 5%: {verdict(f['natural_forget'], BARS['natural_forget'])}; "
             f"retain drop <= 3: {verdict(f['retain_drop_points'], BARS['retain_drop_points'])}; "
-            f"punch drop <= 10: {verdict(f['punch_drop_points'], BARS['punch_drop_points'])}"
+            f"{f['neighbour']} drop <= 10: {verdict(f['neighbour_drop_points'], BARS['neighbour_drop_points'])}"
         )
 
 

@@ -8,6 +8,7 @@ separate generations, and the row at strength 0 is exactly the base motion.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 
 import torch
@@ -46,10 +47,12 @@ def strength_grid(
     """Normalised features (S, frames, 263): `prompt` with `seed`, steered by the adapter mix `weights`
     (name -> weight) at each of the S `strengths`, all from the same noise in one batch per sampling step.
 
-    `start_step` keeps the steering off for the sampling steps before it (as the side-by-side's start step does).
+    `start_step` keeps the steering off for the sampling steps before it (as the side-by-side's start step does);
+    it counts the full sampler's steps, so a grid with one never runs on a few-step student.
     `adapters` must be the AdapterSet on `generator.model`; the caller holds whatever lock guards that model."""
     scales = torch.tensor(check_strengths(strengths))  # (S,)
     start_step = check_number(start_step, "start step", low=0, whole=True)
+    options = dataclasses.replace(options, fast=options.fast and start_step == 0)
     rows = len(scales)
     with adapters.row_scaled(weights) as model:
 
