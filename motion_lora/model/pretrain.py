@@ -16,6 +16,7 @@ import json
 import math
 import os
 import platform
+import random
 import re
 import shutil
 import sys
@@ -29,6 +30,7 @@ from torch import nn
 from torch.utils.data import DataLoader
 from tqdm import tqdm
 
+from ..data.captions.perturb import perturb_captions
 from ..data.dataset import MotionDataset, collate
 from ..motion.features import BLOCKS, FEATURE_DIM
 from .autoencoder import AE_DIR, MotionAutoencoder, latent_batch
@@ -81,6 +83,9 @@ class TrainConfig:
     # A motion autoencoder folder (model/autoencoder.py): diffuse in its latent (B, T/4, 32) instead of the
     # features; the checkpoint then carries the autoencoder and the generator decodes. "" = feature space.
     latent: str = ""
+    # Paraphrase robustness (SATO-style): each caption is reworded with this probability, afresh every step
+    # (data/captions/perturb.py: words dropped or swapped, a manner word added, a typo).
+    caption_noise: float = 0.0
 
 
 def lr_at(step: int, cfg: TrainConfig) -> float:
@@ -286,6 +291,8 @@ def pretrain(data: Path, out: Path, model_cfg: DenoiserConfig, cfg: TrainConfig,
     weights = balance_weights([e.concept for e in dataset.entries], cfg.balance)  # a composite counts as its main concept
     loader = DataLoader(dataset, batch_sampler=LengthBuckets(lengths, cfg.batch_size, cfg.seed, weights), collate_fn=collate)
     check_latent(cfg)
+    if not 0 <= cfg.caption_noise <= 1:
+        raise ValueError(f"caption_noise is a probability in [0, 1], got {cfg.caption_noise}")
     ae = MotionAutoencoder.load(cfg.latent, dev) if cfg.latent else None
     if ae is not None and init is None:  # one latent frame per token: the same transformer at the same token count
         model_cfg = dataclasses.replace(model_cfg, feature_dim=ae.cfg.latent_dim, patch=1, overlap=0,
@@ -314,6 +321,7 @@ def pretrain(data: Path, out: Path, model_cfg: DenoiserConfig, cfg: TrainConfig,
     text_encoder = TextEncoder(device=dev, cache_size=200_000)
     schedule = Schedule()
     generator = torch.Generator().manual_seed(cfg.seed + step)
+    caption_rng = random.Random(cfg.seed + step)
     norm = (torch.from_numpy(dataset.mean), torch.from_numpy(dataset.std))
     batches = infinite(loader)
     log_file = (out / "train_log.jsonl").open("a")
@@ -325,7 +333,7 @@ def pretrain(data: Path, out: Path, model_cfg: DenoiserConfig, cfg: TrainConfig,
         batch = crop_to_longest(next(batches))
         if ae is not None:
             batch = latent_batch(batch, ae)
-        text = text_encoder.encode(batch["caption"])
+        text = text_encoder.encode(perturb_captions(list(batch["caption"]), cfg.caption_noise, caption_rng))
         for group in opt.param_groups:
             group["lr"] = lr_at(step, cfg)
         loss = training_loss(model, schedule, batch, text, cfg, generator, norm=norm)
