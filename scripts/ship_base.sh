@@ -6,7 +6,7 @@
 #   scripts/ship_base.sh runs/latent_base            # a pretrain --out folder (latent or feature space)
 #
 # Needs data/motionbank. On the 2-core development CPU: about 5 min for eval_base, a minute per adapter, 10 min for
-# the kick evaluation and attack, and about 15 min for the student (100 steps). STAGES picks a subset, e.g.
+# the kick evaluation and attack, and about 15 min for the student (300 steps, capped by STUDENT_MINUTES). STAGES picks a subset, e.g.
 # STAGES="adapters student". The model cards (README.md in each folder) are written by hand from the reports.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -43,10 +43,10 @@ if has kick; then
   done
 fi
 if has student; then
-  # the recipe of the first student (2 DDIM steps from UniPC 12 at guidance 2.5), from a fresh folder: the
-  # validation samples are the teacher's
+  # the shipped student's recipe (2 DDIM steps from UniPC 12 at guidance 2.5; docs/models.md), from a fresh
+  # folder: the validation samples are the new teacher's
   rm -rf runs/student_ship
   python -m motion_lora.distill --teacher motionbank_base --data data/motionbank --out runs/student_ship \
-    --student_steps 2 --steps 100 --batch_size 16 --val_items 16 --lr 1e-5 --warmup 2 --ema 0.8 --ckpt_every 5 --bf16 \
+    --student_steps 2 --steps 300 --batch_size 16 --val_items 16 --lr 3e-5 --warmup 5 --ema 0.8 --ckpt_every 10 --bf16 \
     --max_minutes "$STUDENT_MINUTES" --ship checkpoints/t2m/motionbank_base_student
 fi
