@@ -20,5 +20,5 @@ fi
 AE=${AE:-checkpoints/t2m/motionbank_base/autoencoder}
 python -m motion_lora.pretrain --data data/motionbank --out "$OUT" --device cuda --latent "$AE" \
   --d_model 512 --n_layers 8 --n_heads 8 --batch_size 256 --lr 3e-4 --warmup 500 --steps 30000 \
-  --bf16 --ckpt_every 1000 --max_minutes "$MINUTES"
+  --bf16 --ckpt_every 1000 --max_minutes "$MINUTES" --caption_noise 0.5   # reworded captions: docs/models.md
 python -m motion_lora.eval_base --data data/motionbank --ckpt "$OUT" --repeats 1 --out "$OUT/eval"

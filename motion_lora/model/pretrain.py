@@ -83,9 +83,7 @@ class TrainConfig:
     # A motion autoencoder folder (model/autoencoder.py): diffuse in its latent (B, T/4, 32) instead of the
     # features; the checkpoint then carries the autoencoder and the generator decodes. "" = feature space.
     latent: str = ""
-    # Paraphrase robustness (SATO-style): each caption is reworded with this probability, afresh every step
-    # (data/captions/perturb.py: words dropped or swapped, a manner word added, a typo).
-    caption_noise: float = 0.0
+    caption_noise: float = 0.0  # SATO-style paraphrase robustness: P(a caption is reworded), data/captions/perturb.py
 
 
 def lr_at(step: int, cfg: TrainConfig) -> float:
