@@ -23,7 +23,7 @@ seeds for every method, base generations shared. Columns:
   left out when the reference is absent.
 
 Writes `--json` and `--md` (a markdown table plus the settings). Method settings: the train CLI's defaults (300
-iterations = 60 "epochs" of the concept prompts, rank 16 on every attention projection) for lora (lr 2e-4), ga and
+iterations = 60 "epochs" of the concept prompts, rank 16 on every attention projection) for lora (lr 1e-4, λ 2), ga and
 task_vector (lr 1e-4, the research code's rate, at which they were measured); full fine-tuning at lr 1e-5 (the ESD
 paper's full-model rate; 1e-4 on all weights is ten times the step size on 40 times the parameters); UCE with its
 defaults.
@@ -56,7 +56,7 @@ from motion_lora.unlearning.unlearn import METHODS, UnlearnConfig, concept_key, 
 from motion_lora.unlearning.weight_edit import applied
 
 RESULTS = Path(__file__).resolve().parents[1] / "results"
-METHOD_LR = {"full": 1e-5, "ga": 1e-4, "task_vector": 1e-4}  # lora: the train CLI's default (2e-4)
+METHOD_LR = {"full": 1e-5, "ga": 1e-4, "task_vector": 1e-4}  # lora: the train CLI's default (1e-4)
 # full fine-tuning stays the ESD paper's recipe (plain ESD); lora is ours with every default, adversarial tokens included
 METHOD_ADVERSARIAL_TOKENS = {"full": 0}
 EVAL_FRAMES = 120  # MotionLab.evaluate's
