@@ -250,6 +250,16 @@ def test_scheduler_choice(trained, client):
     assert not dpm[4]["base_reused"]  # the scheduler is part of the cache key
 
 
+def test_the_fast_student_switch_without_a_student(trained, client):
+    """The tiny base has no student: the Fast student box changes nothing, and the summary says the full sampler ran."""
+    fast = generate(client, seed=14, scheduler="ddim", plant_feet=True)
+    full = client.predict("a person kicks with the right leg", ["kick"], 1.0, 14, FAST["seconds"], FAST["steps"], FAST["guidance"], 0, "",
+                          "ddim", True, False, api_name="/generate")
+    assert fast[4]["fast"] is False and full[4]["fast"] is False and full[4]["base_reused"]  # the same sampler: shared cache
+    assert fast[4]["sampled_by"] == full[4]["sampled_by"] == f"ddim {FAST['steps']} steps, guidance {FAST['guidance']:g}"
+    assert np.array_equal(joints_of(fast), joints_of(full))
+
+
 def test_plant_feet_switch(trained, client):
     planted = generate(client, seed=13, scheduler="ddim")
     raw = generate(client, seed=13, scheduler="ddim", plant_feet=False)

@@ -228,7 +228,7 @@ class MotionLab:
         seed = check_seed(seed)
         opts = options(frames, steps, guidance, scheduler, plant_feet, fast)
         start_step = check_number(start_step, "start step", low=0, high=opts.steps, whole=True)
-        opts = full_sampler_for_start(opts, start_step)
+        opts = self.sampler.settled(full_sampler_for_start(opts, start_step))  # fast: whether the student serves
         scale = float(check_number(scale, "strength", low=-STRENGTH_LIMIT, high=STRENGTH_LIMIT))
         started = time.perf_counter()
         # Names are resolved without the model lock, so requests queue for the next merged batch while one runs
