@@ -88,6 +88,8 @@ def test_generate_cli_shapes_and_determinism(checkpoints, tmp_path):
         (["--prompt", "a kick", "--ckpt", "no_such_model"], "not found"),
         (["--prompt", "a kick", "--ckpt", "../etc"], "invalid"),
         (["--prompt", "a", "b"], ".npy output holds one motion"),
+        (["--prompt", "a kick", "--student", "no_such_student"], "not found"),
+        (["--prompt", "a kick", "--student", "tiny_base"], "not a few-step student"),
     ],
 )
 def test_generate_cli_bad_input(checkpoints, tmp_path, capsys, argv, message):

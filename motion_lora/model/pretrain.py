@@ -316,7 +316,7 @@ def pretrain(data: Path, out: Path, model_cfg: DenoiserConfig, cfg: TrainConfig,
         log(f"resumed from step {step}")
     model, opt, loader = accelerator.prepare(model, opt, loader)
     ema.to(dev)
-    text_encoder = TextEncoder(device=dev, cache_size=200_000)
+    text_encoder = TextEncoder(device=dev, cache_size=200_000, cache_mb=2048)  # reworded captions are ever new
     schedule = Schedule()
     generator = torch.Generator().manual_seed(cfg.seed + step)
     caption_rng = random.Random(cfg.seed + step)
