@@ -71,6 +71,8 @@ per-timestep weight.
 - Text encoder: all-MiniLM-L6-v2 (sentence-transformers, Apache-2.0), frozen.
 - Base model, trained here: a motion autoencoder (263-d features to a 32-d latent at a quarter of the frame rate) and a
   small transformer denoiser in that latent (as MLD and MotionLCM do; v-prediction, diffusers' UniPC sampler, classifier-free guidance).
+  At the default setting a 2-step student distilled from it samples (guidance baked in), and the same adapters
+  steer it; Advanced → Fast student off gives the full sampler.
 - HumanML3D format: Guo et al., CVPR 2022. LoRA: Hu et al. 2021, via Hugging Face PEFT.
 
 ## Known limits
@@ -78,7 +80,7 @@ per-timestep weight.
   trained on MotionBank; they are not comparable with published numbers and can be fooled.
 - **Small model, small data.** Motions are short and stylised; unusual prompts (including other languages —
   accepted, but the encoder is English) give generic motion.
-- **CPU.** Generation takes about a second, in-app training minutes; visitors' generations that arrive together are
+- **CPU.** Generation takes well under a second with the student, in-app training about a minute; visitors' generations that arrive together are
   denoised in one merged batch, so a busy server answers more of them per second rather than one at a time.
 - Erasure is not removal of knowledge: large negative strengths or adversarial prompts can bring the concept back.
 """
