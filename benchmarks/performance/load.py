@@ -1,7 +1,7 @@
 """Load: N concurrent gradio_client users generating against `python app.py` (shipped checkpoints) for a
 while, with an in-app training running at the same time.
 
-    python -m benchmarks.performance.load [--users 16] [--seconds 60] [--json out.json]
+    python -m benchmarks.performance.load [--users 16] [--seconds 60] [--student none] [--json out.json]
 
 For each user count: requests served, errors, p50/p95 latency, the app's resident memory after warm-up
 and at the end (sampled every second), and whether the concurrent training finished and its adapter was

@@ -1,6 +1,6 @@
 """Live strength slider in a real browser: Generate -> strength grid ready, and thumb moved -> new steered frame.
 
-    python -m benchmarks.performance.slider [--port 7862] [--generates 3] [--moves 8] [--no_baseline] [--json out.json]
+    python -m benchmarks.performance.slider [--port 7862] [--generates 3] [--moves 8] [--no_baseline] [--no_teacher] [--json out.json]
 
 Starts `python app.py` (shipped checkpoints) as a user would and drives headless Debian Chromium (Playwright,
 /usr/bin/chromium), all in page time:
