@@ -54,6 +54,10 @@ class SampleOptions:
         return SampleOptions(frames=int(4 * round(frames / 4)), steps=steps, guidance=float(guidance),
                              scheduler=check_scheduler(self.scheduler), plant_feet=self.plant_feet, fast=self.fast)
 
+    def with_start_step(self, start_step: int) -> "SampleOptions":
+        """A start step counts the full sampler's steps, so a request with one is never the few-step student's."""
+        return dataclasses.replace(self, fast=self.fast and int(start_step) == 0)
+
 
 def check_prompts(prompts) -> list[str]:
     if isinstance(prompts, str) or not isinstance(prompts, (list, tuple)):

@@ -109,12 +109,6 @@ def options(frames: int, steps: int, guidance: float, scheduler: str = DEFAULT_S
     return SampleOptions(frames=frames, steps=steps, guidance=guidance, scheduler=scheduler, plant_feet=plant_feet, fast=fast).validated()
 
 
-def full_sampler_for_start(opts: SampleOptions, start_step: int) -> SampleOptions:
-    """A start step counts the full sampler's steps: a request with one is not the student's (few steps) to serve.
-    Decided before rows are made, so the base row's cache key says which sampler made it."""
-    return replace(opts, fast=opts.fast and int(start_step) == 0)
-
-
 class MotionLab:
     def __init__(self, base: str = DEFAULT_BASE, device: str = "cpu", user_dir: str | Path | None = None, evaluator: str | None = "evaluator",
                  max_user_adapters: int = settings.DEFAULT_MAX_USER_ADAPTERS, max_user_mb: float = settings.DEFAULT_MAX_USER_MB,
@@ -200,7 +194,7 @@ class MotionLab:
     def sample_pair(self, prompt: str, seed: int, opts: SampleOptions, weights: dict[str, float], scale: float, start_step: int) -> torch.Tensor:
         """Normalised features (2, T, 263): row 0 base, row 1 steered; one forward per step, same noise.
         (A direct library call: no cache, no merging with other requests.)"""
-        opts = full_sampler_for_start(opts.validated(), start_step)
+        opts = opts.validated().with_start_step(start_step)
         rows = [Row(prompt, seed, opts.frames), Row(prompt, seed, opts.frames, steering(weights, scale), int(start_step))]
         with self.lock:
             return self.sampler.sample(rows, opts)
@@ -228,7 +222,7 @@ class MotionLab:
         seed = check_seed(seed)
         opts = options(frames, steps, guidance, scheduler, plant_feet, fast)
         start_step = check_number(start_step, "start step", low=0, high=opts.steps, whole=True)
-        opts = self.sampler.settled(full_sampler_for_start(opts, start_step))  # fast: whether the student serves
+        opts = self.sampler.settled(opts.with_start_step(start_step))  # fast: whether the student serves
         scale = float(check_number(scale, "strength", low=-STRENGTH_LIMIT, high=STRENGTH_LIMIT))
         started = time.perf_counter()
         # Names are resolved without the model lock, so requests queue for the next merged batch while one runs

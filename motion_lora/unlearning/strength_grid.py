@@ -8,7 +8,6 @@ separate generations, and the row at strength 0 is exactly the base motion.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
 
 import torch
@@ -52,7 +51,7 @@ def strength_grid(
     `adapters` must be the AdapterSet on `generator.model`; the caller holds whatever lock guards that model."""
     scales = torch.tensor(check_strengths(strengths))  # (S,)
     start_step = check_number(start_step, "start step", low=0, whole=True)
-    options = dataclasses.replace(options, fast=options.fast and start_step == 0)
+    options = options.with_start_step(start_step)
     rows = len(scales)
     with adapters.row_scaled(weights) as model:
 
